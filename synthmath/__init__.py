@@ -1,0 +1,48 @@
+"""synthmath: synthetic math training data from MATH seeds, following SOLAR's Synth. Math-Instruct and
+Synth. Math-Alignment recipe (MetaMath-style rephrasing with an LLM served by vLLM)."""
+
+from ._version import __version__
+from .answers import answers_equivalent, extract_boxed, extract_gsm8k_answer
+from .build import BuildStats, Pipeline, build_dpo, build_instruct
+from .config import BuildConfig
+from .errors import (
+    ConfigError,
+    ModelNotFoundError,
+    OutputError,
+    SeedError,
+    ServerError,
+    ServerUnreachableError,
+    SynthmathError,
+)
+from .output import build_to_dir
+from .prompts import PromptSet
+from .records import DPORecord, InstructRecord, Message, Meta, Reject, SeedProblem
+from .seeds import load_seeds
+
+__all__ = [
+    "BuildConfig",
+    "BuildStats",
+    "ConfigError",
+    "DPORecord",
+    "InstructRecord",
+    "Message",
+    "Meta",
+    "ModelNotFoundError",
+    "OutputError",
+    "Pipeline",
+    "PromptSet",
+    "Reject",
+    "SeedError",
+    "SeedProblem",
+    "ServerError",
+    "ServerUnreachableError",
+    "SynthmathError",
+    "__version__",
+    "answers_equivalent",
+    "build_dpo",
+    "build_instruct",
+    "build_to_dir",
+    "extract_boxed",
+    "extract_gsm8k_answer",
+    "load_seeds",
+]

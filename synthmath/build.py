@@ -1,0 +1,332 @@
+"""The pipeline: seeds -> rephrased questions -> verified answers -> records, streaming.
+
+:class:`Pipeline` runs the steps for many seeds at once through one engine and yields, in seed order,
+every record and every reject. ``build_instruct`` / ``build_dpo`` are the library's streaming entry
+points; ``synthmath.output.build_to_dir`` writes the files the CLI produces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal, TypeVar
+
+from ._version import __version__
+from .config import BuildConfig
+from .engine import Engine, OpenAIServerEngine
+from .prompts import PromptSet
+from .records import DPORecord, InstructRecord, Message, Meta, Reject, SeedProblem
+from .seeds import load_seeds
+from .steps import RephraseAnswer, RephraseQuestion
+from .steps.base import Sampling
+
+__all__ = ["BuildStats", "Pipeline", "build_dpo", "build_instruct"]
+
+Kind = Literal["instruct", "dpo"]
+Record = InstructRecord | DPORecord
+Item = InstructRecord | DPORecord | Reject
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass
+class BuildStats:
+    """Counts per stage, updated as the run goes."""
+
+    seeds: int = 0
+    seeds_skipped: Counter[str] = field(default_factory=Counter)
+    seeds_with_records: int = 0
+    question_candidates: int = 0
+    questions_kept: int = 0
+    question_rejects: Counter[str] = field(default_factory=Counter)
+    answer_candidates: int = 0
+    records: int = 0
+    answer_rejects: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.monotonic)
+
+    def to_dict(self) -> dict[str, Any]:
+        def rate(a: int, b: int) -> float | None:
+            return round(a / b, 4) if b else None
+
+        return {
+            "seeds": {
+                "processed": self.seeds,
+                "skipped": sum(self.seeds_skipped.values()),
+                "skipped_by_reason": dict(self.seeds_skipped),
+                "with_records": self.seeds_with_records,
+                "yield_rate": rate(self.seeds_with_records, self.seeds),
+            },
+            "questions": {
+                "candidates": self.question_candidates,
+                "kept": self.questions_kept,
+                "rejected_by_reason": dict(self.question_rejects),
+                "acceptance_rate": rate(self.questions_kept, self.question_candidates),
+            },
+            "answers": {
+                "candidates": self.answer_candidates,
+                "kept": self.records,
+                "rejected_by_reason": dict(self.answer_rejects),
+                "acceptance_rate": rate(self.records, self.answer_candidates),
+            },
+            "records": self.records,
+            "wall_time_s": round(time.monotonic() - self.started, 3),
+        }
+
+
+class Pipeline:
+    """Seeds in, records and rejects out, for one config and one engine."""
+
+    def __init__(self, config: BuildConfig, kind: Kind, *, engine: Engine | None = None) -> None:
+        self.config = config
+        self.kind = kind
+        self.prompts = PromptSet(config.prompts_dir)
+        sampling = Sampling(
+            temperature=config.temperature,
+            top_p=config.top_p,
+            max_tokens=config.max_tokens,
+            run_seed=config.seed,
+            extra_body=config.vllm_extras(),
+        )
+        self.question_step = RephraseQuestion(
+            self.prompts, sampling, k=config.rephrasings, require_numbers=config.require_numbers
+        )
+        self.answer_step = RephraseAnswer(
+            self.prompts, sampling, mode=config.answer_mode, samples=config.answer_samples
+        )
+        self.engine: Engine = engine or OpenAIServerEngine(
+            config.base_url,
+            api_key=config.api_key,
+            model=config.model,
+            concurrency=config.concurrency,
+            max_retries=config.max_retries,
+            timeout=config.timeout,
+        )
+        self.stats = BuildStats()
+        self._meta: Meta | None = None
+
+    @property
+    def prompt_hashes(self) -> dict[str, str]:
+        return {
+            self.question_step.template.name: self.question_step.template.hash,
+            self.answer_step.template.name: self.answer_step.template.hash,
+        }
+
+    def seeds_from_config(self, on_skip: Callable[[Reject], None]) -> Iterator[SeedProblem]:
+        if not self.config.seeds:
+            from .errors import ConfigError
+
+            raise ConfigError("no seeds given - pass --seeds PATH_OR_HUB_ID (e.g. EleutherAI/hendrycks_math)")
+        return load_seeds(
+            self.config.seeds,
+            split=self.config.split,
+            subjects=self.config.subjects,
+            levels=self.config.levels,
+            limit=self.config.limit,
+            sample=self.config.sample,
+            seed=self.config.seed,
+            on_skip=on_skip,
+        )
+
+    async def run(self, seeds: Iterable[SeedProblem] | None = None) -> AsyncIterator[Item]:
+        """Every record and reject, in seed order. Seeds come from the config when not given."""
+        skipped: deque[Reject] = deque()
+
+        def on_skip(r: Reject) -> None:
+            self.stats.seeds_skipped[r.reason] += 1
+            skipped.append(r)
+
+        seed_iter = iter(seeds) if seeds is not None else self.seeds_from_config(on_skip)
+        await self.engine.start()
+        self._meta = Meta(
+            model=self.engine.model,
+            prompt_hashes=self.prompt_hashes,
+            sampling=self.config.sampling(),
+            answer_mode=self.config.answer_mode,
+            synthmath_version=__version__,
+            created_at="",
+            seed_source=self.config.seeds or "",
+        )
+        try:
+            window = max(2 * self.config.concurrency, 16)
+            async for items in ordered_map(seed_iter, self._process_seed, window):
+                while skipped:
+                    yield skipped.popleft()
+                for item in items:
+                    yield item
+            while skipped:
+                yield skipped.popleft()
+        finally:
+            await self.engine.close()
+
+    async def _process_seed(self, seed: SeedProblem) -> list[Item]:
+        self.stats.seeds += 1
+        result = await self.engine.complete(self.question_step.request(seed))
+        questions, items = self.question_step.parse(seed, result)
+        self.stats.question_candidates += len(result.choices) or 1
+        self.stats.questions_kept += len(questions)
+        for r in items:
+            self.stats.question_rejects[r.reason] += 1
+
+        results = await asyncio.gather(
+            *(self.engine.complete(self.answer_step.request(seed, q, i)) for i, q in enumerate(questions))
+        )
+        out: list[Item] = list(items)
+        made = 0
+        for qi, (question, res) in enumerate(zip(questions, results)):
+            answers, rejects = self.answer_step.parse(seed, question, res)
+            self.stats.answer_candidates += len(res.choices) or 1
+            for r in rejects:
+                self.stats.answer_rejects[r.reason] += 1
+            out.extend(rejects)
+            for ai, answer in enumerate(answers):
+                out.append(self._record(seed, f"{seed.id}/q{qi}/a{ai}", question, answer))
+                made += 1
+        self.stats.records += made
+        if made:
+            self.stats.seeds_with_records += 1
+        return out
+
+    def _record(self, seed: SeedProblem, rid: str, question: str, answer: str) -> Record:
+        assert self._meta is not None
+        meta = self._meta.model_copy(update={"created_at": datetime.now(timezone.utc).isoformat()})
+        common: dict[str, Any] = {
+            "id": rid,
+            "seed_id": seed.id,
+            "gold_answer": seed.gold_answer,
+            "subject": seed.subject,
+            "level": seed.level,
+            "meta": meta,
+        }
+        if self.kind == "instruct":
+            return InstructRecord(
+                question=question,
+                answer=answer,
+                messages=[Message(role="user", content=question), Message(role="assistant", content=answer)],
+                **common,
+            )
+        if self.config.chat:
+            return DPORecord(
+                prompt=[Message(role="user", content=question)],
+                chosen=[Message(role="assistant", content=answer)],
+                rejected=[Message(role="assistant", content=seed.solution)],
+                **common,
+            )
+        return DPORecord(prompt=question, chosen=answer, rejected=seed.solution, **common)
+
+
+async def ordered_map(
+    items: Iterator[T], fn: Callable[[T], Awaitable[R]], window: int
+) -> AsyncIterator[R]:
+    """``fn`` over ``items`` with at most ``window`` calls running, results yielded in input order.
+
+    A slow item does not stall the others: new items are admitted as any call finishes, up to
+    ``4 * window`` finished-but-unyielded results (which bounds memory).
+    """
+    pending: deque[asyncio.Task[R]] = deque()
+    running = 0
+    wake = asyncio.Event()
+    exhausted = False
+
+    def done(_: asyncio.Task[R]) -> None:
+        nonlocal running
+        running -= 1
+        wake.set()
+
+    try:
+        while True:
+            while not exhausted and running < window and len(pending) < 4 * window:
+                try:
+                    item = next(items)
+                except StopIteration:
+                    exhausted = True
+                    break
+                task = asyncio.ensure_future(fn(item))
+                running += 1
+                task.add_done_callback(done)
+                pending.append(task)
+            if pending and pending[0].done():
+                yield pending.popleft().result()
+                continue
+            if not pending:
+                return
+            if wake.is_set():  # something finished since the last look: admit more before waiting
+                wake.clear()
+                continue
+            await wake.wait()
+    finally:
+        for t in pending:
+            t.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
+    """Drive an async iterator from synchronous code, on a private event loop."""
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                item = loop.run_until_complete(agen.__anext__())
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        aclose = getattr(agen, "aclose", None)
+        if aclose is not None:
+            loop.run_until_complete(aclose())
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+def _build(
+    kind: Kind,
+    seeds: Iterable[SeedProblem] | None,
+    config: BuildConfig | None,
+    on_reject: Callable[[Reject], None] | None,
+    options: dict[str, Any],
+) -> Iterator[Record]:
+    if config is None:
+        cfg = BuildConfig.load(**options)
+    else:
+        cfg = BuildConfig.load(**{**config.model_dump(), **options}) if options else config
+    pipeline = Pipeline(cfg, kind)
+    for item in iterate_sync(pipeline.run(seeds)):
+        if isinstance(item, Reject):
+            if on_reject is not None:
+                on_reject(item)
+        else:
+            yield item
+
+
+def build_instruct(
+    seeds: Iterable[SeedProblem] | None = None,
+    *,
+    config: BuildConfig | None = None,
+    on_reject: Callable[[Reject], None] | None = None,
+    **options: Any,
+) -> Iterator[InstructRecord]:
+    """Stream verified Synth. Math-Instruct records.
+
+    ``seeds`` defaults to ``load_seeds(options["seeds"], ...)``; ``options`` are :class:`BuildConfig`
+    fields (``base_url``, ``model``, ``rephrasings``, ...). Rejects go to ``on_reject`` when given.
+    """
+    for rec in _build("instruct", seeds, config, on_reject, options):
+        assert isinstance(rec, InstructRecord)
+        yield rec
+
+
+def build_dpo(
+    seeds: Iterable[SeedProblem] | None = None,
+    *,
+    config: BuildConfig | None = None,
+    on_reject: Callable[[Reject], None] | None = None,
+    **options: Any,
+) -> Iterator[DPORecord]:
+    """Stream Synth. Math-Alignment DPO tuples (``chat=True`` for TRL's conversational form)."""
+    for rec in _build("dpo", seeds, config, on_reject, options):
+        assert isinstance(rec, DPORecord)
+        yield rec

@@ -1,0 +1,195 @@
+"""The ``synthmath`` command: parses flags into a config and calls the library."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ._version import __version__
+from .config import BuildConfig
+from .errors import SynthmathError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+class _Group(click.Group):
+    """Turns every SynthmathError into a one-line message and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SynthmathError as e:
+            raise click.ClickException(_one_line(str(e))) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+
+def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(f: F) -> F:
+        for d in reversed(decorators):
+            f = d(f)
+        return f
+
+    return apply
+
+
+seed_options = _compose(
+    click.option("--seeds", help="Seed source: Hub dataset id, MATH directory, or .jsonl/.json/.parquet file."),
+    click.option("--split", help="Split to read from a Hub dataset or MATH directory [default: train]."),
+    click.option("--subjects", help="Comma-separated MATH subjects to keep, e.g. algebra,geometry."),
+    click.option("--levels", help="Comma-separated difficulty levels to keep, e.g. 4,5."),
+    click.option("--limit", type=int, help="Stop after this many seeds."),
+    click.option("--sample", type=int, help="Draw this many seeds at random (see --seed)."),
+    click.option("--seed", type=int, help="Seed for --sample and for every request's sampling seed [default: 0]."),
+)
+
+generation_options = _compose(
+    click.option(
+        "--base-url",
+        multiple=True,
+        help="OpenAI-compatible server URL; repeat for several [default: $OPENAI_BASE_URL or "
+        "http://localhost:8000/v1].",
+    ),
+    click.option("--api-key", help="API key [default: $OPENAI_API_KEY or EMPTY]."),
+    click.option("--model", help="Model name [default: the one model the server lists]."),
+    click.option("--temperature", type=float, help="Sampling temperature [default: 0.7]."),
+    click.option("--top-p", type=float, help="Nucleus sampling [default: 1.0]."),
+    click.option("--max-tokens", type=int, help="Maximum tokens per reply [default: 1024]."),
+    click.option("--top-k", type=int, help="vLLM top_k."),
+    click.option("--min-p", type=float, help="vLLM min_p."),
+    click.option("--repetition-penalty", type=float, help="vLLM repetition_penalty."),
+    click.option("--concurrency", type=int, help="Requests in flight at once [default: 256]."),
+    click.option("--max-retries", type=int, help="Retries for 429/5xx/connection errors [default: 5]."),
+    click.option("--timeout", type=float, help="Seconds per request [default: 600]."),
+)
+
+step_options = _compose(
+    click.option("--rephrasings", type=int, help="Rephrased questions per seed [default: 2]."),
+    click.option(
+        "--answer-mode",
+        type=click.Choice(["rephrase", "solve"]),
+        help="rephrase: rewrite the original solution for the new wording; solve: solve afresh "
+        "(rejection sampling) [default: rephrase].",
+    ),
+    click.option("--answer-samples", type=int, help="Answers sampled per rephrased question [default: 1]."),
+    click.option("--prompts-dir", type=click.Path(path_type=Path), help="Use your own prompt files."),
+    click.option(
+        "--require-numbers/--no-require-numbers",
+        default=None,
+        help="Reject rephrasings that drop a number of the original [default: on].",
+    ),
+)
+
+run_options = _compose(
+    click.option("--out", type=click.Path(path_type=Path), help="Output directory."),
+    click.option("--config", "config_file", type=click.Path(path_type=Path), help="YAML or JSON config file."),
+    click.option("--progress/--no-progress", default=True, help="Show progress on stderr [default: on]."),
+    click.option("-v", "--verbose", is_flag=True, help="Log debug details."),
+)
+
+
+def _config(config_file: Path | None, options: dict[str, Any]) -> BuildConfig:
+    if options.get("base_url") == ():
+        options["base_url"] = None
+    return BuildConfig.load(config_file, **options)
+
+
+def _run(kind: str, config_file: Path | None, progress: bool, verbose: bool, options: dict[str, Any]) -> None:
+    from .output import build_to_dir
+
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="synthmath: %(message)s")
+    cfg = _config(config_file, options)
+    if cfg.out is None:
+        raise click.UsageError("missing --out DIR (or 'out:' in the config file)")
+    summary = build_to_dir(kind, cfg, progress=progress)  # type: ignore[arg-type]
+    seeds = summary["seeds"]
+    click.echo(
+        f"{summary['records']} {kind} records from {seeds['with_records']}/{seeds['processed']} seeds "
+        f"-> {cfg.out / summary['files']['records']} ({summary['rejects']} rejects in "
+        f"{cfg.out / 'rejects.jsonl'}; {summary['tokens']['completion']} output tokens, "
+        f"{summary['wall_time_s']:.1f}s)"
+    )
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="synthmath")
+def main() -> None:
+    """Synthetic math training data: rephrase MATH seeds with an LLM served by vLLM into verified
+    SFT pairs (build-instruct) and DPO tuples (build-dpo)."""
+
+
+@main.command("build-instruct")
+@run_options
+@step_options
+@generation_options
+@seed_options
+def build_instruct_command(config_file: Path | None, progress: bool, verbose: bool, **options: Any) -> None:
+    """Build Synth. Math-Instruct: verified (rephrased question, rephrased answer) pairs for SFT.
+
+    Writes OUT/instruct.jsonl, OUT/rejects.jsonl and OUT/summary.json."""
+    _run("instruct", config_file, progress, verbose, options)
+
+
+@main.command("build-dpo")
+@click.option("--chat/--no-chat", default=None, help="Write TRL's conversational form (lists of messages).")
+@run_options
+@step_options
+@generation_options
+@seed_options
+def build_dpo_command(config_file: Path | None, progress: bool, verbose: bool, **options: Any) -> None:
+    """Build Synth. Math-Alignment: DPO tuples (prompt = rephrased question, chosen = verified
+    rephrased answer, rejected = original solution).
+
+    Writes OUT/dpo.jsonl, OUT/rejects.jsonl and OUT/summary.json."""
+    _run("dpo", config_file, progress, verbose, options)
+
+
+@main.command("seeds")
+@click.argument("source")
+@click.option("--split", default="train", show_default=True, help="Split of a Hub dataset or MATH directory.")
+@click.option("--subjects", help="Comma-separated subjects to keep.")
+@click.option("--levels", help="Comma-separated levels to keep.")
+@click.option("--limit", type=int, help="Stop after this many seeds.")
+@click.option("--show", type=int, default=0, help="Print the first N seeds as JSON lines.")
+def seeds_command(
+    source: str, split: str, subjects: str | None, levels: str | None, limit: int | None, show: int
+) -> None:
+    """Check a seed source: count usable seeds by subject and level, and the skipped ones by reason."""
+    from .records import Reject
+    from .seeds import load_seeds
+
+    cfg = BuildConfig.load(seeds=source, subjects=subjects, levels=levels, limit=limit)
+    skipped: Counter[str] = Counter()
+
+    def on_skip(r: Reject) -> None:
+        skipped[r.reason] += 1
+
+    by_subject: Counter[str] = Counter()
+    by_level: Counter[str] = Counter()
+    n = 0
+    for seed in load_seeds(source, split=split, subjects=cfg.subjects, levels=cfg.levels, limit=limit,
+                           on_skip=on_skip):
+        if n < show:
+            click.echo(json.dumps(seed.to_json_dict(), ensure_ascii=False))
+        n += 1
+        by_subject[seed.subject or "-"] += 1
+        by_level[str(seed.level) if seed.level is not None else "-"] += 1
+    click.echo(f"{n} usable seeds, {sum(skipped.values())} skipped {dict(skipped) or ''}".rstrip())
+    click.echo("by subject: " + ", ".join(f"{k} {v}" for k, v in sorted(by_subject.items())))
+    click.echo("by level: " + ", ".join(f"{k} {v}" for k, v in sorted(by_level.items())))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,158 @@
+"""One validated config object per command.
+
+CLI flags, config files (``--config run.yaml``) and library keyword arguments all map one to one onto
+the fields of :class:`BuildConfig`. Precedence: library/CLI values over the file over the defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+__all__ = ["DEFAULT_BASE_URL", "BuildConfig"]
+
+DEFAULT_BASE_URL = "http://localhost:8000/v1"
+
+
+def _env_base_url() -> str:
+    return os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+
+
+def _env_api_key() -> str:
+    return os.environ.get("OPENAI_API_KEY") or "EMPTY"
+
+
+class BuildConfig(BaseModel):
+    """Everything a build-instruct / build-dpo run needs. Field names are the CLI flags' names."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # seeds
+    seeds: str | None = Field(None, description="Hub dataset id, MATH directory, or .jsonl/.json/.parquet file")
+    split: str = "train"
+    subjects: list[str] | None = None
+    levels: list[int] | None = None
+    limit: int | None = Field(None, ge=0)
+    sample: int | None = Field(None, ge=1)
+    seed: int = 0
+
+    # output
+    out: Path | None = None
+    chat: bool = Field(False, description="DPO only: write TRL's conversational form")
+
+    # steps
+    prompts_dir: Path | None = None
+    rephrasings: int = Field(2, ge=1, le=64)
+    answer_mode: Literal["rephrase", "solve"] = "rephrase"
+    answer_samples: int = Field(1, ge=1, le=64)
+    require_numbers: bool = Field(True, description="reject rephrasings that drop a number of the original")
+
+    # server and sampling
+    base_url: list[str] = Field(default_factory=lambda: [_env_base_url()])
+    api_key: str = Field(default_factory=_env_api_key)
+    model: str | None = None
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    max_tokens: int = Field(1024, ge=1)
+    top_k: int | None = Field(None, description="vLLM sampling extra")
+    min_p: float | None = Field(None, ge=0.0, le=1.0, description="vLLM sampling extra")
+    repetition_penalty: float | None = Field(None, gt=0.0, description="vLLM sampling extra")
+    concurrency: int = Field(256, ge=1)
+    max_retries: int = Field(5, ge=0)
+    timeout: float = Field(600.0, gt=0)
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [v]
+        return v
+
+    @field_validator("base_url")
+    @classmethod
+    def _urls(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("give at least one URL")
+        for url in v:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http(s) URL, e.g. {DEFAULT_BASE_URL}")
+        return [u.rstrip("/") for u in v]
+
+    @field_validator("subjects", "levels", mode="before")
+    @classmethod
+    def _split_commas(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return [s.strip() for s in v.split(",") if s.strip()]
+        if isinstance(v, int):
+            return [v]
+        return v
+
+    @classmethod
+    def load(cls, config_file: str | Path | None = None, **overrides: Any) -> BuildConfig:
+        """Defaults, then ``config_file`` (YAML or JSON), then ``overrides`` whose value is not None."""
+        data: dict[str, Any] = {}
+        if config_file is not None:
+            data.update(read_config_file(Path(config_file)))
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        unknown = sorted(set(data) - set(cls.model_fields))
+        if unknown:
+            raise ConfigError(
+                f"unknown config key(s) {', '.join(unknown)} - valid keys: {', '.join(cls.model_fields)}"
+            )
+        try:
+            return cls(**data)
+        except ValidationError as e:
+            raise ConfigError(f"invalid config: {_first_error(e)}") from e
+
+    def sampling(self) -> dict[str, Any]:
+        """The sampling parameters recorded in every record's meta."""
+        return {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "seed": self.seed,
+            **self.vllm_extras(),
+        }
+
+    def vllm_extras(self) -> dict[str, Any]:
+        """vLLM's sampling parameters beyond the OpenAI API, sent in ``extra_body`` when set."""
+        extras = {"top_k": self.top_k, "min_p": self.min_p, "repetition_penalty": self.repetition_penalty}
+        return {k: v for k, v in extras.items() if v is not None}
+
+    def public_dict(self) -> dict[str, Any]:
+        """The config as JSON types, with the API key hidden (for summary.json)."""
+        d = self.model_dump(mode="json")
+        if d.get("api_key") not in (None, "", "EMPTY"):
+            d["api_key"] = "***"
+        return d
+
+
+def _first_error(e: ValidationError) -> str:
+    err = e.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "config"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{loc}: {msg}" + (f" ({len(e.errors()) - 1} more)" if len(e.errors()) > 1 else "")
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """A config file's keys, with dashes mapped to underscores (``max-tokens`` -> ``max_tokens``)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read config file ({e.strerror}) - check --config") from e
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as e:
+        raise ConfigError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} ({e})") from e
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config file must be a mapping of option names to values")
+    return {str(k).replace("-", "_"): v for k, v in data.items()}

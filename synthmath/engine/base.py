@@ -1,0 +1,79 @@
+"""What the steps ask of a generation engine, and what they get back.
+
+A step builds :class:`ChatRequest` objects and reads :class:`ChatResult` objects; concurrency, retries,
+routing and token accounting live in the engine, once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+__all__ = ["ChatRequest", "ChatResult", "Choice", "Engine", "EngineStats", "request_seed"]
+
+
+def request_seed(seed_id: str, step: str, index: int, run_seed: int) -> int:
+    """The sampling seed of one request, from (seed id, step, sample index, --seed): reproducible runs."""
+    digest = hashlib.sha256(f"{seed_id}\x00{step}\x00{index}\x00{run_seed}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    messages: list[dict[str, str]]
+    n: int = 1
+    temperature: float = 0.7
+    top_p: float = 1.0
+    max_tokens: int = 1024
+    seed: int | None = None
+    extra_body: dict[str, Any] = field(default_factory=dict)
+    step: str = ""
+
+
+@dataclass(frozen=True)
+class Choice:
+    text: str
+    finish_reason: str | None
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    choices: list[Choice]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: str | None = None  # a non-retryable failure of this request (e.g. HTTP 400): becomes a reject
+
+
+@dataclass
+class EngineStats:
+    requests: int = 0
+    failed_requests: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    per_server: Counter[str] = field(default_factory=Counter)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requests": self.requests,
+            "failed_requests": self.failed_requests,
+            "retries": self.retries,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "requests_per_server": dict(self.per_server),
+        }
+
+
+class Engine(Protocol):
+    """A chat-completion backend. ``start`` resolves the model; ``complete`` runs one request."""
+
+    model: str
+    stats: EngineStats
+
+    async def start(self) -> None: ...
+
+    async def complete(self, request: ChatRequest) -> ChatResult: ...
+
+    async def close(self) -> None: ...

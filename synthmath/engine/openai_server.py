@@ -1,0 +1,178 @@
+"""Generation over OpenAI-compatible servers (``vllm serve``), async with bounded concurrency.
+
+Each request goes to the server with the fewest requests outstanding. 429s, 5xx, dropped connections
+and timeouts are retried with exponential backoff and full jitter; other HTTP errors (a 400 for an
+over-long prompt, say) come back as ``ChatResult.error`` and become rejects. A run whose servers all stop
+answering ends with :class:`ServerUnreachableError` rather than retrying for hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import replace
+from typing import Any
+
+import openai
+
+from ..errors import ModelNotFoundError, ServerError, ServerUnreachableError
+from .base import ChatRequest, ChatResult, Choice, EngineStats
+
+__all__ = ["OpenAIServerEngine"]
+
+log = logging.getLogger(__name__)
+
+
+class _Server:
+    def __init__(self, base_url: str, api_key: str, timeout: float) -> None:
+        self.base_url = base_url
+        self.client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
+        self.outstanding = 0
+        self.models: list[str] = []
+
+
+class OpenAIServerEngine:
+    """Chat completions against one or more OpenAI-compatible servers."""
+
+    def __init__(
+        self,
+        base_urls: list[str],
+        *,
+        api_key: str = "EMPTY",
+        model: str | None = None,
+        concurrency: int = 256,
+        max_retries: int = 5,
+        timeout: float = 600.0,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 30.0,
+    ) -> None:
+        if not base_urls:
+            raise ServerError("no server URL given - pass --base-url")
+        self.servers = [_Server(u, api_key, timeout) for u in base_urls]
+        self.model = model or ""
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.stats = EngineStats()
+        self._concurrency = concurrency
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def start(self) -> None:
+        """Check every server answers and serves the model; pick the model when none was given."""
+        self._semaphore = asyncio.Semaphore(self._concurrency)
+        for server in self.servers:
+            try:
+                page = await server.client.models.list()
+                server.models = [m.id for m in page.data]
+            except openai.APIConnectionError as e:
+                raise ServerUnreachableError(server.base_url, _short(e)) from e
+            except openai.APIStatusError as e:
+                raise ServerError(
+                    f"{server.base_url}/models answered HTTP {e.status_code} ({_short(e)}) - "
+                    "is this an OpenAI-compatible server? check --base-url and --api-key"
+                ) from e
+        if not self.model:
+            served = sorted({m for s in self.servers for m in s.models})
+            if len(served) != 1:
+                raise ModelNotFoundError("(none given)", served, self.servers[0].base_url)
+            self.model = served[0]
+        usable = [s for s in self.servers if self.model in s.models]
+        if not usable:
+            served = sorted({m for s in self.servers for m in s.models})
+            raise ModelNotFoundError(self.model, served, ", ".join(s.base_url for s in self.servers))
+        for s in self.servers:
+            if s not in usable:
+                log.warning("%s does not serve %s: not using it", s.base_url, self.model)
+        self.servers = usable
+
+    async def complete(self, request: ChatRequest) -> ChatResult:
+        assert self._semaphore is not None, "call start() first"
+        async with self._semaphore:
+            result = await self._complete(request)
+            # a server may return fewer choices than asked for (some ignore n): ask again for the rest
+            for _ in range(3):
+                missing = request.n - len(result.choices)
+                if missing <= 0 or result.error is not None:
+                    break
+                more = await self._complete(
+                    replace(request, n=missing, seed=None if request.seed is None else request.seed + len(result.choices))
+                )
+                if more.error is not None or not more.choices:
+                    break
+                result = ChatResult(
+                    choices=result.choices + more.choices,
+                    prompt_tokens=result.prompt_tokens + more.prompt_tokens,
+                    completion_tokens=result.completion_tokens + more.completion_tokens,
+                )
+            return result
+
+    async def _complete(self, request: ChatRequest) -> ChatResult:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": request.messages,
+            "n": request.n,
+            "temperature": request.temperature,
+            "top_p": request.top_p,
+            "max_tokens": request.max_tokens,
+        }
+        if request.seed is not None:
+            kwargs["seed"] = request.seed
+        if request.extra_body:
+            kwargs["extra_body"] = request.extra_body
+        last: Exception | None = None
+        for attempt in range(self.max_retries + 1):
+            server = min(self.servers, key=lambda s: s.outstanding)
+            server.outstanding += 1
+            try:
+                resp = await server.client.chat.completions.create(**kwargs)
+            except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as e:
+                last = e
+            except openai.APIStatusError as e:
+                if e.status_code in (408, 409) or e.status_code >= 500:
+                    last = e
+                else:
+                    self.stats.failed_requests += 1
+                    return ChatResult(choices=[], error=f"HTTP {e.status_code}: {_short(e)}")
+            else:
+                self.stats.requests += 1
+                self.stats.per_server[server.base_url] += 1
+                usage = resp.usage
+                if usage is not None:
+                    self.stats.prompt_tokens += usage.prompt_tokens or 0
+                    self.stats.completion_tokens += usage.completion_tokens or 0
+                choices = sorted(resp.choices, key=lambda c: c.index)
+                return ChatResult(
+                    choices=[Choice(c.message.content or "", c.finish_reason) for c in choices],
+                    prompt_tokens=usage.prompt_tokens if usage else 0,
+                    completion_tokens=usage.completion_tokens if usage else 0,
+                )
+            finally:
+                server.outstanding -= 1
+            if attempt < self.max_retries:
+                self.stats.retries += 1
+                delay = random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
+                log.debug("retrying after %s (attempt %d, %.2fs)", _short(last), attempt + 1, delay)
+                await asyncio.sleep(delay)
+        self.stats.failed_requests += 1
+        if isinstance(last, openai.APIConnectionError):
+            urls = ", ".join(s.base_url for s in self.servers)
+            raise ServerUnreachableError(urls, f"gave up after {self.max_retries} retries: {_short(last)}")
+        return ChatResult(choices=[], error=f"failed after {self.max_retries} retries: {_short(last)}")
+
+    async def close(self) -> None:
+        for s in self.servers:
+            await s.client.close()
+
+
+def _short(e: BaseException | None) -> str:
+    if e is None:
+        return ""
+    if isinstance(e, openai.APIStatusError):
+        body = e.body
+        msg = body.get("message") if isinstance(body, dict) else None
+        text = str(msg or e.message)
+    else:
+        text = str(e) or type(e).__name__
+    text = " ".join(text.split())
+    return text[:300]

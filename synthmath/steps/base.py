@@ -1,0 +1,36 @@
+"""What every step shares: the run-wide sampling settings a step turns into requests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..engine.base import ChatRequest, request_seed
+from ..prompts import PromptTemplate
+
+__all__ = ["Sampling", "make_request"]
+
+
+@dataclass(frozen=True)
+class Sampling:
+    temperature: float = 0.7
+    top_p: float = 1.0
+    max_tokens: int = 1024
+    run_seed: int = 0
+    extra_body: dict[str, Any] = field(default_factory=dict)
+
+
+def make_request(
+    template: PromptTemplate, sampling: Sampling, *, seed_id: str, index: int, n: int, **values: str
+) -> ChatRequest:
+    """A request for one prompt, seeded from (seed id, step, index, run seed) so reruns reproduce it."""
+    return ChatRequest(
+        messages=template.render(**values),
+        n=n,
+        temperature=sampling.temperature,
+        top_p=sampling.top_p,
+        max_tokens=sampling.max_tokens,
+        seed=request_seed(seed_id, template.name, index, sampling.run_seed),
+        extra_body=dict(sampling.extra_body),
+        step=template.name,
+    )

@@ -1,0 +1,56 @@
+"""Step 2: an answer for each rephrased question, verified against the seed's gold answer.
+
+``rephrase`` mode (SOLAR's Synth. Math-Instruct) rewrites the original solution for the new wording;
+``solve`` mode (MetaMath's AnsAug, rejection sampling) solves the rephrased question from scratch.
+"""
+
+from __future__ import annotations
+
+from ..engine.base import ChatRequest, ChatResult
+from ..prompts import PromptSet
+from ..records import Reject, SeedProblem
+from .base import Sampling, make_request
+from .verify import check_answer
+
+__all__ = ["RephraseAnswer"]
+
+
+class RephraseAnswer:
+    stage = "answer"
+
+    def __init__(self, prompts: PromptSet, sampling: Sampling, *, mode: str, samples: int) -> None:
+        self.template = prompts["rephrase_answer" if mode == "rephrase" else "solve"]
+        self.sampling = sampling
+        self.mode = mode
+        self.samples = samples
+
+    def request(self, seed: SeedProblem, question: str, index: int) -> ChatRequest:
+        values = {"question": question}
+        if self.mode == "rephrase":
+            values |= {"problem": seed.problem, "solution": seed.solution}
+        return make_request(self.template, self.sampling, seed_id=seed.id, index=index, n=self.samples, **values)
+
+    def parse(self, seed: SeedProblem, question: str, result: ChatResult) -> tuple[list[str], list[Reject]]:
+        """The verified answers (distinct, in sample order), and a reject for each other candidate."""
+        if result.error is not None:
+            return [], [
+                Reject(seed_id=seed.id, stage=self.stage, reason="request_error", detail=result.error,
+                       question=question, gold_answer=seed.gold_answer)
+            ]
+        kept: list[str] = []
+        rejects: list[Reject] = []
+        for i, choice in enumerate(result.choices):
+            text = choice.text.strip()
+            extracted, failure = check_answer(text, choice.finish_reason, seed.gold_answer)
+            if failure is None and text in kept:
+                failure = ("duplicate", "the same answer was produced earlier for this question")
+            if failure is None:
+                kept.append(text)
+                continue
+            reason, detail = failure
+            rejects.append(
+                Reject(seed_id=seed.id, stage=self.stage, reason=reason, detail=detail, question=question,
+                       text=choice.text, extracted_answer=extracted, gold_answer=seed.gold_answer,
+                       extra={"sample": i})
+            )
+        return kept, rejects

@@ -1,0 +1,47 @@
+"""Step 1: rephrase each seed question K times (MetaMath's question rephrasing)."""
+
+from __future__ import annotations
+
+from ..engine.base import ChatRequest, ChatResult
+from ..prompts import PromptSet
+from ..records import Reject, SeedProblem
+from .base import Sampling, make_request
+from .verify import check_question, clean_question
+
+__all__ = ["RephraseQuestion"]
+
+
+class RephraseQuestion:
+    """Asks for K rephrasings in one request (``n=K``: one prefill, K samples) and keeps the usable ones."""
+
+    stage = "question"
+
+    def __init__(self, prompts: PromptSet, sampling: Sampling, *, k: int, require_numbers: bool) -> None:
+        self.template = prompts["rephrase_question"]
+        self.sampling = sampling
+        self.k = k
+        self.require_numbers = require_numbers
+
+    def request(self, seed: SeedProblem) -> ChatRequest:
+        return make_request(self.template, self.sampling, seed_id=seed.id, index=0, n=self.k, problem=seed.problem)
+
+    def parse(self, seed: SeedProblem, result: ChatResult) -> tuple[list[str], list[Reject]]:
+        """The kept rephrasings, in sample order, and a reject for each other candidate."""
+        if result.error is not None:
+            return [], [Reject(seed_id=seed.id, stage=self.stage, reason="request_error", detail=result.error)]
+        kept: list[str] = []
+        rejects: list[Reject] = []
+        for i, choice in enumerate(result.choices):
+            question = clean_question(choice.text)
+            failure = check_question(
+                seed.problem, question, choice.finish_reason, kept, require_numbers=self.require_numbers
+            )
+            if failure is None:
+                kept.append(question)
+            else:
+                reason, detail = failure
+                rejects.append(
+                    Reject(seed_id=seed.id, stage=self.stage, reason=reason, detail=detail, text=choice.text,
+                           extra={"sample": i})
+                )
+        return kept, rejects

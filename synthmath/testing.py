@@ -1,0 +1,169 @@
+"""A scriptable OpenAI-compatible HTTP server for tests, examples and benchmarks (standard library only).
+
+    def handler(request: dict) -> Reply | HTTPFailure | CutConnection | str | list[str]:
+        return Reply(["a rephrasing"] * request.get("n", 1))
+
+    with FakeOpenAIServer(handler, models=["fake"]) as server:
+        build_instruct(seeds, base_url=server.url)
+
+The handler sees each ``/v1/chat/completions`` body and returns the reply: one text per requested
+choice, an HTTP error, or a dropped connection. The server answers ``/v1/models`` with ``models``, fills
+in ``usage`` (whitespace-separated words as tokens), and keeps every request body in ``requests``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = ["CutConnection", "FakeOpenAIServer", "HTTPFailure", "Reply"]
+
+
+@dataclass
+class Reply:
+    """The texts of the choices (one per ``n``) and, optionally, their finish reasons."""
+
+    texts: list[str]
+    finish_reasons: list[str] | None = None
+
+
+@dataclass
+class HTTPFailure:
+    status: int
+    message: str = "fake failure"
+
+
+@dataclass
+class CutConnection:
+    """Close the connection without answering."""
+
+
+Handler = Callable[[dict[str, Any]], "Reply | HTTPFailure | CutConnection | str | list[str]"]
+
+
+def echo_handler(request: dict[str, Any]) -> Reply:
+    last = request["messages"][-1]["content"]
+    return Reply([last] * int(request.get("n") or 1))
+
+
+@dataclass
+class FakeOpenAIServer:
+    handler: Handler = echo_handler
+    models: list[str] = field(default_factory=lambda: ["fake-model"])
+    latency: float = 0.0
+    host: str = "127.0.0.1"
+    port: int = 0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL to give as ``--base-url`` (ends in ``/v1``)."""
+        assert self._server is not None, "start the server first"
+        return f"http://{self.host}:{self._server.server_address[1]}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        fake = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/").endswith("/models"):
+                    data = [{"id": m, "object": "model", "owned_by": "fake"} for m in fake.models]
+                    self._send(200, {"object": "list", "data": data})
+                else:
+                    self._send(404, {"error": {"message": f"no route {self.path}"}})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if not self.path.rstrip("/").endswith("/chat/completions"):
+                    self._send(404, {"error": {"message": f"no route {self.path}"}})
+                    return
+                with fake._lock:
+                    fake.requests.append(body)
+                if body.get("model") not in fake.models:
+                    self._send(404, {"error": {"message": f"The model `{body.get('model')}` does not exist."}})
+                    return
+                if fake.latency:
+                    time.sleep(fake.latency)
+                result = fake.handler(body)
+                if isinstance(result, CutConnection):
+                    self.close_connection = True
+                    try:
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                    return
+                if isinstance(result, HTTPFailure):
+                    self._send(result.status, {"error": {"message": result.message, "code": result.status}})
+                    return
+                if isinstance(result, str):
+                    result = Reply([result] * int(body.get("n") or 1))
+                elif isinstance(result, list):
+                    result = Reply(result)
+                reasons = result.finish_reasons or ["stop"] * len(result.texts)
+                prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
+                completion_tokens = sum(len(t.split()) for t in result.texts)
+                self._send(
+                    200,
+                    {
+                        "id": f"chatcmpl-{len(fake.requests)}",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body["model"],
+                        "choices": [
+                            {
+                                "index": i,
+                                "message": {"role": "assistant", "content": t},
+                                "finish_reason": reasons[i],
+                            }
+                            for i, t in enumerate(result.texts)
+                        ],
+                        "usage": {
+                            "prompt_tokens": prompt_tokens,
+                            "completion_tokens": completion_tokens,
+                            "total_tokens": prompt_tokens + completion_tokens,
+                        },
+                    },
+                )
+
+        self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

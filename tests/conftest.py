@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from synthmath.records import SeedProblem
+from synthmath.seeds import load_seeds
+from synthmath.testing import FakeOpenAIServer
+
+from .fakes import MathRephraser
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+MATH_TRAIN = DATA / "math" / "MATH_train.jsonl"
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ.pop("OPENAI_BASE_URL", None)
+os.environ.pop("OPENAI_API_KEY", None)
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> None:
+    host = address[0] if isinstance(address, tuple) else address
+    if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1")):
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            raise OSError(f"network is off in tests: refused connection to {host}")
+    _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+def need_data() -> None:
+    if not DATA.is_dir():
+        pytest.skip(f"shared data not found at {DATA}")
+
+
+@pytest.fixture
+def math_seeds_file(tmp_path: Path) -> Path:
+    """40 MATH train seeds (every 150th row, so all subjects appear) as a .jsonl file."""
+    need_data()
+    rows = [json.loads(line) for line in MATH_TRAIN.open()]
+    path = tmp_path / "seeds.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows[::150][:40]))
+    return path
+
+
+@pytest.fixture
+def math_seeds(math_seeds_file: Path) -> list[SeedProblem]:
+    return list(load_seeds(math_seeds_file))
+
+
+@pytest.fixture
+def rephraser(math_seeds: list[SeedProblem]) -> MathRephraser:
+    return MathRephraser(math_seeds, wrong_rate=0.3)
+
+
+@pytest.fixture
+def server(rephraser: MathRephraser) -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer(rephraser, models=["fake-math"]) as s:
+        yield s
