@@ -140,7 +140,11 @@ class Pipeline:
             skipped.append(r)
 
         seed_iter = iter(seeds) if seeds is not None else self.seeds_from_config(on_skip)
-        await self.engine.start()
+        try:
+            await self.engine.start()
+        except BaseException:
+            await self.engine.close()
+            raise
         self._meta = Meta(
             model=self.engine.model,
             prompt_hashes=self.prompt_hashes,

@@ -5,6 +5,7 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,6 +40,11 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
 def need_data() -> None:
     if not DATA.is_dir():
         pytest.skip(f"shared data not found at {DATA}")
@@ -48,7 +54,7 @@ def need_data() -> None:
 def math_seeds_file(tmp_path: Path) -> Path:
     """40 MATH train seeds (every 150th row, so all subjects appear) as a .jsonl file."""
     need_data()
-    rows = [json.loads(line) for line in MATH_TRAIN.open()]
+    rows = read_jsonl(MATH_TRAIN)
     path = tmp_path / "seeds.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows[::150][:40]))
     return path

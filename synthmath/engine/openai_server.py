@@ -50,6 +50,7 @@ class OpenAIServerEngine:
         if not base_urls:
             raise ServerError("no server URL given - pass --base-url")
         self.servers = [_Server(u, api_key, timeout) for u in base_urls]
+        self._all_servers = list(self.servers)
         self.model = model or ""
         self.max_retries = max_retries
         self.backoff_base = backoff_base
@@ -161,7 +162,7 @@ class OpenAIServerEngine:
         return ChatResult(choices=[], error=f"failed after {self.max_retries} retries: {_short(last)}")
 
     async def close(self) -> None:
-        for s in self.servers:
+        for s in self._all_servers:
             await s.client.close()
 
 
