@@ -33,6 +33,7 @@ class MathRephraser:
         self.rephrased: dict[str, SeedProblem] = {}
         self.wrong_rate = wrong_rate
         self.wrong: set[str] = set()
+        self.wrong_count = 0
         self.lock = threading.Lock()
         self.calls = {"question": 0, "answer": 0}
 
@@ -59,4 +60,5 @@ class MathRephraser:
         if _hash(question, req_seed, i) % 1000 < self.wrong_rate * 1000:
             text += f"\n\nSo the final answer is $\\boxed{{{seed.gold_answer}+1}}$."
             self.wrong.add(text)
+            self.wrong_count += 1
         return text
