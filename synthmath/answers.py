@@ -118,7 +118,7 @@ def _parse(expr: str) -> Any:
 
     timeout = 5 if threading.current_thread() is threading.main_thread() else None
     # math-verify finds the boxed answer itself; wrapping makes a bare expression look like one
-    return parse(f"\\boxed{{{expr}}}", parsing_timeout=timeout)  # type: ignore[arg-type]
+    return parse(f"\\boxed{{{expr}}}", parsing_timeout=timeout)
 
 
 def answers_equivalent(candidate: str, gold: str) -> bool:

@@ -180,7 +180,7 @@ class Pipeline:
         )
         out: list[Item] = list(items)
         made = 0
-        for qi, (question, res) in enumerate(zip(questions, results)):
+        for qi, (question, res) in enumerate(zip(questions, results, strict=False)):
             answers, rejects = self.answer_step.parse(seed, question, res)
             self.stats.answer_candidates += len(res.choices) or 1
             for r in rejects:
@@ -222,9 +222,7 @@ class Pipeline:
         return DPORecord(prompt=question, chosen=answer, rejected=seed.solution, **common)
 
 
-async def ordered_map(
-    items: Iterator[T], fn: Callable[[T], Awaitable[R]], window: int
-) -> AsyncIterator[R]:
+async def ordered_map(items: Iterator[T], fn: Callable[[T], Awaitable[R]], window: int) -> AsyncIterator[R]:
     """``fn`` over ``items`` with at most ``window`` calls running, results yielded in input order.
 
     A slow item does not stall the others: new items are admitted as any call finishes, up to

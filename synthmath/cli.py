@@ -46,13 +46,17 @@ def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
 
 
 seed_options = _compose(
-    click.option("--seeds", help="Seed source: Hub dataset id, MATH directory, or .jsonl/.json/.parquet file."),
+    click.option(
+        "--seeds", help="Seed source: Hub dataset id, MATH directory, or .jsonl/.json/.parquet file."
+    ),
     click.option("--split", help="Split to read from a Hub dataset or MATH directory [default: train]."),
     click.option("--subjects", help="Comma-separated MATH subjects to keep, e.g. algebra,geometry."),
     click.option("--levels", help="Comma-separated difficulty levels to keep, e.g. 4,5."),
     click.option("--limit", type=int, help="Stop after this many seeds."),
     click.option("--sample", type=int, help="Draw this many seeds at random (see --seed)."),
-    click.option("--seed", type=int, help="Seed for --sample and for every request's sampling seed [default: 0]."),
+    click.option(
+        "--seed", type=int, help="Seed for --sample and for every request's sampling seed [default: 0]."
+    ),
 )
 
 generation_options = _compose(
@@ -94,7 +98,9 @@ step_options = _compose(
 
 run_options = _compose(
     click.option("--out", type=click.Path(path_type=Path), help="Output directory."),
-    click.option("--config", "config_file", type=click.Path(path_type=Path), help="YAML or JSON config file."),
+    click.option(
+        "--config", "config_file", type=click.Path(path_type=Path), help="YAML or JSON config file."
+    ),
     click.option("--progress/--no-progress", default=True, help="Show progress on stderr [default: on]."),
     click.option("-v", "--verbose", is_flag=True, help="Log debug details."),
 )
@@ -179,8 +185,9 @@ def seeds_command(
     by_subject: Counter[str] = Counter()
     by_level: Counter[str] = Counter()
     n = 0
-    for seed in load_seeds(source, split=split, subjects=cfg.subjects, levels=cfg.levels, limit=limit,
-                           on_skip=on_skip):
+    for seed in load_seeds(
+        source, split=split, subjects=cfg.subjects, levels=cfg.levels, limit=limit, on_skip=on_skip
+    ):
         if n < show:
             click.echo(json.dumps(seed.to_json_dict(), ensure_ascii=False))
         n += 1

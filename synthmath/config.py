@@ -35,7 +35,9 @@ class BuildConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     # seeds
-    seeds: str | None = Field(None, description="Hub dataset id, MATH directory, or .jsonl/.json/.parquet file")
+    seeds: str | None = Field(
+        None, description="Hub dataset id, MATH directory, or .jsonl/.json/.parquet file"
+    )
     split: str = "train"
     subjects: list[str] | None = None
     levels: list[int] | None = None

@@ -66,4 +66,8 @@ class ProgressReporter:
             self._bar.update(self._task, completed=stats.seeds, info=info)
         else:
             total = f"/{self.total}" if self.total else ""
-            print(f"synthmath: seeds {stats.seeds}{total} | {info} | {elapsed:.0f}s", file=sys.stderr, flush=True)
+            print(
+                f"synthmath: seeds {stats.seeds}{total} | {info} | {elapsed:.0f}s",
+                file=sys.stderr,
+                flush=True,
+            )

@@ -240,11 +240,8 @@ def _rows(source: SeedSource, split: str, subjects: Sequence[str] | None) -> tup
         raise SeedError(f"{source}: no such file or directory - check the path given to --seeds")
     if isinstance(source, Iterable):
         name = type(source).__name__
-        try:  # datasets.DatasetDict: pick the split
-            if hasattr(source, "keys") and split in source.keys():
-                source = source[split]
-        except Exception:  # pragma: no cover - defensive against exotic mappings
-            pass
+        if isinstance(source, Mapping) and split in source:  # a datasets.DatasetDict: pick the split
+            source = source[split]
         return _read_dataset(source, name), name
     raise SeedError(f"cannot read seeds from a {type(source).__name__} - pass a path, a Hub id or a Dataset")
 

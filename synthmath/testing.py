@@ -13,6 +13,7 @@ in ``usage`` (whitespace-separated words as tokens), and keeps every request bod
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -105,17 +106,17 @@ class FakeOpenAIServer:
                 with fake._lock:
                     fake.requests.append(body)
                 if body.get("model") not in fake.models:
-                    self._send(404, {"error": {"message": f"The model `{body.get('model')}` does not exist."}})
+                    self._send(
+                        404, {"error": {"message": f"The model `{body.get('model')}` does not exist."}}
+                    )
                     return
                 if fake.latency:
                     time.sleep(fake.latency)
                 result = fake.handler(body)
                 if isinstance(result, CutConnection):
                     self.close_connection = True
-                    try:
+                    with contextlib.suppress(OSError):
                         self.connection.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
                     return
                 if isinstance(result, HTTPFailure):
                     self._send(result.status, {"error": {"message": result.message, "code": result.status}})

@@ -29,9 +29,9 @@ _real_connect = socket.socket.connect
 
 def _loopback_only(self: socket.socket, address: object) -> None:
     host = address[0] if isinstance(address, tuple) else address
-    if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1")):
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            raise OSError(f"network is off in tests: refused connection to {host}")
+    local = isinstance(host, str) and (host.startswith("127.") or host in ("localhost", "::1"))
+    if not local and self.family in (socket.AF_INET, socket.AF_INET6):
+        raise OSError(f"network is off in tests: refused connection to {host}")
     _real_connect(self, address)  # type: ignore[arg-type]
 
 

@@ -64,7 +64,11 @@ def test_math500_boxed_answers_match_the_published_answers() -> None:
     """MATH-500 publishes each final answer: extraction plus equivalence must agree with all of them."""
     need_data()
     rows = read_jsonl(DATA / "math" / "math500_test.jsonl")
-    disagree = [r["unique_id"] for r in rows if not answers_equivalent(extract_boxed(r["solution"]) or "", r["answer"])]
+    disagree = [
+        r["unique_id"]
+        for r in rows
+        if not answers_equivalent(extract_boxed(r["solution"]) or "", r["answer"])
+    ]
     assert disagree == []
 
 
@@ -73,7 +77,7 @@ def test_different_math_answers_are_not_equivalent() -> None:
     need_data()
     rows = read_jsonl(DATA / "math" / "MATH_train.jsonl")
     golds = [extract_boxed(r["solution"]) or "" for r in random.Random(1).sample(rows, 400)]
-    pairs = list(zip(golds, golds[1:] + golds[:1]))
+    pairs = list(zip(golds, golds[1:] + golds[:1], strict=False))
     false_equal = [
         (a, b) for a, b in pairs if answers_equivalent(a, b) and normalize_answer(a) != normalize_answer(b)
     ]

@@ -11,7 +11,9 @@ from synthmath.testing import FakeOpenAIServer, HTTPFailure, Reply
 from .fakes import MathRephraser
 
 
-def test_instruct_bar(server: FakeOpenAIServer, rephraser: MathRephraser, math_seeds: list[SeedProblem]) -> None:
+def test_instruct_bar(
+    server: FakeOpenAIServer, rephraser: MathRephraser, math_seeds: list[SeedProblem]
+) -> None:
     rejects: list[Reject] = []
     records = list(build_instruct(math_seeds, base_url=server.url, on_reject=rejects.append))
     by_id = {s.id: s for s in math_seeds}
@@ -39,7 +41,11 @@ def test_dpo_bar(server: FakeOpenAIServer, rephraser: MathRephraser, math_seeds:
     for r in records:
         seed = by_id[r.seed_id]
         assert r.rejected == seed.solution
-        assert isinstance(r.prompt, str) and r.prompt != seed.problem.strip() and seed.problem.strip() in r.prompt
+        assert (
+            isinstance(r.prompt, str)
+            and r.prompt != seed.problem.strip()
+            and seed.problem.strip() in r.prompt
+        )
         assert r.chosen not in rephraser.wrong
 
 
@@ -50,7 +56,9 @@ def test_dpo_chat_form(server: FakeOpenAIServer, math_seeds: list[SeedProblem]) 
         assert isinstance(r, DPORecord) and isinstance(r.prompt, list) and isinstance(r.rejected, list)
         assert [m.role for m in r.prompt] == ["user"]
         assert [m.role for m in r.chosen] == ["assistant"]  # type: ignore[union-attr]
-        assert r.rejected[0].content.startswith(math_seeds[[s.id for s in math_seeds].index(r.seed_id)].solution)
+        assert r.rejected[0].content.startswith(
+            math_seeds[[s.id for s in math_seeds].index(r.seed_id)].solution
+        )
 
 
 def test_runs_are_reproducible(server: FakeOpenAIServer, math_seeds: list[SeedProblem]) -> None:
@@ -107,14 +115,23 @@ def test_question_checks(math_seeds: list[SeedProblem]) -> None:
     rejects.clear()
     with FakeOpenAIServer(handler, models=["m"]) as s:
         records = list(
-            build_instruct([seed], base_url=s.url, rephrasings=6, require_numbers=False, on_reject=rejects.append)
+            build_instruct(
+                [seed], base_url=s.url, rephrasings=6, require_numbers=False, on_reject=rejects.append
+            )
         )
     assert len(records) == 2 and "missing_numbers" not in {r.reason for r in rejects}
 
 
 def test_answer_checks(math_seeds: list[SeedProblem]) -> None:
     seed = math_seeds[0]
-    answers = [seed.solution, seed.solution, "I do not know.", "", seed.solution[:-3], "$\\boxed{" + seed.gold_answer]
+    answers = [
+        seed.solution,
+        seed.solution,
+        "I do not know.",
+        "",
+        seed.solution[:-3],
+        "$\\boxed{" + seed.gold_answer,
+    ]
 
     def handler(body: dict[str, object]) -> Reply:
         if body["n"] == 1:
@@ -127,12 +144,20 @@ def test_answer_checks(math_seeds: list[SeedProblem]) -> None:
             build_instruct([seed], base_url=s.url, rephrasings=1, answer_samples=6, on_reject=rejects.append)
         )
     assert [r.answer for r in records] == [seed.solution]
-    assert [r.reason for r in rejects] == ["duplicate", "no_boxed_answer", "empty", "truncated", "no_boxed_answer"]
+    assert [r.reason for r in rejects] == [
+        "duplicate",
+        "no_boxed_answer",
+        "empty",
+        "truncated",
+        "no_boxed_answer",
+    ]
 
 
 def test_request_errors_become_rejects(math_seeds: list[SeedProblem]) -> None:
     rejects: list[Reject] = []
-    with FakeOpenAIServer(lambda body: HTTPFailure(400, "maximum context length exceeded"), models=["m"]) as s:
+    with FakeOpenAIServer(
+        lambda body: HTTPFailure(400, "maximum context length exceeded"), models=["m"]
+    ) as s:
         records = list(build_instruct(math_seeds[:3], base_url=s.url, on_reject=rejects.append))
     assert records == []
     assert [(r.stage, r.reason) for r in rejects] == [("question", "request_error")] * 3

@@ -70,10 +70,21 @@ def test_build_instruct_loads_as_conversations(
     assert json.loads((out / "summary.json").read_text())["seeds"]["processed"] == 8
 
 
-def test_dpo_chat_flag_gives_message_lists(tmp_path: Path, server: FakeOpenAIServer, math_seeds_file: Path) -> None:
+def test_dpo_chat_flag_gives_message_lists(
+    tmp_path: Path, server: FakeOpenAIServer, math_seeds_file: Path
+) -> None:
     out = tmp_path / "out"
     code, output = invoke(
-        "build-dpo", "--chat", "--seeds", math_seeds_file, "--limit", 4, "--base-url", server.url, "--out", out
+        "build-dpo",
+        "--chat",
+        "--seeds",
+        math_seeds_file,
+        "--limit",
+        4,
+        "--base-url",
+        server.url,
+        "--out",
+        out,
     )
     assert code == 0, output
     ds = datasets.load_dataset("json", data_files=str(out / "dpo.jsonl"), split="train")
@@ -82,7 +93,9 @@ def test_dpo_chat_flag_gives_message_lists(tmp_path: Path, server: FakeOpenAISer
     assert row["rejected"][0]["role"] == "assistant"
 
 
-def test_config_file_and_flag_override(tmp_path: Path, server: FakeOpenAIServer, math_seeds_file: Path) -> None:
+def test_config_file_and_flag_override(
+    tmp_path: Path, server: FakeOpenAIServer, math_seeds_file: Path
+) -> None:
     cfg = tmp_path / "run.yaml"
     cfg.write_text(
         f"seeds: {math_seeds_file}\nbase-url: {server.url}\nrephrasings: 3\ntemperature: 0.1\n"
@@ -118,7 +131,9 @@ def test_missing_seed_file(tmp_path: Path, server: FakeOpenAIServer) -> None:
 def test_unreadable_line(tmp_path: Path, server: FakeOpenAIServer, math_seeds_file: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text(math_seeds_file.read_text().splitlines()[0] + "\n{broken\n")
-    line = _one_line_error(*invoke("build-dpo", "--seeds", bad, "--base-url", server.url, "--out", tmp_path / "o"))
+    line = _one_line_error(
+        *invoke("build-dpo", "--seeds", bad, "--base-url", server.url, "--out", tmp_path / "o")
+    )
     assert f"{bad}:2: not valid JSON" in line
 
 
@@ -160,7 +175,9 @@ def test_unwritable_output_dir(tmp_path: Path, server: FakeOpenAIServer, math_se
     ],
 )
 def test_bad_options(tmp_path: Path, math_seeds_file: Path, args: list[str], expected: str) -> None:
-    line = _one_line_error(*invoke("build-instruct", "--seeds", math_seeds_file, "--out", tmp_path / "o", *args))
+    line = _one_line_error(
+        *invoke("build-instruct", "--seeds", math_seeds_file, "--out", tmp_path / "o", *args)
+    )
     assert expected in line
 
 

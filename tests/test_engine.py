@@ -113,9 +113,11 @@ def test_requests_spread_over_several_servers() -> None:
 
 def test_server_that_goes_away_stops_the_run() -> None:
     counter = itertools.count()
-    with FakeOpenAIServer(lambda body: CutConnection() if next(counter) >= 0 else "x", models=["m"]) as server:
-        with pytest.raises(ServerUnreachableError, match="gave up after 2 retries"):
-            run(engine_for(server, max_retries=2), REQ)
+    with (
+        FakeOpenAIServer(lambda body: CutConnection() if next(counter) >= 0 else "x", models=["m"]) as server,
+        pytest.raises(ServerUnreachableError, match="gave up after 2 retries"),
+    ):
+        run(engine_for(server, max_retries=2), REQ)
 
 
 def test_request_seed_is_stable_and_distinct() -> None:

@@ -3,4 +3,12 @@
 from .base import ChatRequest, ChatResult, Choice, Engine, EngineStats, request_seed
 from .openai_server import OpenAIServerEngine
 
-__all__ = ["ChatRequest", "ChatResult", "Choice", "Engine", "EngineStats", "OpenAIServerEngine", "request_seed"]
+__all__ = [
+    "ChatRequest",
+    "ChatResult",
+    "Choice",
+    "Engine",
+    "EngineStats",
+    "OpenAIServerEngine",
+    "request_seed",
+]

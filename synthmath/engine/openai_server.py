@@ -97,7 +97,11 @@ class OpenAIServerEngine:
                 if missing <= 0 or result.error is not None:
                     break
                 more = await self._complete(
-                    replace(request, n=missing, seed=None if request.seed is None else request.seed + len(result.choices))
+                    replace(
+                        request,
+                        n=missing,
+                        seed=None if request.seed is None else request.seed + len(result.choices),
+                    )
                 )
                 if more.error is not None or not more.choices:
                     break

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ..engine.base import ChatRequest, ChatResult
 from ..prompts import PromptSet
 from ..records import Reject, SeedProblem
@@ -16,7 +18,7 @@ __all__ = ["RephraseAnswer"]
 
 
 class RephraseAnswer:
-    stage = "answer"
+    stage: Literal["answer"] = "answer"
 
     def __init__(self, prompts: PromptSet, sampling: Sampling, *, mode: str, samples: int) -> None:
         self.template = prompts["rephrase_answer" if mode == "rephrase" else "solve"]
@@ -28,14 +30,22 @@ class RephraseAnswer:
         values = {"question": question}
         if self.mode == "rephrase":
             values |= {"problem": seed.problem, "solution": seed.solution}
-        return make_request(self.template, self.sampling, seed_id=seed.id, index=index, n=self.samples, **values)
+        return make_request(
+            self.template, self.sampling, seed_id=seed.id, index=index, n=self.samples, **values
+        )
 
     def parse(self, seed: SeedProblem, question: str, result: ChatResult) -> tuple[list[str], list[Reject]]:
         """The verified answers (distinct, in sample order), and a reject for each other candidate."""
         if result.error is not None:
             return [], [
-                Reject(seed_id=seed.id, stage=self.stage, reason="request_error", detail=result.error,
-                       question=question, gold_answer=seed.gold_answer)
+                Reject(
+                    seed_id=seed.id,
+                    stage=self.stage,
+                    reason="request_error",
+                    detail=result.error,
+                    question=question,
+                    gold_answer=seed.gold_answer,
+                )
             ]
         kept: list[str] = []
         rejects: list[Reject] = []
@@ -49,8 +59,16 @@ class RephraseAnswer:
                 continue
             reason, detail = failure
             rejects.append(
-                Reject(seed_id=seed.id, stage=self.stage, reason=reason, detail=detail, question=question,
-                       text=choice.text, extracted_answer=extracted, gold_answer=seed.gold_answer,
-                       extra={"sample": i})
+                Reject(
+                    seed_id=seed.id,
+                    stage=self.stage,
+                    reason=reason,
+                    detail=detail,
+                    question=question,
+                    text=choice.text,
+                    extracted_answer=extracted,
+                    gold_answer=seed.gold_answer,
+                    extra={"sample": i},
+                )
             )
         return kept, rejects

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from ..engine.base import ChatRequest, ChatResult
 from ..prompts import PromptSet
 from ..records import Reject, SeedProblem
@@ -14,7 +16,7 @@ __all__ = ["RephraseQuestion"]
 class RephraseQuestion:
     """Asks for K rephrasings in one request (``n=K``: one prefill, K samples) and keeps the usable ones."""
 
-    stage = "question"
+    stage: Literal["question"] = "question"
 
     def __init__(self, prompts: PromptSet, sampling: Sampling, *, k: int, require_numbers: bool) -> None:
         self.template = prompts["rephrase_question"]
@@ -23,12 +25,16 @@ class RephraseQuestion:
         self.require_numbers = require_numbers
 
     def request(self, seed: SeedProblem) -> ChatRequest:
-        return make_request(self.template, self.sampling, seed_id=seed.id, index=0, n=self.k, problem=seed.problem)
+        return make_request(
+            self.template, self.sampling, seed_id=seed.id, index=0, n=self.k, problem=seed.problem
+        )
 
     def parse(self, seed: SeedProblem, result: ChatResult) -> tuple[list[str], list[Reject]]:
         """The kept rephrasings, in sample order, and a reject for each other candidate."""
         if result.error is not None:
-            return [], [Reject(seed_id=seed.id, stage=self.stage, reason="request_error", detail=result.error)]
+            return [], [
+                Reject(seed_id=seed.id, stage=self.stage, reason="request_error", detail=result.error)
+            ]
         kept: list[str] = []
         rejects: list[Reject] = []
         for i, choice in enumerate(result.choices):
@@ -41,7 +47,13 @@ class RephraseQuestion:
             else:
                 reason, detail = failure
                 rejects.append(
-                    Reject(seed_id=seed.id, stage=self.stage, reason=reason, detail=detail, text=choice.text,
-                           extra={"sample": i})
+                    Reject(
+                        seed_id=seed.id,
+                        stage=self.stage,
+                        reason=reason,
+                        detail=detail,
+                        text=choice.text,
+                        extra={"sample": i},
+                    )
                 )
         return kept, rejects
