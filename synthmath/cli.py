@@ -136,7 +136,7 @@ def main() -> None:
     SFT pairs (build-instruct) and DPO tuples (build-dpo)."""
 
 
-@main.command("build-instruct")
+@main.command("build-instruct", short_help="Build verified SFT pairs (Synth. Math-Instruct).")
 @run_options
 @step_options
 @generation_options
@@ -148,7 +148,7 @@ def build_instruct_command(config_file: Path | None, progress: bool, verbose: bo
     _run("instruct", config_file, progress, verbose, options)
 
 
-@main.command("build-dpo")
+@main.command("build-dpo", short_help="Build DPO tuples (Synth. Math-Alignment).")
 @click.option("--chat/--no-chat", default=None, help="Write TRL's conversational form (lists of messages).")
 @run_options
 @step_options
