@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar
 from ._version import __version__
 from .config import BuildConfig
 from .engine import Engine, OpenAIServerEngine
+from .engine.cache import CachedEngine, RequestCache
 from .prompts import PromptSet
 from .records import DPORecord, InstructRecord, Message, Meta, Reject, SeedProblem
 from .seeds import load_seeds
@@ -105,6 +106,9 @@ class Pipeline:
             max_retries=config.max_retries,
             timeout=config.timeout,
         )
+        cache_path = config.cache_path()
+        if cache_path is not None:
+            self.engine = CachedEngine(self.engine, RequestCache(cache_path))
         self.stats = BuildStats()
         self._meta: Meta | None = None
 
@@ -128,6 +132,7 @@ class Pipeline:
             limit=self.config.limit,
             sample=self.config.sample,
             seed=self.config.seed,
+            shard=self.config.shard_tuple(),
             on_skip=on_skip,
         )
 

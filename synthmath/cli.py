@@ -77,6 +77,13 @@ generation_options = _compose(
     click.option("--concurrency", type=int, help="Requests in flight at once [default: 256]."),
     click.option("--max-retries", type=int, help="Retries for 429/5xx/connection errors [default: 5]."),
     click.option("--timeout", type=float, help="Seconds per request [default: 600]."),
+    click.option(
+        "--cache",
+        type=click.Path(path_type=Path),
+        help="Request cache file; a rerun reuses every response in it [default: OUT/cache/requests.sqlite].",
+    ),
+    click.option("--no-cache", "use_cache", flag_value=False, default=None, help="Send every request afresh."),
+    click.option("--shard", help="I/N: process shard I of N (0-based), e.g. 0/4; join with `synthmath merge`."),
 )
 
 step_options = _compose(

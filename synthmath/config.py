@@ -49,6 +49,11 @@ class BuildConfig(BaseModel):
     out: Path | None = None
     chat: bool = Field(False, description="DPO only: write TRL's conversational form")
 
+    # resume and scale-out
+    cache: Path | None = Field(None, description="request cache file [default: OUT/cache/requests.sqlite]")
+    use_cache: bool = Field(True, description="reuse responses already received (resume after a crash)")
+    shard: str | None = Field(None, description="I/N: this run's share of the seeds, for N machines")
+
     # steps
     prompts_dir: Path | None = None
     rephrasings: int = Field(2, ge=1, le=64)
@@ -86,6 +91,33 @@ class BuildConfig(BaseModel):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{url!r} is not an http(s) URL, e.g. {DEFAULT_BASE_URL}")
         return [u.rstrip("/") for u in v]
+
+    @field_validator("shard")
+    @classmethod
+    def _shard(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        parts = v.split("/")
+        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+            raise ValueError(f"{v!r} is not I/N, e.g. 0/4 for the first of four shards")
+        i, n = (int(p) for p in parts)
+        if n < 1 or not 0 <= i < n:
+            raise ValueError(f"shard {v!r}: need 0 <= I < N")
+        return f"{i}/{n}"
+
+    def shard_tuple(self) -> tuple[int, int] | None:
+        if self.shard is None:
+            return None
+        i, n = self.shard.split("/")
+        return int(i), int(n)
+
+    def cache_path(self) -> Path | None:
+        """Where the request cache lives, or None when caching is off."""
+        if not self.use_cache:
+            return None
+        if self.cache is not None:
+            return self.cache
+        return self.out / "cache" / "requests.sqlite" if self.out is not None else None
 
     @field_validator("subjects", "levels", mode="before")
     @classmethod

@@ -19,7 +19,7 @@ from .answers import extract_boxed, extract_gsm8k_answer
 from .errors import SeedError
 from .records import Reject, SeedProblem
 
-__all__ = ["load_seeds", "subject_slug"]
+__all__ = ["load_seeds", "shard_of", "subject_slug"]
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +255,7 @@ def load_seeds(
     limit: int | None = None,
     sample: int | None = None,
     seed: int = 0,
+    shard: tuple[int, int] | None = None,
     on_skip: Callable[[Reject], None] | None = None,
 ) -> Iterator[SeedProblem]:
     """Stream seed problems from ``source``.
@@ -263,6 +264,8 @@ def load_seeds(
     .parquet file, or a ``datasets.Dataset``. Seeds whose solution has no final answer are skipped and
     passed to ``on_skip`` as seed-stage rejects. ``subjects``/``levels`` filter, ``sample`` draws N
     seeds uniformly with ``seed`` (kept in source order), and ``limit`` stops after that many seeds.
+    ``shard=(i, n)`` keeps this machine's share of what is left, by a hash of the seed id, so that n
+    machines each running one shard together cover every seed exactly once.
     """
     if limit is not None and limit < 0:
         raise SeedError("--limit must be zero or more")
@@ -295,7 +298,13 @@ def load_seeds(
     for n, item in enumerate(stream):
         if limit is not None and n >= limit:
             return
-        yield item
+        if shard is None or shard_of(item.id, shard[1]) == shard[0]:
+            yield item
+
+
+def shard_of(seed_id: str, shards: int) -> int:
+    """The shard (0 .. shards-1) a seed belongs to: a stable hash of its id."""
+    return int.from_bytes(hashlib.sha256(seed_id.encode()).digest()[:8], "big") % shards
 
 
 def _reservoir(stream: Iterator[SeedProblem], k: int, seed: int) -> Iterator[SeedProblem]:

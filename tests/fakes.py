@@ -29,8 +29,8 @@ class MathRephraser:
     so reruns are identical). ``wrong`` collects every wrong answer text it sent."""
 
     def __init__(self, seeds: list[SeedProblem], wrong_rate: float = 0.3) -> None:
+        self.seeds = seeds
         self.by_problem = {s.problem.strip(): s for s in seeds}
-        self.rephrased: dict[str, SeedProblem] = {}
         self.wrong_rate = wrong_rate
         self.wrong: set[str] = set()
         self.wrong_count = 0
@@ -38,22 +38,19 @@ class MathRephraser:
         self.calls = {"question": 0, "answer": 0}
 
     def __call__(self, body: dict[str, Any]) -> Reply:
+        """Stateless: the reply depends only on the request, so any server instance gives the same one."""
         n = int(body.get("n") or 1)
         last = body["messages"][-1]["content"]
+        seed = self.by_problem.get(last.strip()) or next(s for s in self.seeds if s.problem.strip() in last)
         with self.lock:
-            for q, seed in self.rephrased.items():
-                if q in last:
+            for prefix in PREFIXES:
+                question = prefix + seed.problem.strip()
+                if question in last:
                     self.calls["answer"] += 1
-                    return Reply([self._answer(seed, q, body.get("seed"), i) for i in range(n)])
-            seed = self.by_problem.get(last.strip())
-            if seed is None:
-                seed = next(s for p, s in self.by_problem.items() if p in last)
+                    return Reply([self._answer(seed, question, body.get("seed"), i) for i in range(n)])
             self.calls["question"] += 1
-            offset = _hash(seed.id, body.get("seed")) % len(PREFIXES)
-            texts = [PREFIXES[(offset + i) % len(PREFIXES)] + seed.problem for i in range(n)]
-            for t in texts:
-                self.rephrased[t] = seed
-            return Reply(texts)
+        offset = _hash(seed.id, body.get("seed")) % len(PREFIXES)
+        return Reply([PREFIXES[(offset + i) % len(PREFIXES)] + seed.problem.strip() for i in range(n)])
 
     def _answer(self, seed: SeedProblem, question: str, req_seed: Any, i: int) -> str:
         text = f"We work on the reworded problem.\n\n{seed.solution}"
@@ -62,3 +59,31 @@ class MathRephraser:
             self.wrong.add(text)
             self.wrong_count += 1
         return text
+
+
+class Faults:
+    """Wraps a handler: answers ``error_rate`` of requests with HTTP 500 and cuts ``cut_rate`` of
+    connections, at random (seeded), before the wrapped handler sees them."""
+
+    def __init__(self, inner: Any, error_rate: float = 0.2, cut_rate: float = 0.05, seed: int = 0) -> None:
+        import random
+
+        self.inner = inner
+        self.error_rate = error_rate
+        self.cut_rate = cut_rate
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.injected = {"500": 0, "cut": 0}
+
+    def __call__(self, body: dict[str, Any]) -> Any:
+        from synthmath.testing import CutConnection, HTTPFailure
+
+        with self.lock:
+            r = self.rng.random()
+            if r < self.error_rate:
+                self.injected["500"] += 1
+                return HTTPFailure(500, "injected fault")
+            if r < self.error_rate + self.cut_rate:
+                self.injected["cut"] += 1
+                return CutConnection()
+        return self.inner(body)

@@ -31,7 +31,7 @@ def test_build_dpo_end_to_end(
     code, output = invoke("build-dpo", "--seeds", math_seeds_file, "--base-url", server.url, "--out", out)
     assert code == 0, output
     assert "dpo records from" in output
-    assert sorted(p.name for p in out.iterdir()) == ["dpo.jsonl", "rejects.jsonl", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["cache", "dpo.jsonl", "rejects.jsonl", "summary.json"]
 
     ds = datasets.load_dataset("json", data_files=str(out / "dpo.jsonl"), split="train")
     assert {"prompt", "chosen", "rejected"} <= set(ds.column_names)

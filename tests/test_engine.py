@@ -126,3 +126,31 @@ def test_request_seed_is_stable_and_distinct() -> None:
     )
     seeds = {request_seed("s", step, i, run) for step in ("a", "b") for i in range(3) for run in (0, 1)}
     assert len(seeds) == 12
+
+
+def test_a_server_that_stops_answering_is_drained() -> None:
+    dead = {"on": False}
+    with FakeOpenAIServer(models=["m"], latency=0.01) as a, FakeOpenAIServer(
+        lambda body: CutConnection() if dead["on"] else Reply(["b"]), models=["m"], latency=0.01
+    ) as b:
+        engine = engine_for(a, b, concurrency=4)
+        run(engine, *[REQ] * 20)
+        before = len(b.requests)
+        dead["on"] = True
+        engine = engine_for(a, b, concurrency=4)
+        results = run(engine, *[REQ] * 60)
+        a_url = a.url
+    assert before >= 5
+    assert all(r.error is None for r in results)
+    # once drained, b sees only the few requests that found it dead (and the probes)
+    assert len(b.requests) - before <= 6
+    assert engine.stats.per_server[a_url] == 60
+
+
+def test_an_unreachable_server_among_several_is_left_out(caplog: pytest.LogCaptureFixture) -> None:
+    url = f"http://127.0.0.1:{free_port()}/v1"
+    with FakeOpenAIServer(models=["m"]) as a:
+        engine = OpenAIServerEngine([url, a.url])
+        results = run(engine, *[REQ] * 5)
+    assert all(r.error is None for r in results) and len(a.requests) == 5
+    assert f"{url} does not answer" in caplog.text

@@ -53,6 +53,7 @@ class EngineStats:
     retries: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cache_hits: int = 0
     per_server: Counter[str] = field(default_factory=Counter)
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,6 +63,7 @@ class EngineStats:
             "retries": self.retries,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "cache_hits": self.cache_hits,
             "requests_per_server": dict(self.per_server),
         }
 

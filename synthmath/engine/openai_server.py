@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +24,9 @@ __all__ = ["OpenAIServerEngine"]
 
 log = logging.getLogger(__name__)
 
+_DRAIN_AFTER = 3  # consecutive connection failures before a server is drained
+_MAX_DRAIN = 60.0  # longest pause before probing a drained server again
+
 
 class _Server:
     def __init__(self, base_url: str, api_key: str, timeout: float) -> None:
@@ -30,6 +34,21 @@ class _Server:
         self.client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
         self.outstanding = 0
         self.models: list[str] = []
+        self.failures = 0  # consecutive connection failures
+        self.down_until = 0.0  # drained until then; the first request after it is the probe
+
+    def failed(self) -> None:
+        self.failures += 1
+        if self.failures >= _DRAIN_AFTER:
+            pause = min(_MAX_DRAIN, 2.0 ** (self.failures - _DRAIN_AFTER))
+            self.down_until = time.monotonic() + pause
+            log.warning("%s stopped answering: draining it, next probe in %.0fs", self.base_url, pause)
+
+    def answered(self) -> None:
+        if self.failures >= _DRAIN_AFTER:
+            log.warning("%s answers again", self.base_url)
+        self.failures = 0
+        self.down_until = 0.0
 
 
 class OpenAIServerEngine:
@@ -62,17 +81,23 @@ class OpenAIServerEngine:
     async def start(self) -> None:
         """Check every server answers and serves the model; pick the model when none was given."""
         self._semaphore = asyncio.Semaphore(self._concurrency)
+        unreachable: list[tuple[_Server, openai.APIConnectionError]] = []
         for server in self.servers:
             try:
                 page = await server.client.models.list()
                 server.models = [m.id for m in page.data]
             except openai.APIConnectionError as e:
-                raise ServerUnreachableError(server.base_url, _short(e)) from e
+                unreachable.append((server, e))
             except openai.APIStatusError as e:
                 raise ServerError(
                     f"{server.base_url}/models answered HTTP {e.status_code} ({_short(e)}) - "
                     "is this an OpenAI-compatible server? check --base-url and --api-key"
                 ) from e
+        if len(unreachable) == len(self.servers):
+            urls = ", ".join(s.base_url for s in self.servers)
+            raise ServerUnreachableError(urls, _short(unreachable[0][1]))
+        for server, e in unreachable:
+            log.warning("%s does not answer (%s): going on without it", server.base_url, _short(e))
         if not self.model:
             served = sorted({m for s in self.servers for m in s.models})
             if len(served) != 1:
@@ -127,11 +152,14 @@ class OpenAIServerEngine:
             kwargs["extra_body"] = request.extra_body
         last: Exception | None = None
         for attempt in range(self.max_retries + 1):
-            server = min(self.servers, key=lambda s: s.outstanding)
+            server = await self._pick()
             server.outstanding += 1
             try:
                 resp = await server.client.chat.completions.create(**kwargs)
-            except (openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError) as e:
+            except openai.APIConnectionError as e:
+                server.failed()
+                last = e
+            except (openai.RateLimitError, openai.InternalServerError) as e:
                 last = e
             except openai.APIStatusError as e:
                 if e.status_code in (408, 409) or e.status_code >= 500:
@@ -140,6 +168,7 @@ class OpenAIServerEngine:
                     self.stats.failed_requests += 1
                     return ChatResult(choices=[], error=f"HTTP {e.status_code}: {_short(e)}")
             else:
+                server.answered()
                 self.stats.requests += 1
                 self.stats.per_server[server.base_url] += 1
                 usage = resp.usage
@@ -164,6 +193,15 @@ class OpenAIServerEngine:
             urls = ", ".join(s.base_url for s in self.servers)
             raise ServerUnreachableError(urls, f"gave up after {self.max_retries} retries: {_short(last)}")
         return ChatResult(choices=[], error=f"failed after {self.max_retries} retries: {_short(last)}")
+
+    async def _pick(self) -> _Server:
+        """The answering server with the fewest requests outstanding; waits when all are drained."""
+        while True:
+            now = time.monotonic()
+            up = [s for s in self.servers if s.down_until <= now]
+            if up:
+                return min(up, key=lambda s: s.outstanding)
+            await asyncio.sleep(min(s.down_until for s in self.servers) - now)
 
     async def close(self) -> None:
         for s in self._all_servers:

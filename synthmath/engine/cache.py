@@ -1,0 +1,121 @@
+"""A persistent request cache: what makes a rerun after a crash cost nothing.
+
+Responses are stored in SQLite, keyed by the exact request (model, messages, n, sampling parameters,
+seed) and not by the server that answered. Each response is committed as it arrives (WAL mode), so a
+``kill -9`` loses at most the requests that were in flight. Failed requests are not stored: a rerun
+tries them again. Changing a prompt changes the messages of the requests it makes, and only those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from ..errors import OutputError
+from .base import ChatRequest, ChatResult, Choice, EngineStats
+
+__all__ = ["CachedEngine", "RequestCache", "request_key"]
+
+
+def request_key(model: str, request: ChatRequest) -> str:
+    """The cache key: a hash of everything that decides the response (not the step name or server)."""
+    payload = {
+        "model": model,
+        "messages": request.messages,
+        "n": request.n,
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "max_tokens": request.max_tokens,
+        "seed": request.seed,
+        "extra_body": request.extra_body,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+class RequestCache:
+    """``key -> ChatResult`` in one SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, created REAL)"
+            )
+        except sqlite3.Error as e:
+            raise OutputError(f"cannot open the request cache {self.path} ({e}) - pass --cache PATH or --no-cache") from e
+
+    def get(self, key: str) -> ChatResult | None:
+        row = self._db.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        data: dict[str, Any] = json.loads(row[0])
+        return ChatResult(
+            choices=[Choice(**c) for c in data["choices"]],
+            prompt_tokens=data["prompt_tokens"],
+            completion_tokens=data["completion_tokens"],
+        )
+
+    def put(self, key: str, result: ChatResult) -> None:
+        data = {
+            "choices": [asdict(c) for c in result.choices],
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+        }
+        self._db.execute(
+            "INSERT OR REPLACE INTO responses (key, response, created) VALUES (?, ?, ?)",
+            (key, json.dumps(data, ensure_ascii=False), time.time()),
+        )
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class CachedEngine:
+    """Wraps an engine: answers a request from the cache when it can, stores every new response."""
+
+    def __init__(self, inner: Any, cache: RequestCache) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.hits = 0
+
+    @property
+    def model(self) -> str:
+        return str(self.inner.model)
+
+    @property
+    def stats(self) -> EngineStats:
+        stats: EngineStats = self.inner.stats
+        stats.cache_hits = self.hits
+        return stats
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def complete(self, request: ChatRequest) -> ChatResult:
+        key = request_key(self.inner.model, request)
+        cached = self.cache.get(key)
+        if cached is not None:
+            self.hits += 1
+            return cached
+        result: ChatResult = await self.inner.complete(request)
+        if result.error is None and result.choices:
+            self.cache.put(key, result)
+        return result
+
+    async def close(self) -> None:
+        try:
+            await self.inner.close()
+        finally:
+            self.cache.close()
