@@ -1,0 +1,112 @@
+"""Crashes and faults lose nothing: kill -9 then rerun, flaky servers, and changed prompts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from synthmath import SeedProblem, build_instruct
+from synthmath.cli import main
+from synthmath.prompts import PromptSet
+from synthmath.testing import FakeOpenAIServer
+
+from .conftest import ROOT, read_jsonl
+from .fakes import Faults, MathRephraser
+
+
+def records_without_time(path: Path) -> list[dict[str, Any]]:
+    rows = read_jsonl(path)
+    for r in rows:
+        r["meta"].pop("created_at")
+    return rows
+
+
+def body_key(body: dict[str, Any]) -> str:
+    return json.dumps(body, sort_keys=True)
+
+
+def cli(*args: object) -> None:
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+def test_kill_9_then_rerun_gives_the_clean_output(
+    tmp_path: Path, math_seeds_file: Path, math_seeds: list[SeedProblem]
+) -> None:
+    common = ["--seeds", math_seeds_file, "--concurrency", "4", "--no-progress"]
+    with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"]) as clean_server:
+        cli("build-instruct", *common, "--base-url", clean_server.url, "--out", tmp_path / "clean")
+    clean = records_without_time(tmp_path / "clean" / "instruct.jsonl")
+    total = len(clean_server.requests)
+
+    out = tmp_path / "crash"
+    with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"], latency=0.03) as server:
+        args = ["build-instruct", *common, "--base-url", server.url, "--out", out]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.Popen([sys.executable, "-m", "synthmath.cli", *map(str, args)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while len(server.requests) < total // 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        first = len(server.requests)
+        assert 0 < first < total
+        assert not (out / "summary.json").exists()  # an unfinished run is recognisable
+        assert (out / "instruct.jsonl.partial").exists()
+
+        cli(*args)
+        sent = [body_key(b) for b in server.requests]
+
+    assert records_without_time(out / "instruct.jsonl") == clean
+    assert json.loads((out / "summary.json").read_text())["finished"] is True
+    repeated = sum(c - 1 for c in Counter(sent).values())
+    assert repeated <= 4  # at most the requests in flight at the kill (--concurrency 4)
+    assert len(set(sent)) == total
+
+
+def test_faulty_server_gives_the_clean_output(math_seeds: list[SeedProblem]) -> None:
+    with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"]) as server:
+        clean = [r.model_dump(exclude={"meta"}) for r in build_instruct(math_seeds, base_url=server.url)]
+    faults = Faults(MathRephraser(math_seeds), error_rate=0.2, cut_rate=0.05, seed=3)
+    with FakeOpenAIServer(faults, models=["m"]) as server:
+        flaky = [
+            r.model_dump(exclude={"meta"}) for r in build_instruct(math_seeds, base_url=server.url, max_retries=12)
+        ]
+    assert faults.injected["500"] >= 10 and faults.injected["cut"] >= 2
+    assert flaky == clean
+
+
+def test_changing_one_prompt_resends_only_its_requests(
+    tmp_path: Path, math_seeds_file: Path, math_seeds: list[SeedProblem]
+) -> None:
+    rephraser = MathRephraser(math_seeds)
+    out = tmp_path / "out"
+    with FakeOpenAIServer(rephraser, models=["m"]) as server:
+        cli("build-instruct", "--seeds", math_seeds_file, "--limit", 10, "--base-url", server.url, "--out", out)
+        first = dict(rephraser.calls)
+        cli("build-instruct", "--seeds", math_seeds_file, "--limit", 10, "--base-url", server.url, "--out", out)
+        assert rephraser.calls == first  # an identical rerun sends nothing
+
+        prompts = tmp_path / "prompts"
+        prompts.mkdir()
+        for name in ("rephrase_question", "rephrase_answer", "solve"):
+            text = PromptSet()[name].path.read_text()
+            if name == "rephrase_answer":
+                text = text.replace("Show each step;", "Show every step;")
+            (prompts / name).with_suffix(".yaml").write_text(text)
+        cli("build-instruct", "--seeds", math_seeds_file, "--limit", 10, "--base-url", server.url, "--out", out,
+            "--prompts-dir", prompts)  # fmt: skip
+    assert rephraser.calls["question"] == first["question"]
+    assert rephraser.calls["answer"] == 2 * first["answer"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["engine"]["cache_hits"] == first["question"]
