@@ -82,8 +82,12 @@ generation_options = _compose(
         type=click.Path(path_type=Path),
         help="Request cache file; a rerun reuses every response in it [default: OUT/cache/requests.sqlite].",
     ),
-    click.option("--no-cache", "use_cache", flag_value=False, default=None, help="Send every request afresh."),
-    click.option("--shard", help="I/N: process shard I of N (0-based), e.g. 0/4; join with `synthmath merge`."),
+    click.option(
+        "--no-cache", "use_cache", flag_value=False, default=None, help="Send every request afresh."
+    ),
+    click.option(
+        "--shard", help="I/N: process shard I of N (0-based), e.g. 0/4; join with `synthmath merge`."
+    ),
 )
 
 step_options = _compose(
@@ -167,6 +171,17 @@ def build_dpo_command(config_file: Path | None, progress: bool, verbose: bool, *
 
     Writes OUT/dpo.jsonl, OUT/rejects.jsonl and OUT/summary.json."""
     _run("dpo", config_file, progress, verbose, options)
+
+
+@main.command("merge")
+@click.argument("shard_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Directory for the merged build.")
+def merge_command(shard_dirs: tuple[Path, ...], out: Path) -> None:
+    """Join the output directories of `--shard I/N` runs, checking that no shard is missing or duplicated."""
+    from .merge import merge_shards
+
+    summary = merge_shards(list(shard_dirs), out)
+    click.echo(f"merged {len(shard_dirs)} shards: {summary['records']} {summary['kind']} records -> {out}")
 
 
 @main.command("seeds")

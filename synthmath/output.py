@@ -24,7 +24,7 @@ __all__ = ["OUTPUT_FILES", "build_to_dir"]
 OUTPUT_FILES = {"instruct": "instruct.jsonl", "dpo": "dpo.jsonl"}
 
 
-def _prepare_dir(out: Path) -> None:
+def prepare_dir(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".synthmath-write-test"
@@ -41,7 +41,7 @@ def _open(path: Path) -> IO[str]:
         raise OutputError(f"cannot write {path} ({e.strerror}) - choose another --out directory") from e
 
 
-def _write_json_atomic(path: Path, data: Any) -> None:
+def write_json_atomic(path: Path, data: Any) -> None:
     tmp = path.with_name(path.name + ".partial")
     tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
@@ -52,7 +52,7 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
     if config.out is None:
         raise ConfigError("no output directory - pass --out DIR")
     out = Path(config.out)
-    _prepare_dir(out)
+    prepare_dir(out)
     final = {"records": out / OUTPUT_FILES[kind], "rejects": out / "rejects.jsonl"}
     partial = {k: p.with_name(p.name + ".partial") for k, p in final.items()}
     (out / "summary.json").unlink(missing_ok=True)
@@ -96,5 +96,5 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
         "engine": pipeline.engine.stats.to_dict(),
         "config": config.public_dict(),
     }
-    _write_json_atomic(out / "summary.json", summary)
+    write_json_atomic(out / "summary.json", summary)
     return summary

@@ -26,6 +26,11 @@ from typing import Any
 __all__ = ["CutConnection", "FakeOpenAIServer", "HTTPFailure", "Reply"]
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024  # the default backlog of 5 refuses connections under real concurrency
+
+
 @dataclass
 class Reply:
     """The texts of the choices (one per ``n``) and, optionally, their finish reasons."""
@@ -151,8 +156,7 @@ class FakeOpenAIServer:
                     },
                 )
 
-        self._server = ThreadingHTTPServer((self.host, self.port), _Handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, self.port), _Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self

@@ -130,9 +130,12 @@ def test_request_seed_is_stable_and_distinct() -> None:
 
 def test_a_server_that_stops_answering_is_drained() -> None:
     dead = {"on": False}
-    with FakeOpenAIServer(models=["m"], latency=0.01) as a, FakeOpenAIServer(
-        lambda body: CutConnection() if dead["on"] else Reply(["b"]), models=["m"], latency=0.01
-    ) as b:
+    with (
+        FakeOpenAIServer(models=["m"], latency=0.01) as a,
+        FakeOpenAIServer(
+            lambda body: CutConnection() if dead["on"] else Reply(["b"]), models=["m"], latency=0.01
+        ) as b,
+    ):
         engine = engine_for(a, b, concurrency=4)
         run(engine, *[REQ] * 20)
         before = len(b.requests)

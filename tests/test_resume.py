@@ -80,7 +80,8 @@ def test_faulty_server_gives_the_clean_output(math_seeds: list[SeedProblem]) -> 
     faults = Faults(MathRephraser(math_seeds), error_rate=0.2, cut_rate=0.05, seed=3)
     with FakeOpenAIServer(faults, models=["m"]) as server:
         flaky = [
-            r.model_dump(exclude={"meta"}) for r in build_instruct(math_seeds, base_url=server.url, max_retries=12)
+            r.model_dump(exclude={"meta"})
+            for r in build_instruct(math_seeds, base_url=server.url, max_retries=12)
         ]
     assert faults.injected["500"] >= 10 and faults.injected["cut"] >= 2
     assert flaky == clean
@@ -92,9 +93,29 @@ def test_changing_one_prompt_resends_only_its_requests(
     rephraser = MathRephraser(math_seeds)
     out = tmp_path / "out"
     with FakeOpenAIServer(rephraser, models=["m"]) as server:
-        cli("build-instruct", "--seeds", math_seeds_file, "--limit", 10, "--base-url", server.url, "--out", out)
+        cli(
+            "build-instruct",
+            "--seeds",
+            math_seeds_file,
+            "--limit",
+            10,
+            "--base-url",
+            server.url,
+            "--out",
+            out,
+        )
         first = dict(rephraser.calls)
-        cli("build-instruct", "--seeds", math_seeds_file, "--limit", 10, "--base-url", server.url, "--out", out)
+        cli(
+            "build-instruct",
+            "--seeds",
+            math_seeds_file,
+            "--limit",
+            10,
+            "--base-url",
+            server.url,
+            "--out",
+            out,
+        )
         assert rephraser.calls == first  # an identical rerun sends nothing
 
         prompts = tmp_path / "prompts"
@@ -110,3 +131,29 @@ def test_changing_one_prompt_resends_only_its_requests(
     assert rephraser.calls["answer"] == 2 * first["answer"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["engine"]["cache_hits"] == first["question"]
+
+
+def test_shards_cover_every_seed_once_and_merge(
+    tmp_path: Path, server: FakeOpenAIServer, math_seeds_file: Path
+) -> None:
+    common = ["--seeds", math_seeds_file, "--base-url", server.url, "--no-progress"]
+    cli("build-dpo", *common, "--out", tmp_path / "whole")
+    for i in range(3):
+        cli("build-dpo", *common, "--shard", f"{i}/3", "--out", tmp_path / f"s{i}")
+    shard_seeds = [json.loads((tmp_path / f"s{i}" / "summary.json").read_text())["seeds"]["processed"]
+                   for i in range(3)]  # fmt: skip
+    assert sum(shard_seeds) == 40 and min(shard_seeds) > 0
+
+    missing = CliRunner().invoke(main, ["merge", str(tmp_path / "s0"), str(tmp_path / "s2"), "--out",
+                                        str(tmp_path / "m")])  # fmt: skip
+    assert missing.exit_code != 0 and "missing shard(s) 1/3" in missing.output
+    twice = CliRunner().invoke(main, ["merge", str(tmp_path / "s0"), str(tmp_path / "s0"), "--out",
+                                      str(tmp_path / "m")])  # fmt: skip
+    assert twice.exit_code != 0 and "given twice" in twice.output
+
+    cli("merge", tmp_path / "s2", tmp_path / "s0", tmp_path / "s1", "--out", tmp_path / "merged")
+    whole = records_without_time(tmp_path / "whole" / "dpo.jsonl")
+    merged = records_without_time(tmp_path / "merged" / "dpo.jsonl")
+    assert sorted(merged, key=lambda r: r["id"]) == sorted(whole, key=lambda r: r["id"])
+    summary = json.loads((tmp_path / "merged" / "summary.json").read_text())
+    assert summary["records"] == len(whole) and summary["seeds"]["processed"] == 40

@@ -51,7 +51,9 @@ class RequestCache:
                 "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, response TEXT NOT NULL, created REAL)"
             )
         except sqlite3.Error as e:
-            raise OutputError(f"cannot open the request cache {self.path} ({e}) - pass --cache PATH or --no-cache") from e
+            raise OutputError(
+                f"cannot open the request cache {self.path} ({e}) - pass --cache PATH or --no-cache"
+            ) from e
 
     def get(self, key: str) -> ChatResult | None:
         row = self._db.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()

@@ -38,6 +38,8 @@ class _Server:
         self.down_until = 0.0  # drained until then; the first request after it is the probe
 
     def failed(self) -> None:
+        if self.down_until > time.monotonic():
+            return  # requests sent before the drain began: no news about the server since
         self.failures += 1
         if self.failures >= _DRAIN_AFTER:
             pause = min(_MAX_DRAIN, 2.0 ** (self.failures - _DRAIN_AFTER))

@@ -1,0 +1,120 @@
+"""Joining the outputs of ``--shard I/N`` runs into one build directory, with checks.
+
+Every shard must be a finished run of the same kind with the same N, each I present exactly once, and
+no record id or seed may appear in two shards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, OutputError
+from .output import OUTPUT_FILES, prepare_dir, write_json_atomic
+
+__all__ = ["merge_shards"]
+
+
+def _summary(d: Path) -> dict[str, Any]:
+    path = d / "summary.json"
+    if not path.is_file():
+        raise ConfigError(
+            f"{d}: no summary.json, so that run did not finish - rerun its command to complete it"
+        )
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _add(total: Any, part: Any) -> Any:
+    """Sum two summaries' numbers, recursively (rates are recomputed by the caller)."""
+    if isinstance(total, dict) and isinstance(part, dict):
+        return {k: _add(total.get(k), part.get(k)) for k in {*total, *part}}
+    if isinstance(total, (int, float)) and isinstance(part, (int, float)) and not isinstance(total, bool):
+        return total + part
+    return total if total is not None else part
+
+
+def _rate(a: Any, b: Any) -> float | None:
+    return round(a / b, 4) if isinstance(a, (int, float)) and b else None
+
+
+def merge_shards(dirs: list[Path], out: Path) -> dict[str, Any]:
+    """Merge shard directories into ``out``; returns the merged summary."""
+    if not dirs:
+        raise ConfigError("no shard directories given - pass the --out directories of the shard runs")
+    summaries = [_summary(d) for d in dirs]
+    kinds = {s["kind"] for s in summaries}
+    if len(kinds) != 1:
+        raise ConfigError(f"cannot merge different kinds of build: {sorted(kinds)}")
+    kind = kinds.pop()
+    shards: dict[int, Path] = {}
+    counts = set()
+    for d, s in zip(dirs, summaries):
+        shard = s["config"].get("shard")
+        if shard is None:
+            raise ConfigError(f"{d}: not a shard run (no --shard I/N in its config)")
+        i, n = (int(x) for x in shard.split("/"))
+        counts.add(n)
+        if i in shards:
+            raise ConfigError(f"shard {shard} given twice: {shards[i]} and {d}")
+        shards[i] = d
+    if len(counts) != 1:
+        raise ConfigError(
+            f"the shards were cut differently (N = {sorted(counts)}) - merge shards of one split"
+        )
+    n = counts.pop()
+    missing = [f"{i}/{n}" for i in range(n) if i not in shards]
+    if missing:
+        raise ConfigError(f"missing shard(s) {', '.join(missing)} - run them, then merge again")
+
+    prepare_dir(out)
+    name = OUTPUT_FILES[kind]
+    record_ids: set[bytes] = set()
+    seed_owner: dict[str, int] = {}
+    tmp = {"records": out / f"{name}.partial", "rejects": out / "rejects.jsonl.partial"}
+    with (
+        tmp["records"].open("w", encoding="utf-8") as rec_out,
+        tmp["rejects"].open("w", encoding="utf-8") as rej_out,
+    ):
+        for i in range(n):
+            d = shards[i]
+            for src, dst, is_record in ((d / name, rec_out, True), (d / "rejects.jsonl", rej_out, False)):
+                if not src.is_file():
+                    raise ConfigError(f"{d}: {src.name} is missing - rerun that shard")
+                with src.open(encoding="utf-8") as f:
+                    for lineno, line in enumerate(f, 1):
+                        if is_record:
+                            row = json.loads(line)
+                            rid = hashlib.sha256(row["id"].encode()).digest()[:12]
+                            if rid in record_ids:
+                                raise ConfigError(f"{src}:{lineno}: record {row['id']} appears in two shards")
+                            record_ids.add(rid)
+                            owner = seed_owner.setdefault(row["seed_id"], i)
+                            if owner != i:
+                                raise ConfigError(
+                                    f"{src}:{lineno}: seed {row['seed_id']} is in shards {owner} and {i}"
+                                )
+                        dst.write(line if line.endswith("\n") else line + "\n")
+    try:
+        os.replace(tmp["records"], out / name)
+        os.replace(tmp["rejects"], out / "rejects.jsonl")
+    except OSError as e:
+        raise OutputError(f"cannot write to {out} ({e.strerror}) - choose another --out") from e
+
+    merged: dict[str, Any] = summaries[0]
+    for s in summaries[1:]:
+        merged = _add(merged, s)
+    for stage, num, den in (("seeds", "with_records", "processed"), ("questions", "kept", "candidates"),
+                            ("answers", "kept", "candidates")):  # fmt: skip
+        key = "yield_rate" if stage == "seeds" else "acceptance_rate"
+        merged[stage][key] = _rate(merged[stage][num], merged[stage][den])
+    merged["wall_time_s"] = max(s["wall_time_s"] for s in summaries)
+    merged["config"] = {**summaries[0]["config"], "shard": None, "out": str(out)}
+    merged["shards"] = [str(shards[i]) for i in range(n)]
+    merged["finished"] = True
+    merged["records"] = len(record_ids)
+    write_json_atomic(out / "summary.json", merged)
+    return merged
