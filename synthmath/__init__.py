@@ -3,7 +3,7 @@ Synth. Math-Alignment recipe (MetaMath-style rephrasing with an LLM served by vL
 
 from ._version import __version__
 from .answers import answers_equivalent, extract_boxed, extract_gsm8k_answer
-from .build import BuildStats, Pipeline, build_dpo, build_instruct
+from .build import BuildStats, Pipeline, abuild_dpo, abuild_instruct, build_dpo, build_instruct
 from .config import BuildConfig
 from .errors import (
     ConfigError,
@@ -38,6 +38,8 @@ __all__ = [
     "ServerUnreachableError",
     "SynthmathError",
     "__version__",
+    "abuild_dpo",
+    "abuild_instruct",
     "answers_equivalent",
     "build_dpo",
     "build_instruct",

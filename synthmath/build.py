@@ -8,6 +8,7 @@ points; ``synthmath.output.build_to_dir`` writes the files the CLI produces.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
@@ -19,13 +20,14 @@ from ._version import __version__
 from .config import BuildConfig
 from .engine import Engine, OpenAIServerEngine
 from .engine.cache import CachedEngine, RequestCache
+from .errors import ConfigError
 from .prompts import PromptSet
 from .records import DPORecord, InstructRecord, Message, Meta, Reject, SeedProblem
 from .seeds import load_seeds
 from .steps import RephraseAnswer, RephraseQuestion
 from .steps.base import Sampling
 
-__all__ = ["BuildStats", "Pipeline", "build_dpo", "build_instruct"]
+__all__ = ["BuildStats", "Pipeline", "abuild_dpo", "abuild_instruct", "build_dpo", "build_instruct"]
 
 Kind = Literal["instruct", "dpo"]
 Record = InstructRecord | DPORecord
@@ -111,6 +113,7 @@ class Pipeline:
             self.engine = CachedEngine(self.engine, RequestCache(cache_path))
         self.stats = BuildStats()
         self._meta: Meta | None = None
+        self._seen: set[bytes] = set()  # digests of seed ids: a repeated id would repeat record ids
 
     @property
     def prompt_hashes(self) -> dict[str, str]:
@@ -121,8 +124,6 @@ class Pipeline:
 
     def seeds_from_config(self, on_skip: Callable[[Reject], None]) -> Iterator[SeedProblem]:
         if not self.config.seeds:
-            from .errors import ConfigError
-
             raise ConfigError("no seeds given - pass --seeds PATH_OR_HUB_ID (e.g. EleutherAI/hendrycks_math)")
         return load_seeds(
             self.config.seeds,
@@ -157,7 +158,6 @@ class Pipeline:
             answer_mode=self.config.answer_mode,
             synthmath_version=__version__,
             created_at="",
-            seed_source=self.config.seeds or "",
         )
         try:
             window = max(2 * self.config.concurrency, 16)
@@ -172,6 +172,13 @@ class Pipeline:
             await self.engine.close()
 
     async def _process_seed(self, seed: SeedProblem) -> list[Item]:
+        digest = hashlib.sha256(seed.id.encode()).digest()[:12]
+        if digest in self._seen:
+            self.stats.seeds_skipped["duplicate_id"] += 1
+            return [Reject(seed_id=seed.id, stage="seed", reason="duplicate_id",
+                           detail=f"seed id {seed.id} appeared earlier in {seed.source or 'the seeds'}",
+                           text=seed.problem)]  # fmt: skip
+        self._seen.add(digest)
         self.stats.seeds += 1
         result = await self.engine.complete(self.question_step.request(seed))
         questions, items = self.question_step.parse(seed, result)
@@ -201,7 +208,9 @@ class Pipeline:
 
     def _record(self, seed: SeedProblem, rid: str, question: str, answer: str) -> Record:
         assert self._meta is not None
-        meta = self._meta.model_copy(update={"created_at": datetime.now(timezone.utc).isoformat()})
+        meta = self._meta.model_copy(
+            update={"created_at": datetime.now(timezone.utc).isoformat(), "seed_source": seed.source}
+        )
         common: dict[str, Any] = {
             "id": rid,
             "seed_id": seed.id,
@@ -273,6 +282,15 @@ async def ordered_map(items: Iterator[T], fn: Callable[[T], Awaitable[R]], windo
 
 def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
     """Drive an async iterator from synchronous code, on a private event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise ConfigError(
+            "build_instruct/build_dpo cannot run inside a running event loop (Jupyter, async code) - "
+            "use `async for record in abuild_instruct(...)` (or abuild_dpo) there"
+        )
     loop = asyncio.new_event_loop()
     try:
         while True:
@@ -289,6 +307,29 @@ def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
         loop.close()
 
 
+def _pipeline(kind: Kind, config: BuildConfig | None, options: dict[str, Any]) -> Pipeline:
+    if config is None:
+        cfg = BuildConfig.load(**options)
+    else:
+        cfg = BuildConfig.load(**{**config.model_dump(), **options}) if options else config
+    return Pipeline(cfg, kind)
+
+
+async def _abuild(
+    kind: Kind,
+    seeds: Iterable[SeedProblem] | None,
+    config: BuildConfig | None,
+    on_reject: Callable[[Reject], None] | None,
+    options: dict[str, Any],
+) -> AsyncIterator[Record]:
+    async for item in _pipeline(kind, config, options).run(seeds):
+        if isinstance(item, Reject):
+            if on_reject is not None:
+                on_reject(item)
+        else:
+            yield item
+
+
 def _build(
     kind: Kind,
     seeds: Iterable[SeedProblem] | None,
@@ -296,17 +337,7 @@ def _build(
     on_reject: Callable[[Reject], None] | None,
     options: dict[str, Any],
 ) -> Iterator[Record]:
-    if config is None:
-        cfg = BuildConfig.load(**options)
-    else:
-        cfg = BuildConfig.load(**{**config.model_dump(), **options}) if options else config
-    pipeline = Pipeline(cfg, kind)
-    for item in iterate_sync(pipeline.run(seeds)):
-        if isinstance(item, Reject):
-            if on_reject is not None:
-                on_reject(item)
-        else:
-            yield item
+    yield from iterate_sync(_abuild(kind, seeds, config, on_reject, options))
 
 
 def build_instruct(
@@ -335,5 +366,31 @@ def build_dpo(
 ) -> Iterator[DPORecord]:
     """Stream Synth. Math-Alignment DPO tuples (``chat=True`` for TRL's conversational form)."""
     for rec in _build("dpo", seeds, config, on_reject, options):
+        assert isinstance(rec, DPORecord)
+        yield rec
+
+
+async def abuild_instruct(
+    seeds: Iterable[SeedProblem] | None = None,
+    *,
+    config: BuildConfig | None = None,
+    on_reject: Callable[[Reject], None] | None = None,
+    **options: Any,
+) -> AsyncIterator[InstructRecord]:
+    """:func:`build_instruct` for async code: ``async for record in abuild_instruct(...)``."""
+    async for rec in _abuild("instruct", seeds, config, on_reject, options):
+        assert isinstance(rec, InstructRecord)
+        yield rec
+
+
+async def abuild_dpo(
+    seeds: Iterable[SeedProblem] | None = None,
+    *,
+    config: BuildConfig | None = None,
+    on_reject: Callable[[Reject], None] | None = None,
+    **options: Any,
+) -> AsyncIterator[DPORecord]:
+    """:func:`build_dpo` for async code: ``async for record in abuild_dpo(...)``."""
+    async for rec in _abuild("dpo", seeds, config, on_reject, options):
         assert isinstance(rec, DPORecord)
         yield rec

@@ -17,6 +17,11 @@ from .output import OUTPUT_FILES, prepare_dir, write_json_atomic
 
 __all__ = ["merge_shards"]
 
+# config fields that must agree across shards: they decide which seeds and what records a shard makes
+_SAME = ("seeds", "split", "subjects", "levels", "limit", "sample", "seed", "rephrasings", "answer_mode",
+         "answer_samples", "require_numbers", "temperature", "top_p", "max_tokens", "top_k", "min_p",
+         "repetition_penalty", "chat")  # fmt: skip
+
 
 def _summary(d: Path) -> dict[str, Any]:
     path = d / "summary.json"
@@ -31,7 +36,8 @@ def _summary(d: Path) -> dict[str, Any]:
 def _add(total: Any, part: Any) -> Any:
     """Sum two summaries' numbers, recursively (rates are recomputed by the caller)."""
     if isinstance(total, dict) and isinstance(part, dict):
-        return {k: _add(total.get(k), part.get(k)) for k in {*total, *part}}
+        keys = list(total) + [k for k in part if k not in total]
+        return {k: _add(total.get(k), part.get(k)) for k in keys}
     if isinstance(total, (int, float)) and isinstance(part, (int, float)) and not isinstance(total, bool):
         return total + part
     return total if total is not None else part
@@ -50,9 +56,21 @@ def merge_shards(dirs: list[Path], out: Path) -> dict[str, Any]:
     if len(kinds) != 1:
         raise ConfigError(f"cannot merge different kinds of build: {sorted(kinds)}")
     kind = kinds.pop()
+    first = summaries[0]
+    for d, s in zip(dirs[1:], summaries[1:], strict=True):
+        for key in _SAME:
+            if s["config"].get(key) != first["config"].get(key):
+                raise ConfigError(
+                    f"{d}: its {key} ({s['config'].get(key)!r}) differs from {dirs[0]}'s "
+                    f"({first['config'].get(key)!r}) - merge shards of one run only"
+                )
+        if (s.get("model"), s.get("prompt_hashes")) != (first.get("model"), first.get("prompt_hashes")):
+            raise ConfigError(
+                f"{d}: made with another model or prompts than {dirs[0]} - merge shards of one run"
+            )
     shards: dict[int, Path] = {}
     counts = set()
-    for d, s in zip(dirs, summaries):
+    for d, s in zip(dirs, summaries, strict=True):
         shard = s["config"].get("shard")
         if shard is None:
             raise ConfigError(f"{d}: not a shard run (no --shard I/N in its config)")
@@ -112,6 +130,7 @@ def merge_shards(dirs: list[Path], out: Path) -> dict[str, Any]:
         key = "yield_rate" if stage == "seeds" else "acceptance_rate"
         merged[stage][key] = _rate(merged[stage][num], merged[stage][den])
     merged["wall_time_s"] = max(s["wall_time_s"] for s in summaries)
+    merged["started_at"] = min(s["started_at"] for s in summaries)
     merged["config"] = {**summaries[0]["config"], "shard": None, "out": str(out)}
     merged["shards"] = [str(shards[i]) for i in range(n)]
     merged["finished"] = True

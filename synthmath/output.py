@@ -47,6 +47,25 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def estimate_total(config: BuildConfig) -> int | None:
+    """How many seeds the run will see, for the progress bar's ETA (None when it cannot tell cheaply)."""
+    total: int | None = None
+    src = Path(config.seeds) if config.seeds else None
+    if src is not None and src.suffix in (".jsonl", ".ndjson") and src.is_file():
+        with src.open("rb") as f:
+            total = sum(1 for line in f if line.strip())
+    elif src is not None and src.is_dir():
+        split_dir = src / config.split if (src / config.split).is_dir() else src
+        total = sum(1 for _ in split_dir.glob("*/*.json"))
+    for cap in (config.sample, config.limit):
+        if cap is not None:
+            total = cap if total is None else min(total, cap)
+    shard = config.shard_tuple()
+    if total is not None and shard is not None:
+        total = -(-total // shard[1])  # about 1/N of the seeds fall in each shard
+    return total
+
+
 def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> dict[str, Any]:
     """Run a build and write its files to ``config.out``. Returns the summary (also in summary.json)."""
     if config.out is None:
@@ -59,23 +78,34 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
 
     pipeline = Pipeline(config, kind)
     started = time.time()
-    total = config.sample if config.limit is None else min(config.limit, config.sample or config.limit)
-    rec_f, rej_f = _open(partial["records"]), _open(partial["rejects"])
+    files: dict[str, IO[str]] = {}
+
+    def open_files() -> dict[str, IO[str]]:
+        if not files:  # the first result: the server answered, so the previous output can go
+            for k in final:
+                final[k].unlink(missing_ok=True)
+            files.update({k: _open(p) for k, p in partial.items()})
+        return files
+
+    def write(key: str, line: str) -> None:
+        open_files()[key].write(line + "\n")
+
     n_rejects = 0
     try:
-        with ProgressReporter(total, enabled=progress) as bar:
+        with ProgressReporter(estimate_total(config), enabled=progress) as bar:
             for item in iterate_sync(pipeline.run()):
                 line = json.dumps(item.to_json_dict(), ensure_ascii=False)
                 if isinstance(item, Reject):
-                    rej_f.write(line + "\n")
+                    write("rejects", line)
                     n_rejects += 1
                 else:
-                    rec_f.write(line + "\n")
+                    write("records", line)
                 bar.update(pipeline.stats, pipeline.engine.stats)
             bar.update(pipeline.stats, pipeline.engine.stats, force=True)
+        open_files()  # a run with no output at all still leaves its (empty) files
     finally:
-        rec_f.close()
-        rej_f.close()
+        for f in files.values():
+            f.close()
     for k in final:
         os.replace(partial[k], final[k])
 

@@ -1,6 +1,6 @@
 """Prompt templates: YAML files of chat messages with ``{{name}}`` placeholders.
 
-The templates live in ``prompts/`` (shipped inside the wheel as ``synthmath/prompts``); code only renders
+The templates live in ``prompts/`` (shipped inside the wheel as ``synthmath/_prompts``); code only renders
 them. Each template is hashed by content so every record can say which prompts made it, and so a
 changed prompt is recognisable.
 
@@ -38,7 +38,7 @@ PROMPT_NAMES = ("rephrase_question", "rephrase_answer", "solve")
 def default_prompts_dir() -> Path:
     """The packaged prompts (inside the wheel), or the repository's ``prompts/`` in a source checkout."""
     here = Path(__file__).resolve().parent
-    for cand in (here / "prompts", here.parent / "prompts"):
+    for cand in (here / "_prompts", here.parent / "prompts"):
         if (cand / "rephrase_question.yaml").is_file():
             return cand
     raise ConfigError(f"synthmath's prompt files are missing from {here} - reinstall synthmath")

@@ -270,6 +270,8 @@ def load_seeds(
     if limit is not None and limit < 0:
         raise SeedError("--limit must be zero or more")
     rows, name = _rows(source, split, subjects)
+    if split != "train" and (name.startswith("hf://") or Path(name).is_dir()):
+        log.warning("seeding from the %r split: data made from it contaminates benchmarks built on it", split)
     wanted_subjects = {subject_slug(s) for s in subjects} if subjects else None
     wanted_levels = set(levels) if levels else None
 

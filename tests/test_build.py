@@ -196,3 +196,34 @@ def test_library_errors_are_synthmath_errors() -> None:
         list(build_instruct([], rephrasings=0))
     with pytest.raises(ConfigError, match="unknown config key"):
         list(build_instruct([], rephrasing=2))
+
+
+def test_async_api_matches_sync(server: FakeOpenAIServer, math_seeds: list[SeedProblem]) -> None:
+    import asyncio
+
+    from synthmath import abuild_dpo
+
+    async def collect() -> list[DPORecord]:
+        return [r async for r in abuild_dpo(math_seeds[:5], base_url=server.url)]
+
+    async_records = asyncio.run(collect())
+    sync_records = list(build_dpo(math_seeds[:5], base_url=server.url))
+    assert [r.id for r in async_records] == [r.id for r in sync_records] and async_records
+
+    async def sync_inside_loop() -> None:
+        list(build_dpo(math_seeds[:1], base_url=server.url))
+
+    from synthmath import ConfigError
+
+    with pytest.raises(ConfigError, match="abuild_instruct"):
+        asyncio.run(sync_inside_loop())
+
+
+def test_duplicate_seed_ids_are_rejected_once(server: FakeOpenAIServer, math_seeds: list[SeedProblem]) -> None:
+    rejects: list[Reject] = []
+    seeds = [math_seeds[0], math_seeds[1], math_seeds[0]]
+    records = list(build_instruct(seeds, base_url=server.url, on_reject=rejects.append))
+    assert len({r.id for r in records}) == len(records)
+    assert [(r.stage, r.reason, r.seed_id) for r in rejects if r.stage == "seed"] == [
+        ("seed", "duplicate_id", math_seeds[0].id)
+    ]

@@ -35,7 +35,7 @@ def test_wheel_ships_the_prompts(tmp_path: Path) -> None:
     [wheel] = tmp_path.glob("synthmath-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for prompt in (ROOT / "prompts").glob("*.yaml"):
-        assert f"synthmath/prompts/{prompt.name}" in names
+        assert f"synthmath/_prompts/{prompt.name}" in names
     assert "synthmath/py.typed" in names
 
 

@@ -125,8 +125,8 @@ def test_changing_one_prompt_resends_only_its_requests(
             if name == "rephrase_answer":
                 text = text.replace("Show each step;", "Show every step;")
             (prompts / name).with_suffix(".yaml").write_text(text)
-        cli("build-instruct", "--seeds", math_seeds_file, "--limit", 10, "--base-url", server.url, "--out", out,
-            "--prompts-dir", prompts)  # fmt: skip
+        args = ["--seeds", math_seeds_file, "--limit", 10, "--base-url", server.url, "--out", out]
+        cli("build-instruct", *args, "--prompts-dir", prompts)
     assert rephraser.calls["question"] == first["question"]
     assert rephraser.calls["answer"] == 2 * first["answer"]
     summary = json.loads((out / "summary.json").read_text())

@@ -71,8 +71,11 @@ class EngineStats:
 class Engine(Protocol):
     """A chat-completion backend. ``start`` resolves the model; ``complete`` runs one request."""
 
-    model: str
-    stats: EngineStats
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def stats(self) -> EngineStats: ...
 
     async def start(self) -> None: ...
 

@@ -98,8 +98,8 @@ class OpenAIServerEngine:
         if len(unreachable) == len(self.servers):
             urls = ", ".join(s.base_url for s in self.servers)
             raise ServerUnreachableError(urls, _short(unreachable[0][1]))
-        for server, e in unreachable:
-            log.warning("%s does not answer (%s): going on without it", server.base_url, _short(e))
+        for server, err in unreachable:
+            log.warning("%s does not answer (%s): going on without it", server.base_url, _short(err))
         if not self.model:
             served = sorted({m for s in self.servers for m in s.models})
             if len(served) != 1:
@@ -110,7 +110,7 @@ class OpenAIServerEngine:
             served = sorted({m for s in self.servers for m in s.models})
             raise ModelNotFoundError(self.model, served, ", ".join(s.base_url for s in self.servers))
         for s in self.servers:
-            if s not in usable:
+            if s not in usable and s.models:
                 log.warning("%s does not serve %s: not using it", s.base_url, self.model)
         self.servers = usable
 
