@@ -80,6 +80,22 @@ class BuildStats:
         }
 
 
+def make_engine(config: BuildConfig) -> Engine:
+    """The engine the config asks for: OpenAI-compatible servers, or vLLM in this process."""
+    if config.backend == "vllm":
+        from .engine.vllm_engine import VLLMEngine
+
+        return VLLMEngine(config.model, engine_args=config.vllm_args, max_batch=config.concurrency)
+    return OpenAIServerEngine(
+        config.base_url,
+        api_key=config.api_key,
+        model=config.model,
+        concurrency=config.concurrency,
+        max_retries=config.max_retries,
+        timeout=config.timeout,
+    )
+
+
 class Pipeline:
     """Seeds in, records and rejects out, for one config and one engine."""
 
@@ -100,14 +116,7 @@ class Pipeline:
         self.answer_step = RephraseAnswer(
             self.prompts, sampling, mode=config.answer_mode, samples=config.answer_samples
         )
-        self.engine: Engine = engine or OpenAIServerEngine(
-            config.base_url,
-            api_key=config.api_key,
-            model=config.model,
-            concurrency=config.concurrency,
-            max_retries=config.max_retries,
-            timeout=config.timeout,
-        )
+        self.engine: Engine = engine or make_engine(config)
         cache_path = config.cache_path()
         if cache_path is not None:
             self.engine = CachedEngine(self.engine, RequestCache(cache_path))
@@ -175,9 +184,15 @@ class Pipeline:
         digest = hashlib.sha256(seed.id.encode()).digest()[:12]
         if digest in self._seen:
             self.stats.seeds_skipped["duplicate_id"] += 1
-            return [Reject(seed_id=seed.id, stage="seed", reason="duplicate_id",
-                           detail=f"seed id {seed.id} appeared earlier in {seed.source or 'the seeds'}",
-                           text=seed.problem)]  # fmt: skip
+            return [
+                Reject(
+                    seed_id=seed.id,
+                    stage="seed",
+                    reason="duplicate_id",
+                    detail=f"seed id {seed.id} appeared earlier in {seed.source or 'the seeds'}",
+                    text=seed.problem,
+                )
+            ]
         self._seen.add(digest)
         self.stats.seeds += 1
         result = await self.engine.complete(self.question_step.request(seed))

@@ -61,6 +61,15 @@ seed_options = _compose(
 
 generation_options = _compose(
     click.option(
+        "--backend",
+        type=click.Choice(["openai", "vllm"]),
+        help="openai: OpenAI-compatible servers (vllm serve); vllm: load --model into vLLM in this process "
+        "(needs synthmath[vllm]) [default: openai].",
+    ),
+    click.option(
+        "--vllm-arg", "vllm_args", multiple=True, help="KEY=VALUE for vllm.LLM, e.g. tensor_parallel_size=2."
+    ),
+    click.option(
         "--base-url",
         multiple=True,
         help="OpenAI-compatible server URL; repeat for several [default: $OPENAI_BASE_URL or "
@@ -118,8 +127,9 @@ run_options = _compose(
 
 
 def _config(config_file: Path | None, options: dict[str, Any]) -> BuildConfig:
-    if options.get("base_url") == ():
-        options["base_url"] = None
+    for key in ("base_url", "vllm_args"):
+        if options.get(key) == ():
+            options[key] = None
     return BuildConfig.load(config_file, **options)
 
 

@@ -61,7 +61,11 @@ class BuildConfig(BaseModel):
     answer_samples: int = Field(1, ge=1, le=64)
     require_numbers: bool = Field(True, description="reject rephrasings that drop a number of the original")
 
-    # server and sampling
+    # backend, server and sampling
+    backend: Literal["openai", "vllm"] = Field(
+        "openai", description="openai: OpenAI-compatible servers; vllm: vllm.LLM in this process"
+    )
+    vllm_args: dict[str, Any] = Field(default_factory=dict, description="vllm.LLM keyword arguments")
     base_url: list[str] = Field(default_factory=lambda: [_env_base_url()])
     api_key: str = Field(default_factory=_env_api_key)
     model: str | None = None
@@ -91,6 +95,19 @@ class BuildConfig(BaseModel):
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{url!r} is not an http(s) URL, e.g. {DEFAULT_BASE_URL}")
         return [u.rstrip("/") for u in v]
+
+    @field_validator("vllm_args", mode="before")
+    @classmethod
+    def _key_values(cls, v: Any) -> Any:
+        if isinstance(v, (list, tuple)):  # ["tensor_parallel_size=2", ...] from repeated --vllm-arg
+            out: dict[str, Any] = {}
+            for item in v:
+                key, sep, value = str(item).partition("=")
+                if not sep or not key.strip():
+                    raise ValueError(f"{item!r} is not KEY=VALUE, e.g. tensor_parallel_size=2")
+                out[key.strip().replace("-", "_")] = yaml.safe_load(value)
+            return out
+        return v
 
     @field_validator("shard")
     @classmethod

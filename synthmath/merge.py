@@ -18,9 +18,26 @@ from .output import OUTPUT_FILES, prepare_dir, write_json_atomic
 __all__ = ["merge_shards"]
 
 # config fields that must agree across shards: they decide which seeds and what records a shard makes
-_SAME = ("seeds", "split", "subjects", "levels", "limit", "sample", "seed", "rephrasings", "answer_mode",
-         "answer_samples", "require_numbers", "temperature", "top_p", "max_tokens", "top_k", "min_p",
-         "repetition_penalty", "chat")  # fmt: skip
+_SAME = (
+    "seeds",
+    "split",
+    "subjects",
+    "levels",
+    "limit",
+    "sample",
+    "seed",
+    "rephrasings",
+    "answer_mode",
+    "answer_samples",
+    "require_numbers",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "top_k",
+    "min_p",
+    "repetition_penalty",
+    "chat",
+)
 
 
 def _summary(d: Path) -> dict[str, Any]:
@@ -125,8 +142,11 @@ def merge_shards(dirs: list[Path], out: Path) -> dict[str, Any]:
     merged: dict[str, Any] = summaries[0]
     for s in summaries[1:]:
         merged = _add(merged, s)
-    for stage, num, den in (("seeds", "with_records", "processed"), ("questions", "kept", "candidates"),
-                            ("answers", "kept", "candidates")):  # fmt: skip
+    for stage, num, den in (
+        ("seeds", "with_records", "processed"),
+        ("questions", "kept", "candidates"),
+        ("answers", "kept", "candidates"),
+    ):
         key = "yield_rate" if stage == "seeds" else "acceptance_rate"
         merged[stage][key] = _rate(merged[stage][num], merged[stage][den])
     merged["wall_time_s"] = max(s["wall_time_s"] for s in summaries)

@@ -98,8 +98,14 @@ def test_fixed_prompt_part_comes_first(server: FakeOpenAIServer, math_seeds: lis
 def test_question_checks(math_seeds: list[SeedProblem]) -> None:
     seed = next(s for s in math_seeds if any(c.isdigit() for c in s.problem))
     no_numbers = "".join(c for c in seed.problem if not c.isdigit())
-    replies = [seed.problem, "Rephrased question: Restated. " + seed.problem, "", "Restated. " + seed.problem,
-               no_numbers + " (reworded)", "cut off"]  # fmt: skip
+    replies = [
+        seed.problem,
+        "Rephrased question: Restated. " + seed.problem,
+        "",
+        "Restated. " + seed.problem,
+        no_numbers + " (reworded)",
+        "cut off",
+    ]
     reasons = ["stop"] * 5 + ["length"]
 
     def handler(body: dict[str, object]) -> Reply:
@@ -219,7 +225,9 @@ def test_async_api_matches_sync(server: FakeOpenAIServer, math_seeds: list[SeedP
         asyncio.run(sync_inside_loop())
 
 
-def test_duplicate_seed_ids_are_rejected_once(server: FakeOpenAIServer, math_seeds: list[SeedProblem]) -> None:
+def test_duplicate_seed_ids_are_rejected_once(
+    server: FakeOpenAIServer, math_seeds: list[SeedProblem]
+) -> None:
     rejects: list[Reject] = []
     seeds = [math_seeds[0], math_seeds[1], math_seeds[0]]
     records = list(build_instruct(seeds, base_url=server.url, on_reject=rejects.append))

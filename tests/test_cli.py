@@ -24,9 +24,12 @@ def invoke(*args: str) -> tuple[int, str]:
 
 
 def test_build_dpo_end_to_end(
-    tmp_path: Path, server: FakeOpenAIServer, rephraser: MathRephraser, math_seeds_file: Path,
+    tmp_path: Path,
+    server: FakeOpenAIServer,
+    rephraser: MathRephraser,
+    math_seeds_file: Path,
     math_seeds: list[SeedProblem],
-) -> None:  # fmt: skip
+) -> None:
     out = tmp_path / "out"
     code, output = invoke("build-dpo", "--seeds", math_seeds_file, "--base-url", server.url, "--out", out)
     assert code == 0, output
@@ -123,8 +126,11 @@ def _one_line_error(code: int, output: str) -> str:
 
 
 def test_missing_seed_file(tmp_path: Path, server: FakeOpenAIServer) -> None:
-    line = _one_line_error(*invoke("build-dpo", "--seeds", tmp_path / "nope.jsonl", "--base-url", server.url,
-                                   "--out", tmp_path / "o"))  # fmt: skip
+    line = _one_line_error(
+        *invoke(
+            "build-dpo", "--seeds", tmp_path / "nope.jsonl", "--base-url", server.url, "--out", tmp_path / "o"
+        )
+    )
     assert "nope.jsonl: no such file" in line
 
 
@@ -140,29 +146,43 @@ def test_unreadable_line(tmp_path: Path, server: FakeOpenAIServer, math_seeds_fi
 def test_seed_without_solution(tmp_path: Path, server: FakeOpenAIServer) -> None:
     seeds = tmp_path / "s.jsonl"
     seeds.write_text(json.dumps({"id": "x", "problem": "What is 2+3?"}) + "\n")
-    line = _one_line_error(*invoke("build-instruct", "--seeds", seeds, "--base-url", server.url,
-                                   "--out", tmp_path / "o"))  # fmt: skip
+    line = _one_line_error(
+        *invoke("build-instruct", "--seeds", seeds, "--base-url", server.url, "--out", tmp_path / "o")
+    )
     assert f"{seeds}:1: seed has no solution" in line
 
 
 def test_unreachable_server(tmp_path: Path, math_seeds_file: Path) -> None:
     url = _free_url()
-    line = _one_line_error(*invoke("build-dpo", "--seeds", math_seeds_file, "--base-url", url,
-                                   "--out", tmp_path / "o"))  # fmt: skip
+    line = _one_line_error(
+        *invoke("build-dpo", "--seeds", math_seeds_file, "--base-url", url, "--out", tmp_path / "o")
+    )
     assert f"no server at {url}" in line and "vllm serve" in line
 
 
 def test_unknown_model(tmp_path: Path, server: FakeOpenAIServer, math_seeds_file: Path) -> None:
-    line = _one_line_error(*invoke("build-dpo", "--seeds", math_seeds_file, "--base-url", server.url,
-                                   "--model", "gpt-nope", "--out", tmp_path / "o"))  # fmt: skip
+    line = _one_line_error(
+        *invoke(
+            "build-dpo",
+            "--seeds",
+            math_seeds_file,
+            "--base-url",
+            server.url,
+            "--model",
+            "gpt-nope",
+            "--out",
+            tmp_path / "o",
+        )
+    )
     assert "'gpt-nope' is not served" in line and "fake-math" in line
 
 
 def test_unwritable_output_dir(tmp_path: Path, server: FakeOpenAIServer, math_seeds_file: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    line = _one_line_error(*invoke("build-dpo", "--seeds", math_seeds_file, "--base-url", server.url,
-                                   "--out", blocker / "sub"))  # fmt: skip
+    line = _one_line_error(
+        *invoke("build-dpo", "--seeds", math_seeds_file, "--base-url", server.url, "--out", blocker / "sub")
+    )
     assert "cannot write to" in line and "--out" in line
 
 

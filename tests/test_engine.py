@@ -39,9 +39,14 @@ def free_port() -> int:
 def test_request_carries_sampling_parameters_and_vllm_extras() -> None:
     with FakeOpenAIServer(models=["m"]) as server:
         req = ChatRequest(
-            messages=[{"role": "user", "content": "x"}], n=3, temperature=0.3, top_p=0.9, max_tokens=77,
-            seed=5, extra_body={"top_k": 20, "min_p": 0.05},
-        )  # fmt: skip
+            messages=[{"role": "user", "content": "x"}],
+            n=3,
+            temperature=0.3,
+            top_p=0.9,
+            max_tokens=77,
+            seed=5,
+            extra_body={"top_k": 20, "min_p": 0.05},
+        )
         [result] = run(engine_for(server), req)
     body = server.requests[0]
     assert body["model"] == "m" and body["n"] == 3 and body["seed"] == 5

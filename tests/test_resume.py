@@ -52,8 +52,12 @@ def test_kill_9_then_rerun_gives_the_clean_output(
     with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"], latency=0.03) as server:
         args = ["build-instruct", *common, "--base-url", server.url, "--out", out]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.Popen([sys.executable, "-m", "synthmath.cli", *map(str, args)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "synthmath.cli", *map(str, args)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while len(server.requests) < total // 2 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -140,15 +144,18 @@ def test_shards_cover_every_seed_once_and_merge(
     cli("build-dpo", *common, "--out", tmp_path / "whole")
     for i in range(3):
         cli("build-dpo", *common, "--shard", f"{i}/3", "--out", tmp_path / f"s{i}")
-    shard_seeds = [json.loads((tmp_path / f"s{i}" / "summary.json").read_text())["seeds"]["processed"]
-                   for i in range(3)]  # fmt: skip
+    shard_seeds = [
+        json.loads((tmp_path / f"s{i}" / "summary.json").read_text())["seeds"]["processed"] for i in range(3)
+    ]
     assert sum(shard_seeds) == 40 and min(shard_seeds) > 0
 
-    missing = CliRunner().invoke(main, ["merge", str(tmp_path / "s0"), str(tmp_path / "s2"), "--out",
-                                        str(tmp_path / "m")])  # fmt: skip
+    missing = CliRunner().invoke(
+        main, ["merge", str(tmp_path / "s0"), str(tmp_path / "s2"), "--out", str(tmp_path / "m")]
+    )
     assert missing.exit_code != 0 and "missing shard(s) 1/3" in missing.output
-    twice = CliRunner().invoke(main, ["merge", str(tmp_path / "s0"), str(tmp_path / "s0"), "--out",
-                                      str(tmp_path / "m")])  # fmt: skip
+    twice = CliRunner().invoke(
+        main, ["merge", str(tmp_path / "s0"), str(tmp_path / "s0"), "--out", str(tmp_path / "m")]
+    )
     assert twice.exit_code != 0 and "given twice" in twice.output
 
     cli("merge", tmp_path / "s2", tmp_path / "s0", tmp_path / "s1", "--out", tmp_path / "merged")

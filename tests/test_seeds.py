@@ -32,9 +32,14 @@ def test_math_directory_layout_ids_and_split() -> None:
     assert len(train) == 21
     assert all(s.id.startswith("train/") for s in train)
     assert {s.subject for s in train} == {
-        "algebra", "counting_and_probability", "geometry", "intermediate_algebra",
-        "number_theory", "prealgebra", "precalculus",
-    }  # fmt: skip
+        "algebra",
+        "counting_and_probability",
+        "geometry",
+        "intermediate_algebra",
+        "number_theory",
+        "prealgebra",
+        "precalculus",
+    }
     one = next(s for s in train if s.subject == "geometry")
     number = one.id.rsplit("/", 1)[1]
     raw = json.loads((root / "train" / "geometry" / f"{number}.json").read_text())

@@ -1,0 +1,90 @@
+"""A fast OpenAI-compatible fake server for benchmarks: asyncio, HTTP/1.1 keep-alive, fixed latency.
+
+It answers like a faithful rephrasing model that is always right, so that synthmath's pipeline keeps
+every candidate: a question request gets the problem back behind a new opening; an answer request
+(synthmath's rephrase_answer prompt) gets the reference solution back. Run it in its own process so it
+does not share the client's interpreter:
+
+    python benchmarks/fake_vllm.py --port 8100 --latency 0.05
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+
+OPENINGS = ["Consider this problem. ", "Here is a question. ", "Work out the following. ", "Try this one. "]
+SOLUTION = re.compile(r"Reference solution:\n(.*?)\n\nReworded problem:", re.S)
+
+
+def reply(body: dict) -> dict:
+    n = int(body.get("n") or 1)
+    last = body["messages"][-1]["content"]
+    m = SOLUTION.search(last)
+    texts = [m.group(1)] * n if m else [OPENINGS[i % len(OPENINGS)] + last.strip() for i in range(n)]
+    words = sum(len(str(x.get("content", "")).split()) for x in body["messages"])
+    out = sum(len(t.split()) for t in texts)
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body.get("model"),
+        "choices": [
+            {"index": i, "message": {"role": "assistant", "content": t}, "finish_reason": "stop"}
+            for i, t in enumerate(texts)
+        ],
+        "usage": {"prompt_tokens": words, "completion_tokens": out, "total_tokens": words + out},
+    }
+
+
+async def handle(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, latency: float, model: str
+) -> None:
+    try:
+        while True:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            method, path, _ = lines[0].split(" ", 2)
+            headers = {k.lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
+            length = int(headers.get("content-length", 0))
+            raw = await reader.readexactly(length) if length else b""
+            if method == "GET" and path.rstrip("/").endswith("/models"):
+                data = {"object": "list", "data": [{"id": model, "object": "model", "owned_by": "fake"}]}
+            elif method == "POST" and path.rstrip("/").endswith("/chat/completions"):
+                if latency:
+                    await asyncio.sleep(latency)
+                data = reply(json.loads(raw))
+            else:
+                data = {"error": {"message": f"no route {path}"}}
+            payload = json.dumps(data).encode()
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                + str(len(payload)).encode()
+                + b"\r\n\r\n"
+                + payload
+            )
+            await writer.drain()
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    finally:
+        writer.close()
+
+
+async def main(port: int, latency: float, model: str) -> None:
+    server = await asyncio.start_server(
+        lambda r, w: handle(r, w, latency, model), "127.0.0.1", port, backlog=4096, limit=2**22
+    )
+    print(f"ready on http://127.0.0.1:{port}/v1", flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=8100)
+    ap.add_argument("--latency", type=float, default=0.05)
+    ap.add_argument("--model", default="fake")
+    args = ap.parse_args()
+    asyncio.run(main(args.port, args.latency, args.model))

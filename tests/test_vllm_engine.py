@@ -1,0 +1,95 @@
+"""The in-process vLLM backend: batching and records, with vllm.LLM faked at its boundary (and for real
+when vllm is installed and SYNTHMATH_VLLM_MODEL names a model to load)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from synthmath import BuildConfig, ConfigError, SeedProblem, build_instruct
+from synthmath.build import Pipeline, iterate_sync
+from synthmath.engine.vllm_engine import VLLMEngine
+from synthmath.testing import FakeOpenAIServer
+
+from .fakes import MathRephraser
+
+
+@dataclass
+class _Out:
+    text: str
+    finish_reason: str
+    token_ids: list[int]
+
+
+@dataclass
+class _RequestOutput:
+    outputs: list[_Out]
+    prompt_token_ids: list[int]
+
+
+@dataclass
+class FakeLLM:
+    """``vllm.LLM.chat`` answered by a FakeOpenAIServer-style handler; records its batch sizes."""
+
+    handler: Any
+    batches: list[int] = field(default_factory=list)
+
+    def chat(self, messages: list[Any], sampling_params: list[dict[str, Any]], use_tqdm: bool) -> list[Any]:
+        self.batches.append(len(messages))
+        outs = []
+        for m, p in zip(messages, sampling_params, strict=True):
+            reply = self.handler({"messages": m, **p})
+            outs.append(_RequestOutput([_Out(t, "stop", t.split()) for t in reply.texts], [0] * 10))
+        return outs
+
+
+def test_vllm_backend_gives_the_same_records_as_a_server(math_seeds: list[SeedProblem]) -> None:
+    seeds = math_seeds[:12]
+    with FakeOpenAIServer(MathRephraser(seeds), models=["m"]) as server:
+        via_server = [r.model_dump(exclude={"meta"}) for r in build_instruct(seeds, base_url=server.url)]
+    llm = FakeLLM(MathRephraser(seeds))
+    engine = VLLMEngine("m", llm=llm, sampling_params=dict)
+    pipeline = Pipeline(BuildConfig.load(backend="vllm", model="m"), "instruct", engine=engine)
+    via_vllm = [
+        r.model_dump(exclude={"meta"}) for r in iterate_sync(pipeline.run(seeds)) if hasattr(r, "answer")
+    ]
+    assert via_vllm == via_server and via_vllm
+    assert max(llm.batches) > 1  # pending requests go to vLLM together
+    assert sum(llm.batches) == engine.stats.requests == 36
+
+
+def test_vllm_backend_needs_vllm_or_a_model() -> None:
+    with pytest.raises(ConfigError, match="needs --model"):
+        VLLMEngine(None)
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        with pytest.raises(ConfigError, match=r"pip install 'synthmath\[vllm\]'"):
+            list(build_instruct([], backend="vllm", model="x"))
+
+
+def test_vllm_args_parse_key_values() -> None:
+    cfg = BuildConfig.load(vllm_args=["tensor_parallel_size=2", "enforce-eager=true", "dtype=bfloat16"])
+    assert cfg.vllm_args == {"tensor_parallel_size": 2, "enforce_eager": True, "dtype": "bfloat16"}
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        BuildConfig.load(vllm_args=["oops"])
+
+
+@pytest.mark.skipif(not os.environ.get("SYNTHMATH_VLLM_MODEL"), reason="set SYNTHMATH_VLLM_MODEL to run vLLM")
+def test_real_vllm_in_process(math_seeds: list[SeedProblem]) -> None:  # pragma: no cover - opt-in
+    pytest.importorskip("vllm")
+    rejects: list[Any] = []
+    records = list(
+        build_instruct(
+            math_seeds[:2],
+            backend="vllm",
+            model=os.environ["SYNTHMATH_VLLM_MODEL"],
+            max_tokens=256,
+            vllm_args={"max_model_len": 2048},
+            on_reject=rejects.append,
+        )
+    )
+    assert len(records) + len(rejects) >= 2
