@@ -1,4 +1,4 @@
-"""Build Synth. Math-Instruct pairs from Python, against a running OpenAI-compatible server.
+"""Build Synth. Math-Instruct pairs from Python, with a running OpenAI-compatible server or in-process vLLM.
 
 Start a server first, for example:
 
@@ -7,6 +7,11 @@ Start a server first, for example:
 then run:
 
     python examples/library_usage.py --base-url http://localhost:8000/v1 \
+        --seeds EleutherAI/hendrycks_math --limit 20 --out instruct.jsonl
+
+Or, on a GPU machine with synthmath[vllm] installed, load the model in this process instead:
+
+    python examples/library_usage.py --backend vllm --model Qwen/Qwen2.5-7B-Instruct \
         --seeds EleutherAI/hendrycks_math --limit 20 --out instruct.jsonl
 
 Seeds must come from the MATH *train* split: data made from test problems contaminates the benchmark.
@@ -25,14 +30,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--base-url", required=True, help="e.g. http://localhost:8000/v1")
+    parser.add_argument("--backend", choices=["openai", "vllm"], default="openai")
+    parser.add_argument("--base-url", help="with --backend openai, e.g. http://localhost:8000/v1")
     parser.add_argument(
         "--seeds", required=True, help="Hub dataset id, MATH directory or .jsonl/.json/.parquet"
     )
     parser.add_argument("--limit", type=int, default=20, help="number of seeds to use")
-    parser.add_argument("--model", help="model name (default: the one model the server lists)")
+    parser.add_argument(
+        "--model", help="model name (default: the one model the server lists); required with --backend vllm"
+    )
     parser.add_argument("--out", default="instruct.jsonl", help="where to write the records")
     args = parser.parse_args()
+    if args.backend == "openai" and not args.base_url:
+        parser.error("--base-url is required with --backend openai")
 
     # Seeds stream from the source; filters run on the way. Seeds whose solution has no final
     # answer are skipped and reported to on_skip.
@@ -52,9 +62,10 @@ def main() -> None:
         rejects[f"{r.stage}:{r.reason}"] += 1
 
     # Records are yielded as soon as their seed is done, in seed order. Keyword arguments are
-    # BuildConfig fields: the same names as the CLI flags, with underscores.
+    # BuildConfig fields: the same names as the CLI flags, with underscores. None means "default".
     records = build_instruct(
         seeds,
+        backend=args.backend,
         base_url=args.base_url,
         model=args.model,
         rephrasings=2,

@@ -235,3 +235,35 @@ def test_duplicate_seed_ids_are_rejected_once(
     assert [(r.stage, r.reason, r.seed_id) for r in rejects if r.stage == "seed"] == [
         ("seed", "duplicate_id", math_seeds[0].id)
     ]
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("Rephrased question: What is $2+3$?", "What is $2+3$?"),
+        ("**Reworded problem:** What is $2+3$?", "What is $2+3$?"),
+        ("Rephrased: What is $2+3$?", "What is $2+3$?"),
+        ("Here is the rephrased problem:\n\nWhat is $2+3$?", "What is $2+3$?"),
+        ('"What is $2+3$?"', "What is $2+3$?"),
+        ("Question: compute the value of $2+3$.", "compute the value of $2+3$."),
+        ("Problem solving is fun: what is $2+3$?", "Problem solving is fun: what is $2+3$?"),
+        ("What is $2+3$?", "What is $2+3$?"),
+    ],
+)
+def test_clean_question_strips_labels_only(reply: str, expected: str) -> None:
+    from synthmath.steps.verify import clean_question
+
+    assert clean_question(reply) == expected
+
+
+def test_numbers_check_accepts_words_and_formats() -> None:
+    from synthmath.steps.verify import missing_numbers
+
+    assert (
+        missing_numbers(
+            "Tom has 5 apples and eats $\\frac{1}{2}$ of them.", "Tom eats one half of five apples."
+        )
+        == []
+    )
+    assert missing_numbers("It costs $1,000.50 for 3 days.", "Over three days it costs 1000.5 dollars.") == []
+    assert missing_numbers("A 12-gon has 54 diagonals?", "How many diagonals does a 12-gon have?") == ["54"]

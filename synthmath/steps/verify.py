@@ -15,9 +15,11 @@ __all__ = ["check_answer", "check_question", "clean_question", "missing_numbers"
 Failure = tuple[str, str]
 
 _PREFIX = re.compile(
-    r"^\s*(?:\*\*)?(?:rephrased|reworded|rewritten|new|revised)?\s*(?:question|problem)\s*:?\s*(?:\*\*)?\s*:?\s*",
+    r"^\s*(?:\*\*)?\s*(?:(?:rephrased|reworded|rewritten|restated|paraphrased|new|revised)\s*"
+    r"(?:version|question|problem)?|question|problem)\s*(?:\*\*)?\s*:\s*(?:\*\*)?\s*",
     re.I,
 )
+_ANNOUNCE = re.compile(r"rephras|reword|rewrit|restat|paraphras|question|problem|version", re.I)
 _NUMBER = re.compile(r"(?<![A-Za-z])\d+(?:\.\d+)?")
 _WORDS = {
     "zero": "0",
@@ -81,9 +83,18 @@ _WORD_RE = re.compile(r"[a-z]+")
 
 
 def clean_question(text: str) -> str:
-    """A model's rephrasing without a leading label (``Rephrased question:``) or wrapping quotes."""
+    """A model's rephrasing without a leading label or wrapping quotes.
+
+    Removes ``Rephrased question:`` and the like at the start, and a short first line that only
+    announces the rephrasing (``Here is the rephrased problem:``).
+    """
     s = text.strip()
-    s = _PREFIX.sub("", s, count=1) if _PREFIX.match(s) and len(s) > 20 else s
+    first, sep, rest = s.partition("\n")
+    if sep and rest.strip() and first.rstrip().endswith(":") and len(first) < 80 and _ANNOUNCE.search(first):
+        s = rest.strip()
+    m = _PREFIX.match(s)
+    if m and m.end() < len(s) and len(s) - m.end() > 10:
+        s = s[m.end() :].strip()
     if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'":
         s = s[1:-1].strip()
     return s
