@@ -107,9 +107,41 @@ def merge_shards(dirs: list[Path], out: Path) -> dict[str, Any]:
 
     prepare_dir(out)
     name = OUTPUT_FILES[kind]
+    tmp = {"records": out / f"{name}.partial", "rejects": out / "rejects.jsonl.partial"}
+    try:
+        n_records = _copy_shards(shards, n, name, tmp)
+        os.replace(tmp["records"], out / name)
+        os.replace(tmp["rejects"], out / "rejects.jsonl")
+    except OSError as e:
+        raise OutputError(f"cannot write to {out} ({e.strerror}) - choose another --out") from e
+    finally:
+        for p in tmp.values():
+            p.unlink(missing_ok=True)
+
+    merged: dict[str, Any] = summaries[0]
+    for s in summaries[1:]:
+        merged = _add(merged, s)
+    for stage, num, den in (
+        ("seeds", "with_records", "processed"),
+        ("questions", "kept", "candidates"),
+        ("answers", "kept", "candidates"),
+    ):
+        key = "yield_rate" if stage == "seeds" else "acceptance_rate"
+        merged[stage][key] = _rate(merged[stage][num], merged[stage][den])
+    merged["wall_time_s"] = max(s["wall_time_s"] for s in summaries)
+    merged["started_at"] = min(s["started_at"] for s in summaries)
+    merged["config"] = {**summaries[0]["config"], "shard": None, "out": str(out)}
+    merged["shards"] = [str(shards[i]) for i in range(n)]
+    merged["finished"] = True
+    merged["records"] = n_records
+    write_json_atomic(out / "summary.json", merged)
+    return merged
+
+
+def _copy_shards(shards: dict[int, Path], n: int, name: str, tmp: dict[str, Path]) -> int:
+    """Concatenate the shards' files into ``tmp``, checking ids; returns the number of records."""
     record_ids: set[bytes] = set()
     seed_owner: dict[str, int] = {}
-    tmp = {"records": out / f"{name}.partial", "rejects": out / "rejects.jsonl.partial"}
     with (
         tmp["records"].open("w", encoding="utf-8") as rec_out,
         tmp["rejects"].open("w", encoding="utf-8") as rej_out,
@@ -133,27 +165,4 @@ def merge_shards(dirs: list[Path], out: Path) -> dict[str, Any]:
                                     f"{src}:{lineno}: seed {row['seed_id']} is in shards {owner} and {i}"
                                 )
                         dst.write(line if line.endswith("\n") else line + "\n")
-    try:
-        os.replace(tmp["records"], out / name)
-        os.replace(tmp["rejects"], out / "rejects.jsonl")
-    except OSError as e:
-        raise OutputError(f"cannot write to {out} ({e.strerror}) - choose another --out") from e
-
-    merged: dict[str, Any] = summaries[0]
-    for s in summaries[1:]:
-        merged = _add(merged, s)
-    for stage, num, den in (
-        ("seeds", "with_records", "processed"),
-        ("questions", "kept", "candidates"),
-        ("answers", "kept", "candidates"),
-    ):
-        key = "yield_rate" if stage == "seeds" else "acceptance_rate"
-        merged[stage][key] = _rate(merged[stage][num], merged[stage][den])
-    merged["wall_time_s"] = max(s["wall_time_s"] for s in summaries)
-    merged["started_at"] = min(s["started_at"] for s in summaries)
-    merged["config"] = {**summaries[0]["config"], "shard": None, "out": str(out)}
-    merged["shards"] = [str(shards[i]) for i in range(n)]
-    merged["finished"] = True
-    merged["records"] = len(record_ids)
-    write_json_atomic(out / "summary.json", merged)
-    return merged
+    return len(record_ids)

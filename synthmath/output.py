@@ -74,7 +74,6 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
     prepare_dir(out)
     final = {"records": out / OUTPUT_FILES[kind], "rejects": out / "rejects.jsonl"}
     partial = {k: p.with_name(p.name + ".partial") for k, p in final.items()}
-    (out / "summary.json").unlink(missing_ok=True)
 
     pipeline = Pipeline(config, kind)
     started = time.time()
@@ -82,6 +81,7 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
 
     def open_files() -> dict[str, IO[str]]:
         if not files:  # the first result: the server answered, so the previous output can go
+            (out / "summary.json").unlink(missing_ok=True)
             for k in final:
                 final[k].unlink(missing_ok=True)
             files.update({k: _open(p) for k, p in partial.items()})

@@ -280,7 +280,8 @@ def load_seeds(
         for row, where, default_id in rows:
             item = row_to_seed(row, where, source=name, default_id=default_id)
             if isinstance(item, Reject):
-                if on_skip is not None:
+                # each shard reports only its own skipped seeds, so merged shards count each once
+                if on_skip is not None and (shard is None or shard_of(item.seed_id, shard[1]) == shard[0]):
                     on_skip(item)
                 continue
             if wanted_subjects is not None and item.subject not in wanted_subjects:

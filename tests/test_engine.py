@@ -162,3 +162,10 @@ def test_an_unreachable_server_among_several_is_left_out(caplog: pytest.LogCaptu
         results = run(engine, *[REQ] * 5)
     assert all(r.error is None for r in results) and len(a.requests) == 5
     assert f"{url} does not answer" in caplog.text
+
+
+def test_a_slow_request_becomes_an_error_not_a_stopped_run() -> None:
+    with FakeOpenAIServer(models=["m"], latency=0.6) as server:
+        engine = engine_for(server, timeout=0.2, max_retries=1)
+        [result] = run(engine, REQ)
+    assert result.error is not None and "after 1 retries" in result.error

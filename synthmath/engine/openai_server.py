@@ -158,6 +158,8 @@ class OpenAIServerEngine:
             server.outstanding += 1
             try:
                 resp = await server.client.chat.completions.create(**kwargs)
+            except openai.APITimeoutError as e:  # slow, not gone: retry, but do not drain the server
+                last = e
             except openai.APIConnectionError as e:
                 server.failed()
                 last = e
@@ -191,7 +193,7 @@ class OpenAIServerEngine:
                 log.debug("retrying after %s (attempt %d, %.2fs)", _short(last), attempt + 1, delay)
                 await asyncio.sleep(delay)
         self.stats.failed_requests += 1
-        if isinstance(last, openai.APIConnectionError):
+        if isinstance(last, openai.APIConnectionError) and not isinstance(last, openai.APITimeoutError):
             urls = ", ".join(s.base_url for s in self.servers)
             raise ServerUnreachableError(urls, f"gave up after {self.max_retries} retries: {_short(last)}")
         return ChatResult(choices=[], error=f"failed after {self.max_retries} retries: {_short(last)}")

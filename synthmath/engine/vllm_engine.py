@@ -100,22 +100,28 @@ class VLLMEngine:
                     sampling_params=[self._params(r) for r, _ in batch],
                     use_tqdm=False,
                 )
-            except Exception as e:  # one bad request fails the batch: give each its error as a reject
+                results = [self._result(out) for out in outputs]
+                if len(results) != len(batch):
+                    raise RuntimeError(f"{len(results)} outputs for {len(batch)} prompts")
+            except Exception as e:  # the batch failed: each request becomes a reject with the reason
                 for _, fut in batch:
                     if not fut.done():
                         fut.set_result(ChatResult(choices=[], error=f"vLLM: {e}"))
                 self.stats.failed_requests += len(batch)
                 continue
-            for (_, fut), out in zip(batch, outputs, strict=True):
-                choices = [Choice(o.text, o.finish_reason) for o in out.outputs]
-                prompt_tokens = len(out.prompt_token_ids or [])
-                completion_tokens = sum(len(o.token_ids) for o in out.outputs)
+            for (_, fut), result in zip(batch, results, strict=True):
                 self.stats.requests += 1
                 self.stats.per_server["in-process vllm"] += 1
-                self.stats.prompt_tokens += prompt_tokens
-                self.stats.completion_tokens += completion_tokens
+                self.stats.prompt_tokens += result.prompt_tokens
+                self.stats.completion_tokens += result.completion_tokens
                 if not fut.done():
-                    fut.set_result(ChatResult(choices, prompt_tokens, completion_tokens))
+                    fut.set_result(result)
+
+    @staticmethod
+    def _result(out: Any) -> ChatResult:
+        choices = [Choice(o.text, o.finish_reason) for o in out.outputs]
+        completion_tokens = sum(len(o.token_ids) for o in out.outputs)
+        return ChatResult(choices, len(out.prompt_token_ids or []), completion_tokens)
 
     async def close(self) -> None:
         if self._batcher is not None:
