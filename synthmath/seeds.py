@@ -86,7 +86,8 @@ def row_to_seed(
     else:
         seed_id = default_id or _content_id(problem, solution)
 
-    gold = extract_boxed(solution) or extract_gsm8k_answer(solution)
+    boxed = extract_boxed(solution)
+    gold = boxed or extract_gsm8k_answer(solution)
     if gold is None:
         for k in ("answer", "final_answer"):
             if k != skey and row.get(k) not in (None, ""):
@@ -98,7 +99,9 @@ def row_to_seed(
             seed_id=seed_id,
             stage="seed",
             reason="no_answer",
-            detail=f"{where}: no \\boxed{{}} answer or '#### N' line in the solution",
+            detail=f"{where}: "
+            + ("the final \\boxed{} is empty" if boxed == "" else "no \\boxed{} answer or '#### N' line")
+            + " in the solution",
             text=solution,
         )
     _, subject = _first(row, ("subject", "type", "category"))

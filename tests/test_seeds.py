@@ -112,3 +112,13 @@ def test_bad_inputs_name_the_place(tmp_path: Path) -> None:
         list(load_seeds(nosol))
     with pytest.raises(SeedError, match="not a MATH-layout directory"):
         list(load_seeds(tmp_path))
+
+
+def test_math_train_seeds_with_an_empty_box_are_skipped_with_reason() -> None:
+    """Two MATH train solutions end in an empty \\boxed{}: they cannot be verified, so they are skipped."""
+    need_data()
+    skipped: list[Reject] = []
+    seeds = list(load_seeds(MATH_TRAIN, on_skip=skipped.append))
+    assert len(seeds) + len(skipped) == 7500
+    assert sorted(r.seed_id for r in skipped) == ["train/number_theory/7115", "train/number_theory/7117"]
+    assert all(r.reason == "no_answer" and "is empty" in r.detail for r in skipped)
