@@ -49,7 +49,19 @@ class BuildStats:
     answer_candidates: int = 0
     records: int = 0
     answer_rejects: Counter[str] = field(default_factory=Counter)
+    by_subject: dict[str, Counter[str]] = field(default_factory=dict)
+    by_level: dict[str, Counter[str]] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+
+    def count_seed(self, seed: SeedProblem, records: int) -> None:
+        """Per-subject and per-level counts: seeds, seeds with records, records."""
+        subject = seed.subject or "unknown"
+        level = str(seed.level) if seed.level is not None else "unknown"
+        for table, key in ((self.by_subject, subject), (self.by_level, level)):
+            c = table.setdefault(key, Counter())
+            c["seeds"] += 1
+            c["with_records"] += records > 0
+            c["records"] += records
 
     def to_dict(self) -> dict[str, Any]:
         def rate(a: int, b: int) -> float | None:
@@ -76,6 +88,8 @@ class BuildStats:
                 "acceptance_rate": rate(self.records, self.answer_candidates),
             },
             "records": self.records,
+            "by_subject": {k: dict(v) for k, v in sorted(self.by_subject.items())},
+            "by_level": {k: dict(v) for k, v in sorted(self.by_level.items())},
             "wall_time_s": round(time.monotonic() - self.started, 3),
         }
 
@@ -123,6 +137,13 @@ class Pipeline:
         self.stats = BuildStats()
         self._meta: Meta | None = None
         self._seen: set[bytes] = set()  # digests of seed ids: a repeated id would repeat record ids
+
+    def prompt_texts(self) -> dict[str, dict[str, str]]:
+        """Each prompt of the run with its hash and full text, for provenance."""
+        return {
+            t.name: {"hash": t.hash, "text": t.path.read_text(encoding="utf-8")}
+            for t in (self.question_step.template, self.answer_step.template)
+        }
 
     @property
     def prompt_hashes(self) -> dict[str, str]:
@@ -217,6 +238,7 @@ class Pipeline:
                 out.append(self._record(seed, f"{seed.id}/q{qi}/a{ai}", question, answer))
                 made += 1
         self.stats.records += made
+        self.stats.count_seed(seed, made)
         if made:
             self.stats.seeds_with_records += 1
         return out

@@ -47,6 +47,13 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def server_info(engine: Any) -> dict[str, Any]:
+    """What the engine knows of its servers (URL -> model, version), through any wrapper."""
+    inner = getattr(engine, "inner", engine)
+    info = getattr(inner, "server_info", None)
+    return info() if callable(info) else {}
+
+
 def estimate_total(config: BuildConfig) -> int | None:
     """How many seeds the run will see, for the progress bar's ETA (None when it cannot tell cheaply)."""
     total: int | None = None
@@ -124,6 +131,8 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
             "completion": pipeline.engine.stats.completion_tokens,
         },
         "engine": pipeline.engine.stats.to_dict(),
+        "prompts": pipeline.prompt_texts(),
+        "servers": server_info(pipeline.engine),
         "config": config.public_dict(),
     }
     write_json_atomic(out / "summary.json", summary)

@@ -63,6 +63,7 @@ class FakeOpenAIServer:
     handler: Handler = echo_handler
     models: list[str] = field(default_factory=lambda: ["fake-model"])
     latency: float = 0.0
+    version: str = "0.0.0-fake"
     host: str = "127.0.0.1"
     port: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -96,7 +97,9 @@ class FakeOpenAIServer:
                 self.wfile.write(data)
 
             def do_GET(self) -> None:
-                if self.path.rstrip("/").endswith("/models"):
+                if self.path.rstrip("/") == "/version":
+                    self._send(200, {"version": fake.version})
+                elif self.path.rstrip("/").endswith("/models"):
                     data = [{"id": m, "object": "model", "owned_by": "fake"} for m in fake.models]
                     self._send(200, {"object": "list", "data": data})
                 else:

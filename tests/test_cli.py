@@ -55,6 +55,10 @@ def test_build_dpo_end_to_end(
     assert summary["answers"]["rejected_by_reason"]["wrong_answer"] == rephraser.wrong_count
     assert summary["tokens"]["completion"] > 0 and summary["tokens"]["prompt"] > 0
     assert summary["config"]["seeds"] == str(math_seeds_file)
+    assert summary["servers"] == {server.url: {"model": "fake-math", "version": "0.0.0-fake"}}
+    assert set(summary["prompts"]) == {"rephrase_question", "rephrase_answer"}
+    assert sum(v["seeds"] for v in summary["by_subject"].values()) == 40
+    assert sum(v["records"] for v in summary["by_level"].values()) == len(ds)
 
 
 def test_build_instruct_loads_as_conversations(

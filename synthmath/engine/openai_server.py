@@ -9,9 +9,11 @@ answering ends with :class:`ServerUnreachableError` rather than retrying for hou
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
+import urllib.request
 from dataclasses import replace
 from typing import Any
 
@@ -34,6 +36,7 @@ class _Server:
         self.client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
         self.outstanding = 0
         self.models: list[str] = []
+        self.version: str | None = None  # what the server says of its version (vLLM: GET /version)
         self.failures = 0  # consecutive connection failures
         self.down_until = 0.0  # drained until then; the first request after it is the probe
 
@@ -95,6 +98,9 @@ class OpenAIServerEngine:
                     f"{server.base_url}/models answered HTTP {e.status_code} ({_short(e)}) - "
                     "is this an OpenAI-compatible server? check --base-url and --api-key"
                 ) from e
+        for server in self.servers:
+            if server.models:
+                server.version = await asyncio.to_thread(_server_version, server.base_url)
         if len(unreachable) == len(self.servers):
             urls = ", ".join(s.base_url for s in self.servers)
             raise ServerUnreachableError(urls, _short(unreachable[0][1]))
@@ -207,9 +213,24 @@ class OpenAIServerEngine:
                 return min(up, key=lambda s: s.outstanding)
             await asyncio.sleep(min(s.down_until for s in self.servers) - now)
 
+    def server_info(self) -> dict[str, dict[str, Any]]:
+        """Per server: the model and the version it reports (for provenance)."""
+        return {s.base_url: {"model": self.model, "version": s.version} for s in self.servers}
+
     async def close(self) -> None:
         for s in self._all_servers:
             await s.client.close()
+
+
+def _server_version(base_url: str) -> str | None:
+    """The version a vLLM server reports at ``/version`` (beside ``/v1``), or None."""
+    root = base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
+    try:
+        with urllib.request.urlopen(f"{root}/version", timeout=5) as resp:
+            data = json.loads(resp.read())
+        return str(data["version"]) if isinstance(data, dict) and "version" in data else None
+    except Exception:
+        return None
 
 
 def _short(e: BaseException | None) -> str:
