@@ -16,6 +16,7 @@ from .errors import (
 )
 from .output import build_to_dir
 from .prompts import PromptSet
+from .publish import push_to_hub
 from .records import DPORecord, InstructRecord, Message, Meta, Reject, SeedProblem
 from .seeds import load_seeds
 
@@ -47,4 +48,5 @@ __all__ = [
     "extract_boxed",
     "extract_gsm8k_answer",
     "load_seeds",
+    "push_to_hub",
 ]

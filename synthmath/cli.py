@@ -123,6 +123,9 @@ run_options = _compose(
     ),
     click.option("--progress/--no-progress", default=True, help="Show progress on stderr [default: on]."),
     click.option("-v", "--verbose", is_flag=True, help="Log debug details."),
+    click.option(
+        "--push-to-hub", help="After the build, push it to this Hub dataset repository (see `push`)."
+    ),
 )
 
 
@@ -134,6 +137,7 @@ def _config(config_file: Path | None, options: dict[str, Any]) -> BuildConfig:
 
 
 def _run(kind: str, config_file: Path | None, progress: bool, verbose: bool, options: dict[str, Any]) -> None:
+    push_to_hub = options.pop("push_to_hub", None)
     from .output import build_to_dir
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="synthmath: %(message)s")
@@ -141,6 +145,11 @@ def _run(kind: str, config_file: Path | None, progress: bool, verbose: bool, opt
     if cfg.out is None:
         raise click.UsageError("missing --out DIR (or 'out:' in the config file)")
     summary = build_to_dir(kind, cfg, progress=progress)  # type: ignore[arg-type]
+    if push_to_hub:
+        from .publish import push_to_hub as push
+
+        push(cfg.out, push_to_hub)
+        click.echo(f"pushed to https://huggingface.co/datasets/{push_to_hub}")
     seeds = summary["seeds"]
     click.echo(
         f"{summary['records']} {kind} records from {seeds['with_records']}/{seeds['processed']} seeds "
@@ -181,6 +190,27 @@ def build_dpo_command(config_file: Path | None, progress: bool, verbose: bool, *
 
     Writes OUT/dpo.jsonl, OUT/rejects.jsonl and OUT/summary.json."""
     _run("dpo", config_file, progress, verbose, options)
+
+
+@main.command("push")
+@click.argument("build_dir", type=click.Path(path_type=Path))
+@click.option("--repo-id", required=True, help="Hub dataset repository, e.g. you/synth-math.")
+@click.option("--private", is_flag=True, help="Create the repository as private.")
+@click.option(
+    "--dry-run", is_flag=True, help="Write what would be uploaded to BUILD_DIR/_hub; upload nothing."
+)
+@click.option("--license", "license_", default="mit", show_default=True, help="License in the dataset card.")
+def push_command(build_dir: Path, repo_id: str, private: bool, dry_run: bool, license_: str) -> None:
+    """Push a finished build to the Hugging Face Hub: parquet shards, plots and a dataset card."""
+    from .publish import push_to_hub
+
+    logging.basicConfig(level=logging.WARNING, format="synthmath: %(message)s")
+    hub = push_to_hub(build_dir, repo_id, private=private, dry_run=dry_run, license=license_)
+    files = sorted(str(p.relative_to(hub)) for p in hub.rglob("*") if p.is_file())
+    if dry_run:
+        click.echo(f"dry run: {len(files)} files staged in {hub} ({', '.join(files)}); nothing uploaded")
+    else:
+        click.echo(f"pushed {len(files)} files to https://huggingface.co/datasets/{repo_id}")
 
 
 @main.command("merge")

@@ -90,7 +90,8 @@ def clean_question(text: str) -> str:
     """
     s = text.strip()
     first, sep, rest = s.partition("\n")
-    if sep and rest.strip() and first.rstrip().endswith(":") and len(first) < 80 and _ANNOUNCE.search(first):
+    announces = first.rstrip().endswith(":") and len(first) < 60 and not re.search(r"[\d$\\]", first)
+    if sep and rest.strip() and announces and _ANNOUNCE.search(first):
         s = rest.strip()
     m = _PREFIX.match(s)
     if m and m.end() < len(s) and len(s) - m.end() > 10:

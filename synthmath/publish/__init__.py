@@ -1,0 +1,5 @@
+"""Publishing builds: the dataset card, its plots, and the push to the Hugging Face Hub."""
+
+from .hub import HubError, push_to_hub, stage
+
+__all__ = ["HubError", "push_to_hub", "stage"]
