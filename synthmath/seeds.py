@@ -163,6 +163,18 @@ def _read_parquet(path: Path) -> Iterator[Row]:
             i += 1
 
 
+def read_rows(path: Path) -> Iterator[tuple[Mapping[str, Any], str]]:
+    """The rows of a .jsonl, .json (array or lines) or .parquet file, each with its ``file:line`` place."""
+    if not path.is_file():
+        raise SeedError(f"{path}: no such file - check the path")
+    readers = {".parquet": _read_parquet, ".json": _read_json, ".jsonl": _read_jsonl, ".ndjson": _read_jsonl}
+    reader = readers.get(path.suffix.lower())
+    if reader is None:
+        raise SeedError(f"{path}: unknown file type {path.suffix!r} - use .jsonl, .json or .parquet")
+    for row, where, _ in reader(path):
+        yield row, where
+
+
 def _math_dir_split(root: Path, split: str) -> Path | None:
     """The split folder of a MATH-layout directory (``root/split/<subject>/<n>.json``), if it is one."""
     for cand in (root / split, root):
