@@ -116,6 +116,35 @@ step_options = _compose(
     ),
 )
 
+contamination_options = _compose(
+    click.option(
+        "--contamination/--no-contamination",
+        default=None,
+        help="Check seeds and generated questions against benchmark test sets at the end [default: on].",
+    ),
+    click.option(
+        "--benchmark",
+        "benchmarks",
+        multiple=True,
+        help="Benchmark to check against: a name (math_test, math500, gsm8k_test, svamp, theoremqa, "
+        "olympiadbench; loaded from the Hub) or NAME=PATH for a local file; repeat for several "
+        "[default: math_test, math500, gsm8k_test].",
+    ),
+    click.option(
+        "--on-contamination",
+        type=click.Choice(["drop", "flag", "fail"]),
+        help="drop: move matching records to rejects.jsonl; flag: keep them with contaminated=true; "
+        "fail: exit non-zero [default: drop].",
+    ),
+    click.option(
+        "--embeddings/--no-embeddings",
+        default=None,
+        help="The embedding stage, which catches rephrased items [default: on when synthmath[embed] is "
+        "installed].",
+    ),
+    click.option("--judge", is_flag=True, default=None, help="Also ask the model about the top candidates."),
+)
+
 run_options = _compose(
     click.option("--out", type=click.Path(path_type=Path), help="Output directory."),
     click.option(
@@ -130,7 +159,7 @@ run_options = _compose(
 
 
 def _config(config_file: Path | None, options: dict[str, Any]) -> BuildConfig:
-    for key in ("base_url", "vllm_args"):
+    for key in ("base_url", "vllm_args", "benchmarks"):
         if options.get(key) == ():
             options[key] = None
     return BuildConfig.load(config_file, **options)
@@ -151,6 +180,13 @@ def _run(kind: str, config_file: Path | None, progress: bool, verbose: bool, opt
         push(cfg.out, push_to_hub)
         click.echo(f"pushed to https://huggingface.co/datasets/{push_to_hub}")
     seeds = summary["seeds"]
+    gate = summary.get("contamination")
+    if gate:
+        click.echo(
+            f"contamination ({', '.join(gate['stages'])}): {gate['records_contaminated']} of "
+            f"{gate['records_checked']} records and {gate['seeds_contaminated']} of {gate['seeds_checked']} "
+            f"seeds match benchmark items ({gate['mode']}; report in {cfg.out / 'contamination_report.md'})"
+        )
     click.echo(
         f"{summary['records']} {kind} records from {seeds['with_records']}/{seeds['processed']} seeds "
         f"-> {cfg.out / summary['files']['records']} ({summary['rejects']} rejects in "
@@ -168,6 +204,7 @@ def main() -> None:
 
 @main.command("build-instruct", short_help="Build verified SFT pairs (Synth. Math-Instruct).")
 @run_options
+@contamination_options
 @step_options
 @generation_options
 @seed_options
@@ -181,6 +218,7 @@ def build_instruct_command(config_file: Path | None, progress: bool, verbose: bo
 @main.command("build-dpo", short_help="Build DPO tuples (Synth. Math-Alignment).")
 @click.option("--chat/--no-chat", default=None, help="Write TRL's conversational form (lists of messages).")
 @run_options
+@contamination_options
 @step_options
 @generation_options
 @seed_options
@@ -211,6 +249,82 @@ def push_command(build_dir: Path, repo_id: str, private: bool, dry_run: bool, li
         click.echo(f"dry run: {len(files)} files staged in {hub} ({', '.join(files)}); nothing uploaded")
     else:
         click.echo(f"pushed {len(files)} files to https://huggingface.co/datasets/{repo_id}")
+
+
+@main.command("check-contamination", short_help="Check JSONL records against benchmark test sets.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Directory for the results.")
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    help="Field holding the text to check; repeat to try several in order "
+    "[default: question, prompt, problem].",
+)
+@click.option(
+    "--benchmark",
+    "benchmarks",
+    multiple=True,
+    help="A benchmark name (loaded from the Hub) or NAME=PATH; repeat "
+    "[default: math_test, math500, gsm8k_test].",
+)
+@click.option(
+    "--embeddings/--no-embeddings", default=None, help="The embedding stage [default: on when installed]."
+)
+@click.option(
+    "--judge", is_flag=True, help="Ask an LLM (--base-url, --model) about the top embedding candidates."
+)
+@click.option(
+    "--base-url",
+    multiple=True,
+    help="Judge server URL [default: $OPENAI_BASE_URL or http://localhost:8000/v1].",
+)
+@click.option("--api-key", help="Judge server API key [default: $OPENAI_API_KEY or EMPTY].")
+@click.option("--model", help="Judge model [default: the one model the server lists].")
+@click.option("--concurrency", type=int, help="Judge requests in flight at once [default: 256].")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path),
+    help="Benchmark index cache [default: ~/.cache/synthmath/contamination].",
+)
+@click.option("--fail-on-match", is_flag=True, help="Exit with status 1 when any record matches.")
+@click.option("--progress/--no-progress", default=True, help="Progress lines on stderr [default: on].")
+def check_contamination_command(
+    files: tuple[Path, ...],
+    out: Path,
+    fields: tuple[str, ...],
+    benchmarks: tuple[str, ...],
+    embeddings: bool | None,
+    judge: bool,
+    cache_dir: Path | None,
+    fail_on_match: bool,
+    progress: bool,
+    **server: Any,
+) -> None:
+    """Check the records of FILE... (JSONL, JSON or parquet, each row with an `id`) against benchmark
+    test sets. Writes OUT/contamination.jsonl, OUT/contamination_report.json and .md."""
+    from .contamination.run import DEFAULT_FIELDS, check_files, make_checker
+
+    logging.basicConfig(level=logging.WARNING, format="synthmath: %(message)s")
+    cfg = _config(None, {**server, "benchmarks": benchmarks or None, "base_url": server["base_url"] or None})
+    llm_judge = None
+    if judge:
+        from .build import make_engine
+        from .contamination.judge import LLMJudge
+
+        llm_judge = LLMJudge(make_engine(cfg))
+    try:
+        checker = make_checker(cfg.benchmarks, embeddings=embeddings, judge=llm_judge, cache_dir=cache_dir)
+        report = check_files(list(files), out, checker, fields=fields or DEFAULT_FIELDS, progress=progress)
+    finally:
+        if llm_judge is not None:
+            llm_judge.close()
+    click.echo(
+        f"{report['contaminated']} of {report['checked']} records match benchmark items "
+        f"({', '.join(report['stages'])}) -> {out / 'contamination.jsonl'}, {out / 'contamination_report.md'}"
+    )
+    if fail_on_match and report["contaminated"]:
+        sys.exit(1)
 
 
 @main.command("merge")

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .contamination.benchmarks import DEFAULT_BENCHMARKS
 from .errors import ConfigError
 
 __all__ = ["DEFAULT_BASE_URL", "BuildConfig"]
@@ -60,6 +61,21 @@ class BuildConfig(BaseModel):
     answer_mode: Literal["rephrase", "solve"] = "rephrase"
     answer_samples: int = Field(1, ge=1, le=64)
     require_numbers: bool = Field(True, description="reject rephrasings that drop a number of the original")
+
+    # contamination gate (run at the end of a build written to a directory)
+    contamination: bool = Field(True, description="check seeds and generated questions against benchmarks")
+    benchmarks: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_BENCHMARKS),
+        description="benchmark names (loaded from the Hub) or NAME=PATH for local files",
+    )
+    on_contamination: Literal["drop", "flag", "fail"] = "drop"
+    embeddings: bool | None = Field(
+        None, description="embedding stage: on, off, or None for on when synthmath[embed] is installed"
+    )
+    judge: bool = Field(False, description="ask the run's model whether top candidates are the same problem")
+    contamination_cache: Path | None = Field(
+        None, description="benchmark index cache [default: ~/.cache/synthmath/contamination]"
+    )
 
     # backend, server and sampling
     backend: Literal["openai", "vllm"] = Field(
@@ -135,6 +151,11 @@ class BuildConfig(BaseModel):
         if self.cache is not None:
             return self.cache
         return self.out / "cache" / "requests.sqlite" if self.out is not None else None
+
+    @field_validator("benchmarks", mode="before")
+    @classmethod
+    def _benchmark_list(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
 
     @field_validator("subjects", "levels", mode="before")
     @classmethod

@@ -7,6 +7,7 @@ non-zero. The tree::
     ├── ConfigError                   a bad option, config file or prompt file (a usage mistake)
     ├── SeedError                     a seed source that is missing, unreadable or malformed
     ├── OutputError                   an output directory that cannot be written
+    ├── ContaminationError            --on-contamination fail, and records match benchmark items
     └── ServerError                   the generation server failed in a way retries cannot fix
         ├── ServerUnreachableError    nothing answers at the base URL
         └── ModelNotFoundError        the server does not serve the requested model
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "ContaminationError",
     "ModelNotFoundError",
     "OutputError",
     "SeedError",
@@ -42,6 +44,10 @@ class SeedError(SynthmathError):
 
 class OutputError(SynthmathError):
     """The output directory cannot be created or written."""
+
+
+class ContaminationError(SynthmathError):
+    """Records or seeds match benchmark items and the run was told to fail on that."""
 
 
 class ServerError(SynthmathError):

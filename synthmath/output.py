@@ -73,6 +73,63 @@ def estimate_total(config: BuildConfig) -> int | None:
     return total
 
 
+def _contamination_checker(config: BuildConfig) -> Any:
+    """The gate's checker, made before generation starts so that a benchmark that cannot be loaded
+    fails the run at once rather than after hours of generation."""
+    from .contamination.run import make_checker
+
+    judge = None
+    if config.judge:
+        from .build import make_engine
+        from .contamination.judge import LLMJudge
+        from .prompts import PromptSet
+
+        judge = LLMJudge(make_engine(config), PromptSet(config.prompts_dir) if config.prompts_dir else None)
+    return make_checker(
+        config.benchmarks, embeddings=config.embeddings, judge=judge, cache_dir=config.contamination_cache
+    )
+
+
+def _gate(
+    config: BuildConfig, pipeline: Pipeline, checker: Any, out: Path, partial: dict[str, Path], progress: bool
+) -> dict[str, Any]:
+    """Run the contamination gate over the finished build; keep the statistics in step with drops."""
+    from .contamination.run import gate_build
+
+    try:
+        result = gate_build(
+            checker=checker,
+            seeds=pipeline.seeds_from_config(lambda _: None),
+            records=partial["records"],
+            rejects=partial["rejects"],
+            out=out,
+            mode=config.on_contamination,
+            progress=progress,
+        )
+    finally:
+        if checker.judge is not None:
+            checker.judge.close()
+    stats = pipeline.stats
+    left: dict[str, int] = {}
+    for seed_id, subject, level in result.pop("dropped"):
+        stats.records -= 1
+        for table, key in (
+            (stats.by_subject, subject or "unknown"),
+            (stats.by_level, "unknown" if level is None else str(level)),
+        ):
+            if key in table:
+                table[key]["records"] -= 1
+        left.setdefault(seed_id, 0)
+    if left:  # seeds that lost records: do they still have any?
+        with partial["records"].open(encoding="utf-8") as f:
+            for line in f:
+                seed_id = json.loads(line).get("seed_id")
+                if seed_id in left:
+                    left[seed_id] += 1
+        stats.seeds_with_records -= sum(1 for n in left.values() if n == 0)
+    return result
+
+
 def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> dict[str, Any]:
     """Run a build and write its files to ``config.out``. Returns the summary (also in summary.json)."""
     if config.out is None:
@@ -83,6 +140,7 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
     partial = {k: p.with_name(p.name + ".partial") for k, p in final.items()}
 
     pipeline = Pipeline(config, kind)
+    checker = _contamination_checker(config) if config.contamination else None
     started = time.time()
     files: dict[str, IO[str]] = {}
 
@@ -113,6 +171,10 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
     finally:
         for f in files.values():
             f.close()
+    contamination = None
+    if checker is not None:
+        contamination = _gate(config, pipeline, checker, out, partial, progress)
+        n_rejects += contamination["records_dropped"]
     for k in final:
         os.replace(partial[k], final[k])
 
@@ -133,6 +195,7 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
         "engine": pipeline.engine.stats.to_dict(),
         "prompts": pipeline.prompt_texts(),
         "servers": server_info(pipeline.engine),
+        "contamination": contamination,
         "config": config.public_dict(),
     }
     write_json_atomic(out / "summary.json", summary)

@@ -94,7 +94,7 @@ class Reject(_Model):
     """A dropped seed or candidate, with the stage that dropped it and why."""
 
     seed_id: str
-    stage: Literal["seed", "question", "answer"]
+    stage: Literal["seed", "question", "answer", "contamination"]
     reason: str
     detail: str = ""
     question: str | None = None

@@ -1,18 +1,26 @@
 """Exact and n-gram matching over math-aware normalised question text.
 
 Normalisation lower-cases, drops LaTeX spacing and sizing commands, spells commands as words
-(``\\frac`` -> ``frac``), unifies numbers (``1,000`` -> ``1000``, ``2.50`` -> ``2.5``) and keeps only
-words and numbers, so that markup and whitespace differences do not hide a copy.
+(``\\frac`` -> ``frac``), unifies numbers (``1,000`` -> ``1000``, ``2.50`` -> ``2.5``, ``twelve`` ->
+``12``) and keeps only words and numbers, so that markup, whitespace and number spelling do not hide a
+copy.
+
+Tokens become integer ids of the benchmark vocabulary, and n-grams are polynomial hashes of id windows
+computed with NumPy for a whole batch of texts at once; lookups are a binary search in the sorted
+array of indexed n-grams. N-grams that occur in more than ``max_df`` benchmark items (diagram
+boilerplate, stock phrases) are not indexed: sharing one says nothing about a particular item.
 """
 
 from __future__ import annotations
 
 import pickle
 import re
-from collections import Counter
 from collections.abc import Sequence
+from itertools import chain
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import xxhash
 
 from .benchmarks import Benchmark, BenchmarkItem
@@ -24,6 +32,20 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _COMMAND = re.compile(r"\\([a-zA-Z]+)")
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
 
+_SMALL = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
+_SMALL += " sixteen seventeen eighteen nineteen"
+_UNITS = {w: i for i, w in enumerate(_SMALL.split())}
+_TENS = {w: 10 * i for i, w in enumerate(["twenty", "thirty", "forty", "fifty"], 2)}
+_TENS |= {w: 10 * i for i, w in enumerate(["sixty", "seventy", "eighty", "ninety"], 6)}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+# words that stand for numbers in word problems; fractions keep the digits "1/2" would have
+_ALIASES = {"dozen": ["12"], "twice": ["2"], "double": ["2"], "thrice": ["3"], "triple": ["3"]}
+_ALIASES |= {"half": ["1", "2"], "quarter": ["1", "4"], "percent": []}
+_NUMBER_WORDS = frozenset(_UNITS) | frozenset(_TENS) | frozenset(_SCALES) | frozenset(_ALIASES)
+
+_P = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial hash (arithmetic mod 2**64)
+_UNKNOWN = 0  # id of every token no benchmark item uses
+
 
 def _number(tok: str) -> str:
     if "." in tok:
@@ -32,55 +54,137 @@ def _number(tok: str) -> str:
 
 
 def normalize_tokens(text: str) -> list[str]:
-    """The words and numbers of ``text``, normalised for matching."""
+    """The words and numbers of ``text``, normalised for matching (number words become digits)."""
     s = _DROP.sub(" ", text)
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     s = _THOUSANDS.sub("", s)
     s = _COMMAND.sub(r" \1 ", s).lower()
-    return [_number(t) if t[0].isdigit() else t for t in _TOKEN.findall(s)]
+    tokens = _TOKEN.findall(s)
+    if _NUMBER_WORDS.isdisjoint(tokens):
+        return [_number(t) if t[0].isdigit() else t for t in tokens]
+    return _spell_numbers(tokens)
 
 
-def _h(text: str) -> int:
-    return xxhash.xxh64_intdigest(text.encode())
+def _spell_numbers(tokens: list[str]) -> list[str]:
+    """Number words as digits: "three hundred twenty-five" -> "325", "a dozen" -> "12"."""
+    out: list[str] = []
+    total = current = 0
+    last = ""  # kind of the previous number word: unit, ten, scale; "" outside a number
+    for t in [*tokens, ""]:
+        kind = "unit" if t in _UNITS else "ten" if t in _TENS else "scale" if t in _SCALES else ""
+        ends = (last == "unit" and kind != "scale") or (last == "ten" and kind != "unit")
+        if kind and last and ends:
+            out.append(str(total + current))  # "two three" are two numbers
+            total = current = 0
+            last = ""
+        if kind == "unit" or kind == "ten":
+            current += _UNITS[t] if kind == "unit" else _TENS[t]
+        elif kind == "scale":
+            if (not last and not out) or (not last and out[-1] != "a"):
+                kind = ""  # "hundreds of", a lone scale word, stays a word
+            else:
+                if not last:
+                    out.pop()  # "a hundred"
+                scale = _SCALES[t]
+                if scale == 100:
+                    current = (current or 1) * 100
+                else:
+                    total += (current or 1) * scale
+                    current = 0
+        if kind:
+            last = kind
+            continue
+        if last:
+            out.append(str(total + current))
+            total = current = 0
+            last = ""
+        if t in _ALIASES:
+            out.extend(_ALIASES[t])
+        elif t:
+            out.append(_number(t) if t[0].isdigit() else t)
+    return out
 
 
-def _grams(tokens: Sequence[str], n: int) -> list[int]:
-    if len(tokens) < n:
-        # a text shorter than n is one gram, if it is long enough to mean something
-        return [_h(" ".join(tokens))] if len(tokens) >= min(n, 6) else []
-    return [_h(" ".join(tokens[i : i + n])) for i in range(len(tokens) - n + 1)]
+def gram_hashes(texts: Sequence[Sequence[int]], n: int) -> tuple[Any, Any]:
+    """Distinct n-gram hashes of each id sequence, as (owner, hash) arrays sorted by owner then hash.
+
+    A sequence shorter than ``n`` counts as one gram when it has at least ``min(n, 6)`` tokens, so that
+    short items can still be matched. N-grams holding an unknown token are dropped: they match nothing.
+    """
+    with np.errstate(over="ignore"):
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+        flat = np.array(list(chain.from_iterable(texts)), dtype=np.uint64)
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        window = np.minimum(lengths, n)  # a short text is one window of its own length
+        count = np.where(lengths >= n, lengths - n + 1, (lengths >= min(n, 6)).astype(np.int64))
+        owner = np.repeat(np.arange(len(texts), dtype=np.int64), count)
+        first = np.repeat(starts, count) + (
+            np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        )
+        width = window[owner]
+        h = np.zeros(len(first), dtype=np.uint64)
+        known = np.ones(len(first), dtype=bool)
+        for j in range(n):
+            inside = j < width
+            tok = flat[np.minimum(first + j, max(len(flat) - 1, 0))] if len(flat) else np.zeros(0, np.uint64)
+            h = np.where(inside, h * _P + tok + np.uint64(1), h)
+            known &= ~inside | (tok != _UNKNOWN)
+        owner, h = owner[known], h[known]
+        order = np.lexsort((h, owner))
+        owner, h = owner[order], h[order]
+        distinct = np.ones(len(h), dtype=bool)
+        distinct[1:] = (owner[1:] != owner[:-1]) | (h[1:] != h[:-1])
+    return owner[distinct], h[distinct]
 
 
 class NGramIndex:
     """Exact-match and n-gram lookups of texts against benchmark items."""
 
-    def __init__(self, benchmarks: Sequence[Benchmark], sizes: Sequence[int] = (13, 8)) -> None:
+    def __init__(
+        self, benchmarks: Sequence[Benchmark], sizes: Sequence[int] = (13, 8), max_df: int = 3
+    ) -> None:
         self.items: list[BenchmarkItem] = [it for b in benchmarks for it in b.items]
         self.sizes = tuple(sizes)
+        self.max_df = max_df
+        self.vocab: dict[str, int] = {}
+        ids = [
+            [self.vocab.setdefault(t, len(self.vocab) + 1) for t in normalize_tokens(it.text)]
+            for it in self.items
+        ]
         self.exact: dict[int, list[int]] = {}
-        self.grams: dict[int, dict[int, list[int]]] = {n: {} for n in self.sizes}
-        for idx, item in enumerate(self.items):
-            tokens = normalize_tokens(item.text)
-            self.exact.setdefault(_h(" ".join(tokens)), []).append(idx)
-            for n in self.sizes:
-                table = self.grams[n]
-                for g in set(_grams(tokens, n)):
-                    table.setdefault(g, []).append(idx)
+        for idx, seq in enumerate(ids):
+            self.exact.setdefault(hash(tuple(seq)), []).append(idx)
+        # per size: sorted distinct gram hashes, and for each the items holding it (CSR layout)
+        self.tables: dict[int, tuple[Any, Any, Any]] = {}
+        for n in self.sizes:
+            owner, h = gram_hashes(ids, n)
+            order = np.argsort(h, kind="stable")
+            h, owner = h[order], owner[order]
+            keys, first, df = np.unique(h, return_index=True, return_counts=True)
+            keep = df <= max_df
+            keys, first, df = keys[keep], first[keep], df[keep]
+            offsets = np.concatenate(([0], np.cumsum(df))).astype(np.int64)
+            members = (
+                np.concatenate([owner[f : f + c] for f, c in zip(first, df, strict=True)])
+                if len(keys)
+                else owner[:0]
+            )
+            self.tables[n] = (keys, offsets, members)
 
     @classmethod
     def cached(
-        cls, benchmarks: Sequence[Benchmark], sizes: Sequence[int], cache_dir: Path | None
+        cls, benchmarks: Sequence[Benchmark], sizes: Sequence[int], cache_dir: Path | None, max_df: int = 3
     ) -> NGramIndex:
-        """The index, read from ``cache_dir`` when one was built for the same content and sizes."""
+        """The index, read from ``cache_dir`` when one was built for the same content and settings."""
         if cache_dir is None:
-            return cls(benchmarks, sizes)
-        key = "-".join(b.content_hash for b in benchmarks) + "-" + "_".join(map(str, sizes))
+            return cls(benchmarks, sizes, max_df)
+        key = "-".join(b.content_hash for b in benchmarks) + f"-{tuple(sizes)}-{max_df}-v2"
         path = cache_dir / f"ngrams-{xxhash.xxh64_hexdigest(key.encode())}.pkl"
         if path.is_file():
             with path.open("rb") as f:
                 index: NGramIndex = pickle.load(f)
             return index
-        index = cls(benchmarks, sizes)
+        index = cls(benchmarks, sizes, max_df)
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".partial")
         with tmp.open("wb") as f:
@@ -88,18 +192,40 @@ class NGramIndex:
         tmp.replace(path)
         return index
 
-    def exact_matches(self, tokens: Sequence[str]) -> list[BenchmarkItem]:
-        return [self.items[i] for i in self.exact.get(_h(" ".join(tokens)), [])]
+    def ids(self, tokens: Sequence[str]) -> list[int]:
+        """Token ids in the benchmark vocabulary (0 for a token no item uses)."""
+        get = self.vocab.get
+        return [get(t, _UNKNOWN) for t in tokens]
 
-    def overlaps(self, tokens: Sequence[str], n: int) -> list[tuple[BenchmarkItem, float]]:
-        """Items sharing n-grams with ``tokens``, each with the share of the text's n-grams it holds."""
-        grams = _grams(tokens, n)
-        if not grams:
-            return []
-        table = self.grams[n]
-        hits: Counter[int] = Counter()
-        for g in set(grams):
-            for idx in table.get(g, ()):
-                hits[idx] += 1
-        total = len(set(grams))
-        return [(self.items[i], c / total) for i, c in hits.most_common(5)]
+    def exact_matches(self, ids: Sequence[int]) -> list[BenchmarkItem]:
+        return [self.items[i] for i in self.exact.get(hash(tuple(ids)), ())]
+
+    def overlaps(self, texts: Sequence[Sequence[int]], n: int, top: int = 5) -> list[list[tuple[int, float]]]:
+        """For each id sequence, the items (by index) sharing n-grams with it, with the share of the
+        text's distinct n-grams each holds; best first, at most ``top``."""
+        out: list[list[tuple[int, float]]] = [[] for _ in texts]
+        owner, h = gram_hashes(texts, n)
+        if not len(h):
+            return out
+        total = np.bincount(owner, minlength=len(texts))
+        keys, offsets, members = self.tables[n]
+        pos = np.searchsorted(keys, h)
+        pos[pos == len(keys)] = 0
+        hit = keys[pos] == h if len(keys) else np.zeros(len(h), bool)
+        if not hit.any():
+            return out
+        owner, pos = owner[hit], pos[hit]
+        sizes = offsets[pos + 1] - offsets[pos]
+        who = np.repeat(owner, sizes)
+        start = np.repeat(offsets[pos], sizes) + (
+            np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        )
+        pairs, counts = np.unique(who * len(self.items) + members[start], return_counts=True)
+        for pair, c in zip(pairs.tolist(), counts.tolist(), strict=True):
+            t, item = divmod(pair, len(self.items))
+            out[t].append((item, c / int(total[t])))
+        for row in out:
+            if len(row) > 1:
+                row.sort(key=lambda x: -x[1])
+                del row[top:]
+        return out

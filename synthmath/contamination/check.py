@@ -1,0 +1,315 @@
+"""The contamination checker: exact, n-gram, embedding and (optionally) LLM-judge stages, streaming.
+
+Each text is checked against every benchmark item; a text is contaminated when any stage matches.
+
+- ``exact``: identical after math-aware normalisation;
+- ``ngram13``: at least ``long_overlap`` of its distinct 13-grams occur in one item (any, by default);
+- ``ngram8``: at least ``short_overlap`` of its distinct 8-grams occur in one item;
+- ``embedding``: for the ``top_k`` items nearest by cosine, a match score
+
+      cosine + 0.3 * numbers_recall + 0.2 * numbers_precision + 0.2 * numbers_in_order
+             + 0.5 * words_precision
+
+  at or above ``embed_score``, or a cosine at or above ``embed_cosine`` on its own. Rephrasing keeps a
+  problem's numbers (often in the same order) and its rare words while it changes everything else,
+  which is what defeats n-gram checks and what the score looks for. ``numbers_recall`` is the share of
+  the item's distinct numbers found in the text, ``numbers_precision`` the share of the text's numbers
+  found in the item, ``numbers_in_order`` the longest common subsequence of the two number sequences
+  over the item's count, and ``words_precision`` the IDF-weighted share of the text's content words
+  that the item uses. The weights and thresholds were fitted on held-out labelled data; see
+  docs/contamination.md;
+- ``judge``: an LLM says that (text, item) are the same problem, asked in both orders; only for the
+  top-k embedding candidates above ``judge_min`` cosine that no other stage flagged.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .benchmarks import Benchmark, BenchmarkItem
+from .ngrams import NGramIndex, normalize_tokens
+
+__all__ = ["CheckResult", "ContaminationChecker", "Judge", "Match", "Thresholds", "report_markdown"]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    long_n: int = 13
+    short_n: int = 8
+    long_overlap: float = 0.0
+    short_overlap: float = 0.5
+    top_k: int = 5
+    embed_score: float = 1.5
+    embed_cosine: float = 0.93
+    judge_min: float = 0.6
+
+
+@dataclass(frozen=True)
+class Match:
+    benchmark: str
+    benchmark_id: str
+    method: str
+    score: float
+
+
+@dataclass
+class CheckResult:
+    id: str
+    contaminated: bool
+    matches: list[Match] = field(default_factory=list)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "contaminated": self.contaminated,
+            "matches": [asdict(m) for m in self.matches],
+        }
+
+
+Judge = Callable[[list[tuple[str, str]]], list[bool]]
+"""Takes (text, benchmark item text) pairs; says for each whether they are the same problem."""
+
+_STOP_WORDS = """a an the of to and in on at for is are was were be been it its this that these those with as
+by from or how many much what which who if each per he she they his her their them has have had do does
+did will would can could then than there so but not all some more less one into after before when"""
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+class _Profile:
+    """What the match score compares: distinct numbers, number sequence, content words."""
+
+    __slots__ = ("numbers", "sequence", "words")
+
+    def __init__(self, tokens: Sequence[str]) -> None:
+        self.sequence = [t for t in tokens if t[0].isdigit()]
+        self.numbers = set(self.sequence)
+        self.words = {t for t in tokens if t not in _STOP}
+
+
+def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
+    if not a or not b:
+        return 0
+    prev = [0] * (len(b) + 1)
+    for x in a:
+        cur = [0]
+        for j, y in enumerate(b):
+            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+
+class ContaminationChecker:
+    """Checks texts against benchmarks; counts what each stage found, for the report.
+
+    ``embedder``: a sentence-transformers model (see :func:`synthmath.contamination.embeddings.load_model`)
+    for the embedding stage, or None to skip it. ``judge``: see :data:`Judge`. ``cache_dir`` keeps the
+    benchmark indexes between runs, keyed by benchmark content.
+    """
+
+    def __init__(
+        self,
+        benchmarks: Sequence[Benchmark],
+        *,
+        embedder: Any = None,
+        judge: Judge | None = None,
+        thresholds: Thresholds | None = None,
+        cache_dir: Path | None = None,
+    ) -> None:
+        self.benchmarks = list(benchmarks)
+        self.t = thresholds or Thresholds()
+        started = time.perf_counter()
+        self.ngrams = NGramIndex.cached(self.benchmarks, (self.t.long_n, self.t.short_n), cache_dir)
+        self.items: list[BenchmarkItem] = self.ngrams.items
+        self.index_seconds = {"ngram": time.perf_counter() - started}
+        self.embeddings = None
+        self.profiles: list[_Profile] = []
+        self.idf: dict[str, float] = {}
+        if embedder is not None:
+            from .embeddings import EmbeddingIndex
+
+            started = time.perf_counter()
+            self.embeddings = EmbeddingIndex(self.benchmarks, embedder, cache_dir=cache_dir)
+            self.profiles = [_Profile(normalize_tokens(it.text)) for it in self.items]
+            df: Counter[str] = Counter()
+            for p in self.profiles:
+                df.update(p.words)
+            n = len(self.profiles)
+            self.idf = {w: math.log((n + 1) / (c + 1)) + 1 for w, c in df.items()}
+            self.unknown_idf = math.log(n + 1) + 1
+            self._position = {(it.benchmark, it.id): i for i, it in enumerate(self.items)}
+            self.index_seconds["embedding"] = time.perf_counter() - started
+        self.judge = judge
+        self.checked = 0
+        self.contaminated = 0
+        self.found: Counter[tuple[str, str]] = Counter()  # (benchmark, method) -> texts
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+        self.examples: list[dict[str, Any]] = []
+
+    @property
+    def stages(self) -> list[str]:
+        s = ["exact", f"ngram{self.t.long_n}", f"ngram{self.t.short_n}"]
+        if self.embeddings is not None:
+            s.append("embedding")
+        if self.judge is not None:
+            s.append("judge")
+        return s
+
+    def match_score(self, text: _Profile, item: _Profile, cosine: float) -> float:
+        """The embedding stage's score of one (text, item) pair; see the module docstring."""
+        need, have = item.numbers, text.numbers
+        shared = len(need & have)
+        recall = shared / len(need) if need else 0.0
+        precision = shared / len(have) if have else 0.0
+        in_order = (
+            _lcs(item.sequence, text.sequence) / len(item.sequence) if item.sequence and shared else 0.0
+        )
+        idf, unknown = self.idf, self.unknown_idf
+        total = sum(idf.get(w, unknown) for w in text.words)
+        common = sum(idf[w] for w in text.words & item.words)
+        words = common / total if total else 0.0
+        return cosine + 0.3 * recall + 0.2 * precision + 0.2 * in_order + 0.5 * words
+
+    def check(self, texts: Iterable[tuple[str, str]], batch_size: int = 256) -> Iterator[CheckResult]:
+        """Results for ``(id, text)`` pairs, in order; texts are processed ``batch_size`` at a time."""
+        batch: list[tuple[str, str]] = []
+        for pair in texts:
+            batch.append(pair)
+            if len(batch) >= batch_size:
+                yield from self._check_batch(batch)
+                batch = []
+        if batch:
+            yield from self._check_batch(batch)
+
+    def _check_batch(self, batch: list[tuple[str, str]]) -> list[CheckResult]:
+        t = self.t
+        started = time.perf_counter()
+        tokens = [normalize_tokens(text) for _, text in batch]
+        ids = [self.ngrams.ids(tok) for tok in tokens]
+        results = [CheckResult(rid, False) for rid, _ in batch]
+        for r, seq in zip(results, ids, strict=True):
+            r.matches.extend(
+                Match(it.benchmark, it.id, "exact", 1.0) for it in self.ngrams.exact_matches(seq)
+            )
+        for n, least in ((t.long_n, t.long_overlap), (t.short_n, t.short_overlap)):
+            for r, hits in zip(results, self.ngrams.overlaps(ids, n), strict=True):
+                for idx, share in hits:
+                    if share >= least:
+                        it = self.items[idx]
+                        r.matches.append(Match(it.benchmark, it.id, f"ngram{n}", round(share, 4)))
+        self.seconds["ngram"] += time.perf_counter() - started
+
+        judge_pairs: list[tuple[int, BenchmarkItem, float]] = []
+        if self.embeddings is not None:
+            started = time.perf_counter()
+            neighbours = self.embeddings.search([text for _, text in batch], t.top_k)
+            for i, near in enumerate(neighbours):
+                profile = _Profile(tokens[i])
+                for item, cos in near:
+                    score = self.match_score(
+                        profile, self.profiles[self._position[item.benchmark, item.id]], cos
+                    )
+                    if score >= t.embed_score or cos >= t.embed_cosine:
+                        results[i].matches.append(
+                            Match(item.benchmark, item.id, "embedding", round(score, 4))
+                        )
+                    elif cos >= t.judge_min:
+                        judge_pairs.append((i, item, cos))
+            self.seconds["embedding"] += time.perf_counter() - started
+
+        if self.judge is not None and judge_pairs:
+            started = time.perf_counter()
+            pending = [(i, it, cos) for i, it, cos in judge_pairs if not results[i].matches]
+            verdicts = self.judge([(batch[i][1], it.text) for i, it, _ in pending]) if pending else []
+            for (i, item, cos), same in zip(pending, verdicts, strict=True):
+                if same:
+                    results[i].matches.append(Match(item.benchmark, item.id, "judge", round(cos, 4)))
+            self.seconds["judge"] += time.perf_counter() - started
+
+        for (_, text), r in zip(batch, results, strict=True):
+            self._count(r, text)
+        return results
+
+    def _count(self, r: CheckResult, text: str) -> None:
+        r.contaminated = bool(r.matches)
+        self.checked += 1
+        if not r.contaminated:
+            return
+        self.contaminated += 1
+        for key in {(m.benchmark, m.method) for m in r.matches}:
+            self.found[key] += 1
+        if len(self.examples) < 10:
+            best = r.matches[0]
+            item = next(
+                it for it in self.items if (it.benchmark, it.id) == (best.benchmark, best.benchmark_id)
+            )
+            self.examples.append(
+                {
+                    "id": r.id,
+                    "text": text[:500],
+                    "benchmark": best.benchmark,
+                    "benchmark_id": best.benchmark_id,
+                    "method": best.method,
+                    "score": best.score,
+                    "benchmark_text": item.text[:500],
+                }
+            )
+
+    def report(self) -> dict[str, Any]:
+        """Counts per benchmark and stage, thresholds, speeds and examples."""
+        per_benchmark = {b.name: dict.fromkeys(self.stages, 0) for b in self.benchmarks}
+        for (bench, method), n in self.found.items():
+            per_benchmark.setdefault(bench, {})[method] = n
+        speeds = {
+            s: round(self.checked / secs, 1) for s, secs in self.seconds.items() if secs > 0 and self.checked
+        }
+        return {
+            "checked": self.checked,
+            "contaminated": self.contaminated,
+            "stages": self.stages,
+            "benchmarks": {b.name: len(b.items) for b in self.benchmarks},
+            "found": per_benchmark,
+            "thresholds": asdict(self.t),
+            "records_per_second": speeds,
+            "index_seconds": {k: round(v, 2) for k, v in self.index_seconds.items()},
+            "examples": self.examples,
+        }
+
+
+def report_markdown(report: dict[str, Any]) -> str:
+    """The report as Markdown (also the contamination section of a dataset card)."""
+    stages = report["stages"]
+    benches = ", ".join(f"{k} ({v} items)" for k, v in report["benchmarks"].items())
+    lines = [
+        f"Checked **{report['checked']}** texts against {benches} with the stages {', '.join(stages)}: "
+        f"**{report['contaminated']}** matched at least one benchmark item.",
+        "",
+        "| benchmark | " + " | ".join(stages) + " |",
+        "|---|" + "---:|" * len(stages),
+    ]
+    for bench, counts in report["found"].items():
+        lines.append(f"| {bench} | " + " | ".join(str(counts.get(s, 0)) for s in stages) + " |")
+    t = report["thresholds"]
+    long_rule = "any shared" if not t["long_overlap"] else f"share >= {t['long_overlap']}"
+    rules = [f"{t['long_n']}-gram {long_rule}", f"{t['short_n']}-gram share >= {t['short_overlap']}"]
+    if "embedding" in stages:
+        rules.append(
+            f"embedding match score >= {t['embed_score']} or cosine >= {t['embed_cosine']} (top {t['top_k']})"
+        )
+    if "judge" in stages:
+        rules.append(f"judge asked above cosine {t['judge_min']}, both orders")
+    lines += ["", "Thresholds: " + "; ".join(rules) + "."]
+    for ex in report["examples"][:5]:
+        if ex is report["examples"][0]:
+            lines += ["", "Examples:", ""]
+        lines += [
+            f"- `{ex['id']}` ~ {ex['benchmark']} `{ex['benchmark_id']}` ({ex['method']}, {ex['score']}):",
+            f"  - text: {ex['text'][:200]!r}",
+            f"  - benchmark: {ex['benchmark_text'][:200]!r}",
+        ]
+    return "\n".join(lines) + "\n"
