@@ -92,6 +92,7 @@ def run_synthmath(base_url: str, seeds: Path, n: int, concurrency: int, max_toke
         out=str(out),
         use_cache=False,
         max_tokens=max_tokens,
+        contamination=False,  # this benchmark measures generation; see contamination_eval.py for the gate
     )
     t = time.perf_counter()
     summary = build_to_dir("instruct", cfg)
@@ -107,7 +108,7 @@ from synthmath import BuildConfig
 from synthmath.output import build_to_dir
 t = time.perf_counter()
 s = build_to_dir("instruct", BuildConfig.load(seeds={str(seeds)!r}, base_url={base_url!r}, out={str(out)!r},
-                 rephrasings=1, concurrency={concurrency}))
+                 rephrasings=1, concurrency={concurrency}, contamination=False))
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({{"rss_mb": rss, "wall_s": time.perf_counter() - t, "records": s["records"],
                   "requests": s["engine"]["requests"]}}))

@@ -15,13 +15,21 @@ from synthmath import BuildConfig, SynthmathError, build_to_dir, push_to_hub
 from synthmath.cli import main
 from synthmath.testing import FakeOpenAIServer
 
-from .conftest import read_jsonl
+from .conftest import DATA, read_jsonl
 
 
 @pytest.fixture
 def build_dir(tmp_path: Path, server: FakeOpenAIServer, math_seeds_file: Path) -> Path:
     out = tmp_path / "build"
-    build_to_dir("dpo", BuildConfig.load(seeds=str(math_seeds_file), base_url=server.url, out=str(out)))
+    cfg = BuildConfig.load(
+        seeds=str(math_seeds_file),
+        base_url=server.url,
+        out=str(out),
+        benchmarks=[f"math500={DATA / 'math' / 'math500_test.jsonl'}"],
+        embeddings=False,
+        contamination_cache=str(tmp_path / "index-cache"),
+    )
+    build_to_dir("dpo", cfg)
     return out
 
 

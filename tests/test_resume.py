@@ -35,7 +35,7 @@ def body_key(body: dict[str, Any]) -> str:
 
 
 def cli(*args: object) -> None:
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    result = CliRunner().invoke(main, [*map(str, args), "--no-contamination"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
 
 
@@ -53,7 +53,7 @@ def test_kill_9_then_rerun_gives_the_clean_output(
         args = ["build-instruct", *common, "--base-url", server.url, "--out", out]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "synthmath.cli", *map(str, args)],
+            [sys.executable, "-m", "synthmath.cli", *map(str, args), "--no-contamination"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

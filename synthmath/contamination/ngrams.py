@@ -1,6 +1,7 @@
 """Exact and n-gram matching over math-aware normalised question text.
 
-Normalisation lower-cases, drops LaTeX spacing and sizing commands, spells commands as words
+Normalisation lower-cases, drops Asymptote diagram code (``[asy]...[/asy]``: its boilerplate is shared
+by unrelated problems), drops LaTeX spacing and sizing commands, spells commands as words
 (``\\frac`` -> ``frac``), unifies numbers (``1,000`` -> ``1000``, ``2.50`` -> ``2.5``, ``twelve`` ->
 ``12``) and keeps only words and numbers, so that markup, whitespace and number spelling do not hide a
 copy.
@@ -27,6 +28,7 @@ from .benchmarks import Benchmark, BenchmarkItem
 
 __all__ = ["NGramIndex", "normalize_tokens"]
 
+_ASY = re.compile(r"\[asy\].*?(?:\[/asy\]|$)", re.DOTALL)  # diagram code: shared boilerplate, not wording
 _DROP = re.compile(r"\\(?:left|right|displaystyle|textstyle|quad|qquad|[!,;: ])")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _COMMAND = re.compile(r"\\([a-zA-Z]+)")
@@ -55,7 +57,7 @@ def _number(tok: str) -> str:
 
 def normalize_tokens(text: str) -> list[str]:
     """The words and numbers of ``text``, normalised for matching (number words become digits)."""
-    s = _DROP.sub(" ", text)
+    s = _DROP.sub(" ", _ASY.sub(" ", text) if "[asy]" in text else text)
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     s = _THOUSANDS.sub("", s)
     s = _COMMAND.sub(r" \1 ", s).lower()
