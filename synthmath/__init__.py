@@ -5,8 +5,12 @@ from ._version import __version__
 from .answers import answers_equivalent, extract_boxed, extract_gsm8k_answer
 from .build import BuildStats, Pipeline, abuild_dpo, abuild_instruct, build_dpo, build_instruct
 from .config import BuildConfig
+from .contamination.benchmarks import load_benchmarks
+from .contamination.check import ContaminationChecker
+from .contamination.run import check_files, make_checker
 from .errors import (
     ConfigError,
+    ContaminationError,
     ModelNotFoundError,
     OutputError,
     SeedError,
@@ -24,6 +28,8 @@ __all__ = [
     "BuildConfig",
     "BuildStats",
     "ConfigError",
+    "ContaminationChecker",
+    "ContaminationError",
     "DPORecord",
     "InstructRecord",
     "Message",
@@ -45,8 +51,11 @@ __all__ = [
     "build_dpo",
     "build_instruct",
     "build_to_dir",
+    "check_files",
     "extract_boxed",
     "extract_gsm8k_answer",
+    "load_benchmarks",
     "load_seeds",
+    "make_checker",
     "push_to_hub",
 ]

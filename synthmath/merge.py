@@ -134,6 +134,7 @@ def merge_shards(dirs: list[Path], out: Path) -> dict[str, Any]:
     merged["shards"] = [str(shards[i]) for i in range(n)]
     merged["finished"] = True
     merged["records"] = n_records
+    merged["contamination"] = _merge_contamination([shards[i] for i in range(n)], summaries, out)
     write_json_atomic(out / "summary.json", merged)
     return merged
 
@@ -166,3 +167,44 @@ def _copy_shards(shards: dict[int, Path], n: int, name: str, tmp: dict[str, Path
                                 )
                         dst.write(line if line.endswith("\n") else line + "\n")
     return len(record_ids)
+
+
+_GATE_COUNTS = (
+    "seeds_checked",
+    "seeds_contaminated",
+    "records_checked",
+    "records_contaminated",
+    "records_dropped",
+)
+
+
+def _merge_contamination(
+    dirs: list[Path], summaries: list[dict[str, Any]], out: Path
+) -> dict[str, Any] | None:
+    """Join the shards' contamination files and reports (when their builds ran the gate)."""
+    gates: list[dict[str, Any]] = [s["contamination"] for s in summaries if s.get("contamination")]
+    if len(gates) < len(summaries):
+        return None
+    from .contamination.check import report_markdown
+
+    merged: dict[str, Any] = {**gates[0], **{k: sum(g[k] for g in gates) for k in _GATE_COUNTS}}
+    with (out / "contamination.jsonl.partial").open("w", encoding="utf-8") as f:
+        for d in dirs:
+            f.write((d / "contamination.jsonl").read_text(encoding="utf-8"))
+    os.replace(out / "contamination.jsonl.partial", out / "contamination.jsonl")
+    reports = [json.loads((d / "contamination_report.json").read_text(encoding="utf-8")) for d in dirs]
+    report = {
+        **reports[0],
+        **{k: sum(r.get(k, 0) for r in reports) for k in ("checked", "contaminated", *_GATE_COUNTS)},
+    }
+    report["found"] = {
+        bench: {stage: sum(r["found"].get(bench, {}).get(stage, 0) for r in reports) for stage in counts}
+        for bench, counts in reports[0]["found"].items()
+    }
+    report["examples"] = [ex for r in reports for ex in r["examples"]][:10]
+    report["records_per_second"] = {}
+    write_json_atomic(out / "contamination_report.json", report)
+    (out / "contamination_report.md").write_text(
+        "# Contamination report\n\n" + report_markdown(report), encoding="utf-8"
+    )
+    return merged

@@ -263,3 +263,27 @@ def test_judge_asks_both_orders_and_needs_both(math_seeds_file: Path) -> None:
     assert verdicts == [False, True]
     assert len(server.requests) == 4 and judge.info()["asked"] == 4
     assert all(r["temperature"] == 0.0 for r in server.requests)
+
+
+def test_merge_joins_the_shards_contamination_files(
+    tmp_path: Path, seeds_with_a_test_item: tuple[Path, Path, str], math_seeds: list[SeedProblem]
+) -> None:
+    seeds_path, bench, leaked_seed = seeds_with_a_test_item
+    with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"]) as server:
+        for i in range(2):
+            code, output = invoke(
+                "build-dpo", "--seeds", seeds_path, "--base-url", server.url, "--no-progress",
+                "--shard", f"{i}/2", "--out", tmp_path / f"s{i}",
+                "--benchmark", f"mine={bench}", "--no-embeddings",
+            )  # fmt: skip
+            assert code == 0, output
+    code, output = invoke("merge", tmp_path / "s0", tmp_path / "s1", "--out", tmp_path / "all")
+    assert code == 0, output
+    summary = json.loads((tmp_path / "all" / "summary.json").read_text())
+    rows = read_jsonl(tmp_path / "all" / "contamination.jsonl")
+    assert sum(r["kind"] == "seed" for r in rows) == summary["contamination"]["seeds_checked"] == 6
+    assert summary["contamination"]["seeds_contaminated"] == 1
+    assert summary["contamination"]["benchmarks"] == {"mine": 1}
+    report = json.loads((tmp_path / "all" / "contamination_report.json").read_text())
+    assert report["checked"] == len(rows)
+    assert [r["id"] for r in rows if r["kind"] == "seed" and r["contaminated"]] == [leaked_seed]
