@@ -30,7 +30,7 @@ __all__ = ["NGramIndex", "normalize_tokens"]
 
 _ASY = re.compile(r"\[asy\].*?(?:\[/asy\]|$)", re.DOTALL)  # diagram code: shared boilerplate, not wording
 _DROP = re.compile(r"\\(?:left|right|displaystyle|textstyle|quad|qquad|[!,;: ])")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_THOUSANDS = re.compile(r",(?<=\d,)(?=\d{3}(?!\d))")  # starts with the comma: a fast literal scan
 _COMMAND = re.compile(r"\\([a-zA-Z]+)")
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
 
@@ -43,16 +43,18 @@ _SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
 # words that stand for numbers in word problems; fractions keep the digits "1/2" would have
 _ALIASES = {"dozen": ["12"], "twice": ["2"], "double": ["2"], "thrice": ["3"], "triple": ["3"]}
 _ALIASES |= {"half": ["1", "2"], "quarter": ["1", "4"], "percent": []}
-_NUMBER_WORDS = frozenset(_UNITS) | frozenset(_TENS) | frozenset(_SCALES) | frozenset(_ALIASES)
+_NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ALIASES])
+_ODD_NUMBER = re.compile(r"(?<![\d.])0\d|\.\d*0(?!\d)")  # a leading zero, or a trailing one after the point
 
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial hash (arithmetic mod 2**64)
 _UNKNOWN = 0  # id of every token no benchmark item uses
 
 
 def _number(tok: str) -> str:
-    if "." in tok:
-        tok = tok.rstrip("0").rstrip(".")
-    return tok.lstrip("0") or "0"
+    whole, _, fraction = tok.partition(".")
+    whole = whole.lstrip("0") or "0"
+    fraction = fraction.rstrip("0")
+    return f"{whole}.{fraction}" if fraction else whole
 
 
 def normalize_tokens(text: str) -> list[str]:
@@ -62,48 +64,48 @@ def normalize_tokens(text: str) -> list[str]:
     s = _THOUSANDS.sub("", s)
     s = _COMMAND.sub(r" \1 ", s).lower()
     tokens = _TOKEN.findall(s)
-    if _NUMBER_WORDS.isdisjoint(tokens):
-        return [_number(t) if t[0].isdigit() else t for t in tokens]
-    return _spell_numbers(tokens)
+    if _ODD_NUMBER.search(s):
+        tokens = [_number(t) if t[0].isdigit() else t for t in tokens]
+    words = [i for i, t in enumerate(tokens) if t in _NUMBER_WORDS]
+    return _spell_numbers(tokens, words) if words else tokens
 
 
-def _spell_numbers(tokens: list[str]) -> list[str]:
-    """Number words as digits: "three hundred twenty-five" -> "325", "a dozen" -> "12"."""
-    out: list[str] = []
-    total = current = 0
-    last = ""  # kind of the previous number word: unit, ten, scale; "" outside a number
-    for t in [*tokens, ""]:
-        kind = "unit" if t in _UNITS else "ten" if t in _TENS else "scale" if t in _SCALES else ""
-        ends = (last == "unit" and kind != "scale") or (last == "ten" and kind != "unit")
-        if kind and last and ends:
-            out.append(str(total + current))  # "two three" are two numbers
-            total = current = 0
-            last = ""
-        if kind == "unit" or kind == "ten":
-            current += _UNITS[t] if kind == "unit" else _TENS[t]
-        elif kind == "scale":
-            if (not last and not out) or (not last and out[-1] != "a"):
-                kind = ""  # "hundreds of", a lone scale word, stays a word
-            else:
-                if not last:
-                    out.pop()  # "a hundred"
-                scale = _SCALES[t]
-                if scale == 100:
-                    current = (current or 1) * 100
-                else:
-                    total += (current or 1) * scale
-                    current = 0
-        if kind:
-            last = kind
-            continue
-        if last:
-            out.append(str(total + current))
-            total = current = 0
-            last = ""
+def _spell_numbers(tokens: list[str], where: list[int]) -> list[str]:
+    """Number words (at the positions ``where``) as digits: "three hundred twenty-five" -> "325",
+    "a dozen" -> "12", "half" -> "1 2"; "two three" stays two numbers, "hundreds" stays a word."""
+    out = tokens[: where[0]]
+    i = where[0]
+    while i < len(tokens):
+        t = tokens[i]
         if t in _ALIASES:
             out.extend(_ALIASES[t])
-        elif t:
-            out.append(_number(t) if t[0].isdigit() else t)
+            i += 1
+            continue
+        if t not in _UNITS and t not in _TENS and not (t in _SCALES and out and out[-1] == "a"):
+            out.append(t)
+            i += 1
+            continue
+        if t in _SCALES:
+            out.pop()  # "a hundred"
+        total = current = 0
+        last = ""  # kind of the previous number word: unit, ten or scale
+        while i < len(tokens):
+            t = tokens[i]
+            kind = "unit" if t in _UNITS else "ten" if t in _TENS else "scale" if t in _SCALES else ""
+            if not kind or (last == "unit" and kind != "scale") or (last == "ten" and kind != "unit"):
+                break
+            if kind == "unit":
+                current += _UNITS[t]
+            elif kind == "ten":
+                current += _TENS[t]
+            elif _SCALES[t] == 100:
+                current = (current or 1) * 100
+            else:
+                total += (current or 1) * _SCALES[t]
+                current = 0
+            last = kind
+            i += 1
+        out.append(str(total + current))
     return out
 
 
