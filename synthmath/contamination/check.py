@@ -8,15 +8,18 @@ Each text is checked against every benchmark item; a text is contaminated when a
 - ``embedding``: for the ``top_k`` items nearest by cosine, a match score
 
       cosine + 0.3 * numbers_recall + 0.2 * numbers_precision + 0.2 * numbers_in_order
-             + 0.5 * words_precision
+             + 0.5 * words_precision + 0.03 * numbers_information * numbers_recall * numbers_precision
 
   at or above the benchmark's threshold. Rephrasing keeps a
   problem's numbers (often in the same order) and its rare words while it changes everything else,
   which is what defeats n-gram checks and what the score looks for. ``numbers_recall`` is the share of
   the item's distinct numbers found in the text, ``numbers_precision`` the share of the text's numbers
   found in the item, ``numbers_in_order`` the longest common subsequence of the two number sequences
-  over the item's count, and ``words_precision`` the IDF-weighted share of the text's content words
-  that the item uses. The weights were fitted on labelled GSM8K data (see docs/contamination.md).
+  over the item's count, ``words_precision`` the IDF-weighted share of the text's content words
+  that the item uses, and ``numbers_information`` the summed IDF of the shared numbers (sharing 220
+  and 4500 says more than sharing 2 and 3); it weighs most when the number sets are the same, as
+  when a rewording renames every person and object but keeps the numbers. The weights were fitted
+  on labelled GSM8K data (see docs/contamination.md).
   Each benchmark's threshold calibrates itself: it is the ``calibration`` quantile of the best score
   of each of its items against the *other* items of the same benchmark (distinct problems of the same
   style), and never below ``embed_score``. Where a benchmark's problems resemble one another (MATH's
@@ -199,7 +202,11 @@ class ContaminationChecker:
         total = sum(idf.get(w, unknown) for w in text.words)
         common = sum(idf[w] for w in text.words & item.words)
         words = common / total if total else 0.0
-        return cosine + 0.3 * recall + 0.2 * precision + 0.2 * in_order + 0.5 * words
+        information = sum(idf.get(n, unknown) for n in need & have) if shared else 0.0
+        return (
+            cosine + 0.3 * recall + 0.2 * precision + 0.2 * in_order + 0.5 * words
+            + 0.03 * information * recall * precision
+        )  # fmt: skip
 
     def check(self, texts: Iterable[tuple[str, str]], batch_size: int = 256) -> Iterator[CheckResult]:
         """Results for ``(id, text)`` pairs, in order; texts are processed ``batch_size`` at a time."""

@@ -32,7 +32,7 @@ _ASY = re.compile(r"\[asy\].*?(?:\[/asy\]|$)", re.DOTALL)  # diagram code: share
 _DROP = re.compile(r"\\(?:left|right|displaystyle|textstyle|quad|qquad|[!,;: ])")
 _THOUSANDS = re.compile(r",(?<=\d,)(?=\d{3}(?!\d))")  # starts with the comma: a fast literal scan
 _COMMAND = re.compile(r"\\([a-zA-Z]+)")
-_TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?")
+_TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|(?<![\d.])\.\d+")  # ".5" is a number too
 
 _SMALL = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
 _SMALL += " sixteen seventeen eighteen nineteen"
@@ -44,7 +44,8 @@ _SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
 _ALIASES = {"dozen": ["12"], "twice": ["2"], "double": ["2"], "thrice": ["3"], "triple": ["3"]}
 _ALIASES |= {"half": ["1", "2"], "quarter": ["1", "4"], "percent": []}
 _NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ALIASES])
-_ODD_NUMBER = re.compile(r"(?<![\d.])0\d|\.\d*0(?!\d)")  # a leading zero, or a trailing one after the point
+# a leading zero, a trailing one after the point, or no digit before it: numbers _number rewrites
+_ODD_NUMBER = re.compile(r"(?<![\d.])0\d|\.\d*0(?!\d)|(?<![\d.])\.\d")
 
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial hash (arithmetic mod 2**64)
 _UNKNOWN = 0  # id of every token no benchmark item uses
@@ -65,7 +66,7 @@ def normalize_tokens(text: str) -> list[str]:
     s = _COMMAND.sub(r" \1 ", s).lower()
     tokens = _TOKEN.findall(s)
     if _ODD_NUMBER.search(s):
-        tokens = [_number(t) if t[0].isdigit() else t for t in tokens]
+        tokens = [_number(t) if t[0].isdigit() or t[0] == "." else t for t in tokens]
     words = [i for i, t in enumerate(tokens) if t in _NUMBER_WORDS]
     return _spell_numbers(tokens, words) if words else tokens
 
