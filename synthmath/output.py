@@ -84,7 +84,13 @@ def _contamination_checker(config: BuildConfig) -> Any:
         from .contamination.judge import LLMJudge
         from .prompts import PromptSet
 
-        judge = LLMJudge(make_engine(config), PromptSet(config.prompts_dir) if config.prompts_dir else None)
+        engine: Any = make_engine(config)
+        cache_path = config.cache_path()
+        if cache_path is not None:  # the judge's answers are cached and resumed like the build's
+            from .engine.cache import CachedEngine, RequestCache
+
+            engine = CachedEngine(engine, RequestCache(cache_path))
+        judge = LLMJudge(engine, PromptSet(config.prompts_dir) if config.prompts_dir else None)
     return make_checker(
         config.benchmarks, embeddings=config.embeddings, judge=judge, cache_dir=config.contamination_cache
     )

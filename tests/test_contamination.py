@@ -287,3 +287,42 @@ def test_merge_joins_the_shards_contamination_files(
     report = json.loads((tmp_path / "all" / "contamination_report.json").read_text())
     assert report["checked"] == len(rows)
     assert [r["id"] for r in rows if r["kind"] == "seed" and r["contaminated"]] == [leaked_seed]
+
+
+@pytest.mark.skipif(not HAS_EMBED, reason="needs synthmath[embed]")
+def test_build_gate_with_the_judge(
+    tmp_path: Path, math_seeds_file: Path, math_seeds: list[SeedProblem]
+) -> None:
+    """The judge sees the embedding stage's near misses, in both orders, through the build's server."""
+    seeds = read_jsonl(math_seeds_file)[:6]
+    assert seeds[3]["problem"].startswith("What is the sum of $1+2+4+8+16+")
+    bench = tmp_path / "bench.jsonl"
+    item = "Find the value of the sum $1 + 3 + 9 + 27 + \\cdots + 729$."  # same problem, other numbers
+    bench.write_text(json.dumps({"id": "geometric", "problem": item}) + "\n")
+    seeds_path = tmp_path / "seeds.jsonl"
+    seeds_path.write_text("".join(json.dumps(s) + "\n" for s in seeds))
+    rephraser = MathRephraser(math_seeds)
+    judged: list[str] = []
+
+    def handler(request: dict[str, Any]) -> Reply | str:
+        if "decide whether they are the same problem" in request["messages"][0]["content"]:
+            text = request["messages"][-1]["content"]
+            judged.append(text)
+            return Reply(["same" if "729" in text else "different"])
+        return rephraser(request)
+
+    with FakeOpenAIServer(handler, models=["m"]) as server:
+        code, output = invoke(
+            "build-instruct", "--seeds", seeds_path, "--base-url", server.url, "--out", tmp_path / "o",
+            "--no-progress", "--benchmark", f"mine={bench}", "--judge",
+        )  # fmt: skip
+    assert code == 0, output
+    rows = read_jsonl(tmp_path / "o" / "contamination.jsonl")
+    judged_rows = [r for r in rows if any(m["method"] == "judge" for m in r["matches"])]
+    assert judged_rows and all(r["contaminated"] for r in judged_rows)
+    assert {r["id"] for r in judged_rows if r["kind"] == "seed"} == {seeds[3]["id"]}
+    assert judged and len(judged) % 2 == 0  # each pair asked twice
+    firsts = [t.split("Problem B:")[0] for t in judged if "729" in t]
+    assert any("729" in f for f in firsts) and any("729" not in f for f in firsts)  # both orders
+    rejects = [r for r in read_jsonl(tmp_path / "o" / "rejects.jsonl") if r["stage"] == "contamination"]
+    assert {r["seed_id"] for r in rejects} == {seeds[3]["id"]}

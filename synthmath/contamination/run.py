@@ -69,6 +69,11 @@ def make_checker(
             embeddings = False
         else:
             embeddings = True
+    if judge is not None and not embeddings:
+        raise ConfigError(
+            "the judge is asked about the embedding stage's candidates - install synthmath[embed] "
+            "(and drop --no-embeddings), or drop --judge"
+        )
     if embeddings:
         from .embeddings import load_model
 
@@ -196,7 +201,7 @@ def gate_build(
 
     ticker = _Ticker("contamination check", progress)
     pending: deque[dict[str, Any]] = deque()
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter(dict.fromkeys(("records_checked", "records_contaminated"), 0))
     dropped: list[tuple[str, Any, Any]] = []
     contamination = out / "contamination.jsonl.partial"
     rewritten = records.with_name(records.name + ".gate")
