@@ -124,8 +124,11 @@ def main() -> None:
         print("\nrecords/s per stage (this machine): " + ", ".join(f"{k} {v:.0f}" for k, v in speeds.items()))
         if checker.embeddings is not None:
             ps, ns = best_scores(checker, pos), best_scores(checker, neg)
-            print("\nembedding match score threshold | recall | false-positive rate")
-            for th in (1.3, 1.35, 1.4, 1.45, 1.5, 1.55, 1.6):
+            calibrated = checker.embed_thresholds[bench.partition("=")[0]]
+            print(
+                f"\nembedding match score threshold (calibrated: {calibrated}) | recall | false-positive rate"
+            )
+            for th in [round(calibrated + d, 3) for d in (-0.15, -0.1, -0.05, 0, 0.05, 0.1)]:
                 r = sum(s >= th for s in ps) / len(ps)
                 f = sum(s >= th for s in ns) / len(ns)
                 print(f"{th:.2f} | {r:.3f} | {f:.4f}")

@@ -32,7 +32,7 @@ _ASY = re.compile(r"\[asy\].*?(?:\[/asy\]|$)", re.DOTALL)  # diagram code: share
 _DROP = re.compile(r"\\(?:left|right|displaystyle|textstyle|quad|qquad|[!,;: ])")
 _THOUSANDS = re.compile(r",(?<=\d,)(?=\d{3}(?!\d))")  # starts with the comma: a fast literal scan
 _COMMAND = re.compile(r"\\([a-zA-Z]+)")
-_TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|(?<![\d.])\.\d+")  # ".5" is a number too
+_TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|\.\d+")  # ".5" is a number too
 
 _SMALL = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
 _SMALL += " sixteen seventeen eighteen nineteen"
@@ -45,7 +45,7 @@ _ALIASES = {"dozen": ["12"], "twice": ["2"], "double": ["2"], "thrice": ["3"], "
 _ALIASES |= {"half": ["1", "2"], "quarter": ["1", "4"], "percent": []}
 _NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ALIASES])
 # a leading zero, a trailing one after the point, or no digit before it: numbers _number rewrites
-_ODD_NUMBER = re.compile(r"(?<![\d.])0\d|\.\d*0(?!\d)|(?<![\d.])\.\d")
+_ODD_NUMBER = re.compile(r"\.(?:\d*0\b|(?<![\d.]\.)\d)|\b0\d")
 
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial hash (arithmetic mod 2**64)
 _UNKNOWN = 0  # id of every token no benchmark item uses
