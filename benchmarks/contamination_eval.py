@@ -29,32 +29,12 @@ DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
 from synthmath.contamination.benchmarks import load_benchmarks  # noqa: E402
-from synthmath.contamination.check import ContaminationChecker, _Profile  # noqa: E402
-from synthmath.contamination.ngrams import normalize_tokens  # noqa: E402
+from synthmath.contamination.check import ContaminationChecker  # noqa: E402
 
 
 def rows(path: Path) -> list[dict[str, Any]]:
     with path.open() as f:
         return [json.loads(line) for line in f if line.strip()]
-
-
-def best_scores(checker: ContaminationChecker, texts: list[tuple[str, str]]) -> list[float]:
-    """The highest embedding match score of each text over its top-k candidates."""
-    assert checker.embeddings is not None
-    out = []
-    for start in range(0, len(texts), 256):
-        batch = [t for _, t in texts[start : start + 256]]
-        for text, near in zip(batch, checker.embeddings.search(batch, checker.t.top_k), strict=True):
-            profile = _Profile(normalize_tokens(text))
-            out.append(
-                max(
-                    checker.match_score(
-                        profile, checker.profiles[checker._position[it.benchmark, it.id]], cos
-                    )
-                    for it, cos in near
-                )
-            )
-    return out
 
 
 def evaluate(
@@ -64,16 +44,19 @@ def evaluate(
     for label, texts in (("positives", positives), ("negatives", negatives)):
         per_stage = dict.fromkeys(checker.stages, 0)
         any_hit = 0
+        nearest: list[float] = []
         started = time.perf_counter()
         for r in checker.check(texts):
             for s in {m.method for m in r.matches}:
                 per_stage[s] += 1
             any_hit += r.contaminated
+            nearest.append(r.nearest.score if r.nearest else 0.0)
         out[label] = {
             "n": len(texts),
             "any": any_hit,
             "per_stage": per_stage,
             "seconds": time.perf_counter() - started,
+            "nearest": nearest,
         }
     return out
 
@@ -123,7 +106,7 @@ def main() -> None:
         speeds = checker.report()["records_per_second"]
         print("\nrecords/s per stage (this machine): " + ", ".join(f"{k} {v:.0f}" for k, v in speeds.items()))
         if checker.embeddings is not None:
-            ps, ns = best_scores(checker, pos), best_scores(checker, neg)
+            ps, ns = p["nearest"], n["nearest"]
             calibrated = checker.embed_thresholds[bench.partition("=")[0]]
             print(
                 f"\nembedding match score threshold (calibrated: {calibrated}) | recall | false-positive rate"
