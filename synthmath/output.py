@@ -79,6 +79,11 @@ def _contamination_checker(config: BuildConfig) -> Any:
     from .contamination.run import make_checker
 
     judge = None
+    if config.judge and config.backend == "vllm":
+        raise ConfigError(
+            "--judge needs a server (--base-url); with --backend vllm, build with --no-contamination or "
+            "without --judge, then run `synthmath check-contamination --judge` against a vllm serve"
+        )
     if config.judge:
         from .build import make_engine
         from .contamination.judge import LLMJudge
