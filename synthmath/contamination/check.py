@@ -66,16 +66,23 @@ class Match:
 
 @dataclass
 class CheckResult:
+    """What the stages found for one text. ``nearest``: the embedding stage's best-scoring item, matched
+    or not (for auditing near misses); None without the embedding stage."""
+
     id: str
     contaminated: bool
     matches: list[Match] = field(default_factory=list)
+    nearest: Match | None = None
 
     def to_json_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "contaminated": self.contaminated,
             "matches": [asdict(m) for m in self.matches],
         }
+        if self.nearest is not None:
+            out["nearest"] = asdict(self.nearest)
+        return out
 
 
 Judge = Callable[[list[tuple[str, str]]], list[bool]]
@@ -247,6 +254,9 @@ class ContaminationChecker:
                     score = self.match_score(
                         profile, self.profiles[self._position[item.benchmark, item.id]], cos
                     )
+                    best = results[i].nearest
+                    if best is None or score > best.score:
+                        results[i].nearest = Match(item.benchmark, item.id, "embedding", round(score, 4))
                     if score >= self.embed_thresholds[item.benchmark]:
                         results[i].matches.append(
                             Match(item.benchmark, item.id, "embedding", round(score, 4))
