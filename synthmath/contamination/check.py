@@ -5,7 +5,8 @@ Each text is checked against every benchmark item; a text is contaminated when a
 - ``exact``: identical after math-aware normalisation;
 - ``ngram13``: at least ``long_overlap`` of its distinct 13-grams occur in one item;
 - ``ngram8``: at least ``short_overlap`` of its distinct 8-grams occur in one item;
-- ``embedding``: for the ``top_k`` items nearest by cosine, a match score
+- ``embedding``: for the ``top_k`` items nearest by cosine and the ``top_k`` that share the most
+  (IDF-weighted) numbers with the text, a match score
 
       cosine + 0.3 * numbers_recall + 0.2 * numbers_precision + 0.2 * numbers_in_order
              + 0.5 * words_precision + 0.03 * numbers_information * numbers_recall * numbers_precision
@@ -30,6 +31,7 @@ Each text is checked against every benchmark item; a text is contaminated when a
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from collections import Counter, defaultdict
@@ -156,6 +158,11 @@ class ContaminationChecker:
             self.idf = {w: math.log((n + 1) / (c + 1)) + 1 for w, c in df.items()}
             self.unknown_idf = math.log(n + 1) + 1
             self._position = {(it.benchmark, it.id): i for i, it in enumerate(self.items)}
+            self._by_number: defaultdict[str, list[int]] = defaultdict(list)
+            for i, p in enumerate(self.profiles):
+                for number in p.numbers:
+                    self._by_number[number].append(i)
+            self._common_number = max(50, len(self.items) // 50)
             self.embed_thresholds = {b.name: self._calibrate(b.name) for b in self.benchmarks}
             self.index_seconds["embedding"] = time.perf_counter() - started
         self.judge = judge
@@ -174,6 +181,29 @@ class ContaminationChecker:
             s.append("judge")
         return s
 
+    def _number_neighbours(self, profile: _Profile, k: int, exclude: int = -1) -> list[int]:
+        """The k items sharing the most information in numbers with ``profile`` (summed IDF of the
+        shared numbers). Rewordings that change the setting keep the numbers, and the embedding model
+        may not place them near the item at all. Numbers in many items (2, 10, ...) are not looked up."""
+        weights: defaultdict[int, float] = defaultdict(float)
+        for number in profile.numbers:
+            holders = self._by_number.get(number, ())
+            if len(holders) <= self._common_number:
+                w = self.idf.get(number, self.unknown_idf)
+                for j in holders:
+                    weights[j] += w
+        weights.pop(exclude, None)
+        return heapq.nlargest(k, weights, key=weights.__getitem__)
+
+    def _candidates(self, profile: _Profile, sims: Any, exclude: int = -1) -> list[int]:
+        """Item indexes to score: the top_k by cosine (``sims``: one row of cosines), and the top_k by
+        shared numbers."""
+        import numpy as np
+
+        k = min(self.t.top_k, len(sims) - 1)
+        top = [int(j) for j in np.argpartition(-sims, k)[: k + 1] if j != exclude][: self.t.top_k]
+        return top + [j for j in self._number_neighbours(profile, self.t.top_k, exclude) if j not in top]
+
     def _calibrate(self, benchmark: str) -> float:
         """The ``calibration`` quantile of each item's best score against the other items of its benchmark."""
         import numpy as np
@@ -182,18 +212,21 @@ class ContaminationChecker:
         rows = [i for i, it in enumerate(self.items) if it.benchmark == benchmark]
         if len(rows) < 20:
             return self.t.embed_score
-        matrix = self.embeddings.matrix[rows]
+        mine = np.zeros(len(self.items), dtype=bool)
+        mine[rows] = True
         best = []
         for start in range(0, len(rows), 1024):
-            sims = matrix[start : start + 1024] @ matrix.T
-            for r in range(len(sims)):
-                sims[r, start + r] = -1.0  # not itself
-            top = np.argpartition(-sims, self.t.top_k, axis=1)[:, : self.t.top_k]
-            for r, near in enumerate(top):
-                me = self.profiles[rows[start + r]]
-                best.append(
-                    max(self.match_score(me, self.profiles[rows[j]], float(sims[r, j])) for j in near)
-                )
+            chunk = rows[start : start + 1024]
+            sims = self.embeddings.matrix[chunk] @ self.embeddings.matrix.T
+            sims[:, ~mine] = -1.0  # against its own benchmark only
+            for row, i in zip(sims, chunk, strict=True):
+                me = self.profiles[i]
+                scores = [
+                    self.match_score(me, self.profiles[j], float(row[j]))
+                    for j in self._candidates(me, row, exclude=i)
+                    if mine[j]
+                ]
+                best.append(max(scores, default=0.0))
         return round(max(self.t.embed_score, float(np.quantile(best, self.t.calibration))), 4)
 
     def match_score(self, text: _Profile, item: _Profile, cosine: float) -> float:
@@ -247,13 +280,12 @@ class ContaminationChecker:
         judge_pairs: list[tuple[int, BenchmarkItem, float]] = []
         if self.embeddings is not None:
             started = time.perf_counter()
-            neighbours = self.embeddings.search([text for _, text in batch], t.top_k)
-            for i, near in enumerate(neighbours):
+            all_sims = self.embeddings.encode([text for _, text in batch]) @ self.embeddings.matrix.T
+            for i, sims in enumerate(all_sims):
                 profile = _Profile(tokens[i])
-                for item, cos in near:
-                    score = self.match_score(
-                        profile, self.profiles[self._position[item.benchmark, item.id]], cos
-                    )
+                for j in self._candidates(profile, sims):
+                    item, cos = self.items[j], float(sims[j])
+                    score = self.match_score(profile, self.profiles[j], cos)
                     best = results[i].nearest
                     if best is None or score > best.score:
                         results[i].nearest = Match(item.benchmark, item.id, "embedding", round(score, 4))
