@@ -15,6 +15,7 @@ from typing import IO, Any
 from ._version import __version__
 from .build import Kind, Pipeline, iterate_sync
 from .config import BuildConfig
+from .engine.managed import ManagedServer
 from .errors import ConfigError, OutputError
 from .progress import ProgressReporter
 from .records import Reject
@@ -74,15 +75,33 @@ def estimate_total(config: BuildConfig) -> int | None:
 
 
 def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> dict[str, Any]:
-    """Run a build and write its files to ``config.out``. Returns the summary (also in summary.json)."""
+    """Run a build and write its files to ``config.out``. Returns the summary (also in summary.json).
+
+    Under ``local`` / ``serve`` it first starts the server (log: OUT/logs/server.log) and stops it after.
+    """
     if config.out is None:
         raise ConfigError("no output directory - pass --out DIR")
     out = Path(config.out)
     prepare_dir(out)
+    server = ManagedServer.from_config(config, log_path=out / "logs" / "server.log")
+    if server is None:
+        return _build_to_dir(kind, config, config, out, progress, None)
+    with server:
+        return _build_to_dir(kind, config, server.config_for_run(config), out, progress, server.info())
+
+
+def _build_to_dir(
+    kind: Kind,
+    config: BuildConfig,
+    run_config: BuildConfig,
+    out: Path,
+    progress: bool,
+    managed: dict[str, Any] | None,
+) -> dict[str, Any]:
     final = {"records": out / OUTPUT_FILES[kind], "rejects": out / "rejects.jsonl"}
     partial = {k: p.with_name(p.name + ".partial") for k, p in final.items()}
 
-    pipeline = Pipeline(config, kind)
+    pipeline = Pipeline(run_config, kind)
     started = time.time()
     files: dict[str, IO[str]] = {}
 
@@ -133,6 +152,7 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
         "engine": pipeline.engine.stats.to_dict(),
         "prompts": pipeline.prompt_texts(),
         "servers": server_info(pipeline.engine),
+        "managed_server": managed,
         "config": config.public_dict(),
     }
     write_json_atomic(out / "summary.json", summary)
