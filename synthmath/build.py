@@ -331,14 +331,22 @@ def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
             "use `async for record in abuild_instruct(...)` (or abuild_dpo) there"
         )
     loop = asyncio.new_event_loop()
+    step: asyncio.Future[T] | None = None
     try:
         while True:
+            step = asyncio.ensure_future(agen.__anext__(), loop=loop)
             try:
-                item = loop.run_until_complete(agen.__anext__())
+                item = loop.run_until_complete(step)
             except StopAsyncIteration:
                 return
             yield item
     finally:
+        if step is not None and not step.done():
+            # Ctrl-C or SIGTERM stopped the loop inside the generator: cancel the step so the generator
+            # runs its own cleanup (aclose() would fail: "asynchronous generator is already running")
+            step.cancel()
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(step)
         aclose = getattr(agen, "aclose", None)
         if aclose is not None:
             loop.run_until_complete(aclose())

@@ -200,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def handler(request: dict[str, Any]) -> Reply:
         print(f"request {request.get('model')} n={request.get('n', 1)}", flush=True)
+        time.sleep(args.latency)
         return echo_handler(request)
 
     def stop(signum: int, frame: object) -> None:
@@ -208,9 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     time.sleep(args.startup_delay)
     try:
-        with FakeOpenAIServer(
-            handler, models=[name], latency=args.latency, host=args.host, port=args.port
-        ) as s:
+        with FakeOpenAIServer(handler, models=[name], host=args.host, port=args.port) as s:
             print(f"serving {name} at {s.url}", flush=True)
             threading.Event().wait()
     except KeyboardInterrupt:

@@ -49,6 +49,9 @@ ServerKind = Literal["local", "vllm"]
 
 LOCAL_N_CTX = 4096  # our longest prompts (a long MATH solution to reword) plus a 1024-token reply
 STARTUP_TIMEOUT: dict[str, float] = {"local": 120.0, "vllm": 1800.0, "command": 120.0}
+# Seconds from SIGTERM to SIGKILL. llama.cpp's server finishes the reply in progress first (seconds to
+# minutes) and has nothing to save; vLLM gets longer to free its GPU memory and worker processes.
+GRACE: dict[str, float] = {"local": 2.0, "vllm": 15.0, "command": 5.0}
 _NAMES = {"local": "llama.cpp server", "vllm": "vLLM server", "command": "server"}
 
 
@@ -96,7 +99,8 @@ def server_command(kind: ServerKind, model: str | None, extra_args: Sequence[str
                 raise ConfigError(
                     f"--local --model {model}: no such GGUF file - give the path of a .gguf file"
                 )
-        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        # No --n_threads: llama.cpp's default (half the cores for generation) holds up when the machine is
+        # busy, while all cores fell from 63 to 3 tok/s on 2 busy cores (threads spin waiting for each other).
         return [
             sys.executable,
             "-m",
@@ -111,8 +115,6 @@ def server_command(kind: ServerKind, model: str | None, extra_args: Sequence[str
             "{port}",
             "--n_ctx",
             str(LOCAL_N_CTX),
-            "--n_threads",
-            str(threads or 1),
             *extra_args,  # later flags win: --serve-arg "--n_ctx 8192" overrides ours
         ]
     if kind == "vllm":
@@ -258,14 +260,14 @@ class ManagedServer:
         timeout: float | None = None,
         log_path: str | Path | None = None,
         command: Sequence[str] | None = None,
-        grace: float = 5.0,
+        grace: float | None = None,
     ) -> None:
         self.kind: str = "command" if command is not None else kind
         self.model = model
         self.extra_args = list(extra_args)
         self.argv = list(command) + self.extra_args if command is not None else None
         self.timeout = timeout if timeout is not None else STARTUP_TIMEOUT[self.kind]
-        self.grace = grace
+        self.grace = grace if grace is not None else GRACE[self.kind]
         self.log_path = Path(log_path) if log_path is not None else None
         self._temp_log = log_path is None
         self.process: subprocess.Popen[bytes] | None = None
@@ -403,14 +405,17 @@ class ManagedServer:
         if proc is not None and not self._stopped:
             self._stopped = True
             pgid = proc.pid  # start_new_session: the group's id is the leader's pid
-            _killpg(pgid, signal.SIGTERM)
             deadline = time.monotonic() + self.grace
+            _killpg(pgid, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=self.grace)
             while _group_alive(pgid) and time.monotonic() < deadline:
                 time.sleep(0.05)
             _killpg(pgid, signal.SIGKILL)
             proc.wait()
+            deadline = time.monotonic() + 5.0  # SIGKILL is not instant: wait until the group is gone
+            while _group_alive(pgid) and time.monotonic() < deadline:
+                time.sleep(0.02)
             _unregister(self)
         if self._log is not None:
             self._log.close()
@@ -489,7 +494,7 @@ def managed_server(
     timeout: float | None = None,
     log_path: str | Path | None = None,
     command: Sequence[str] | None = None,
-    grace: float = 5.0,
+    grace: float | None = None,
 ) -> Iterator[str]:
     """Start an OpenAI-compatible server for the block and yield its base URL; stop it afterwards.
 
