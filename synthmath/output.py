@@ -135,6 +135,10 @@ def _build_to_dir(
     for k in final:
         os.replace(partial[k], final[k])
 
+    servers = server_info(pipeline.engine)
+    if managed is not None:  # llama.cpp's server does not say its version: the package does
+        for info in servers.values():
+            info["version"] = info.get("version") or managed["program"]
     summary = {
         "kind": kind,
         "finished": True,
@@ -151,7 +155,7 @@ def _build_to_dir(
         },
         "engine": pipeline.engine.stats.to_dict(),
         "prompts": pipeline.prompt_texts(),
-        "servers": server_info(pipeline.engine),
+        "servers": servers,
         "managed_server": managed,
         "config": config.public_dict(),
     }

