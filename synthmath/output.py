@@ -86,6 +86,8 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
     server = ManagedServer.from_config(config, log_path=out / "logs" / "server.log")
     if server is None:
         return _build_to_dir(kind, config, config, out, progress, None)
+    if not config.seeds:  # before starting a server that may take minutes to load its model
+        raise ConfigError("no seeds given - pass --seeds PATH_OR_HUB_ID (e.g. EleutherAI/hendrycks_math)")
     with server:
         return _build_to_dir(kind, config, server.config_for_run(config), out, progress, server.info())
 

