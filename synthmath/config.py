@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .contamination.benchmarks import DEFAULT_BENCHMARKS
 from .errors import ConfigError
 
-__all__ = ["DEFAULT_BASE_URL", "BuildConfig"]
+__all__ = ["DEFAULT_BASE_URL", "LOCAL_CONCURRENCY", "BuildConfig"]
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
+# llama.cpp's server answers one request at a time: more in flight only queue there and time out
+LOCAL_CONCURRENCY = 2
 
 
 def _env_base_url() -> str:
@@ -91,9 +94,17 @@ class BuildConfig(BaseModel):
     top_k: int | None = Field(None, description="vLLM sampling extra")
     min_p: float | None = Field(None, ge=0.0, le=1.0, description="vLLM sampling extra")
     repetition_penalty: float | None = Field(None, gt=0.0, description="vLLM sampling extra")
-    concurrency: int = Field(256, ge=1)
+    concurrency: int = Field(256, ge=1, description="requests in flight [default: 2 with local]")
     max_retries: int = Field(5, ge=0)
     timeout: float = Field(600.0, gt=0)
+
+    # a server that synthmath starts for the run and stops after it (engine/managed.py)
+    local: bool = Field(False, description="serve SmolLM2-135M (or the GGUF file `model`) with llama.cpp")
+    serve: str | None = Field(None, description="start `vllm serve MODEL` for the run")
+    serve_args: list[str] = Field(default_factory=list, description="more arguments for the managed server")
+    serve_timeout: float | None = Field(
+        None, gt=0, description="seconds to wait for the managed server [default: 120 local, 1800 vLLM]"
+    )
 
     @field_validator("base_url", mode="before")
     @classmethod
@@ -124,6 +135,43 @@ class BuildConfig(BaseModel):
                 out[key.strip().replace("-", "_")] = yaml.safe_load(value)
             return out
         return v
+
+    @field_validator("serve_args", mode="before")
+    @classmethod
+    def _shell_words(cls, v: Any) -> Any:
+        # one --serve-arg may hold several words: --serve-arg "--max-model-len 8192"
+        if isinstance(v, str):
+            v = [v]
+        if isinstance(v, (list, tuple)):
+            try:
+                return [word for item in v for word in shlex.split(str(item))]
+            except ValueError as e:
+                raise ValueError(f"cannot split {v!r} into arguments ({e})") from e
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _local_concurrency(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("local") and data.get("concurrency") is None:
+            data = {**data, "concurrency": LOCAL_CONCURRENCY}
+        return data
+
+    @model_validator(mode="after")
+    def _one_server(self) -> BuildConfig:
+        managed = "--local" if self.local else "--serve" if self.serve else None
+        if self.local and self.serve:
+            raise ValueError("--local and --serve both start a server - pick one")
+        if managed and self.backend == "vllm":
+            raise ValueError(
+                f"{managed} starts a server, --backend vllm loads the model in-process - pick one"
+            )
+        if managed and "base_url" in self.model_fields_set:
+            raise ValueError(f"{managed} starts its own server - drop --base-url (or drop {managed})")
+        if self.serve and self.model is not None:
+            raise ValueError("--serve MODEL names the model - drop --model")
+        if (self.serve_args or self.serve_timeout is not None) and not managed:
+            raise ValueError("--serve-arg and --serve-timeout need --local or --serve")
+        return self
 
     @field_validator("shard")
     @classmethod
@@ -208,9 +256,11 @@ class BuildConfig(BaseModel):
 
 def _first_error(e: ValidationError) -> str:
     err = e.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"]) or "config"
+    loc = ".".join(str(p) for p in err["loc"])
     msg = err["msg"].removeprefix("Value error, ")
-    return f"{loc}: {msg}" + (f" ({len(e.errors()) - 1} more)" if len(e.errors()) > 1 else "")
+    return (f"{loc}: {msg}" if loc else msg) + (
+        f" ({len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
+    )
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import IO, Any
 from ._version import __version__
 from .build import Kind, Pipeline, iterate_sync
 from .config import BuildConfig
+from .engine.managed import ManagedServer
 from .errors import ConfigError, OutputError
 from .progress import ProgressReporter
 from .records import Reject
@@ -142,16 +143,36 @@ def _gate(
 
 
 def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> dict[str, Any]:
-    """Run a build and write its files to ``config.out``. Returns the summary (also in summary.json)."""
+    """Run a build and write its files to ``config.out``. Returns the summary (also in summary.json).
+
+    Under ``local`` / ``serve`` it first starts the server (log: OUT/logs/server.log) and stops it after.
+    """
     if config.out is None:
         raise ConfigError("no output directory - pass --out DIR")
     out = Path(config.out)
     prepare_dir(out)
+    server = ManagedServer.from_config(config, log_path=out / "logs" / "server.log")
+    if server is None:
+        return _build_to_dir(kind, config, config, out, progress, None)
+    if not config.seeds:  # before starting a server that may take minutes to load its model
+        raise ConfigError("no seeds given - pass --seeds PATH_OR_HUB_ID (e.g. EleutherAI/hendrycks_math)")
+    with server:
+        return _build_to_dir(kind, config, server.config_for_run(config), out, progress, server.info())
+
+
+def _build_to_dir(
+    kind: Kind,
+    config: BuildConfig,
+    run_config: BuildConfig,
+    out: Path,
+    progress: bool,
+    managed: dict[str, Any] | None,
+) -> dict[str, Any]:
     final = {"records": out / OUTPUT_FILES[kind], "rejects": out / "rejects.jsonl"}
     partial = {k: p.with_name(p.name + ".partial") for k, p in final.items()}
 
-    pipeline = Pipeline(config, kind)
-    checker = _contamination_checker(config) if config.contamination else None
+    pipeline = Pipeline(run_config, kind)
+    checker = _contamination_checker(run_config) if config.contamination else None
     started = time.time()
     files: dict[str, IO[str]] = {}
 
@@ -189,6 +210,10 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
     for k in final:
         os.replace(partial[k], final[k])
 
+    servers = server_info(pipeline.engine)
+    if managed is not None:  # llama.cpp's server does not say its version: the package does
+        for info in servers.values():
+            info["version"] = info.get("version") or managed["program"]
     summary = {
         "kind": kind,
         "finished": True,
@@ -205,7 +230,8 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
         },
         "engine": pipeline.engine.stats.to_dict(),
         "prompts": pipeline.prompt_texts(),
-        "servers": server_info(pipeline.engine),
+        "servers": servers,
+        "managed_server": managed,
         "contamination": contamination,
         "config": config.public_dict(),
     }

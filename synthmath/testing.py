@@ -9,16 +9,23 @@
 The handler sees each ``/v1/chat/completions`` body and returns the reply: one text per requested
 choice, an HTTP error, or a dropped connection. The server answers ``/v1/models`` with ``models``, fills
 in ``usage`` (whitespace-separated words as tokens), and keeps every request body in ``requests``.
+
+``python -m synthmath.testing --port 8123`` runs an echoing one in its own process until stopped. It
+takes the command lines of ``vllm serve MODEL`` and of ``python -m llama_cpp.server`` (flags it does not
+know are ignored), so tests can stand it in for either as a managed server.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
+import signal
 import socket
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -175,3 +182,40 @@ class FakeOpenAIServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve an echoing FakeOpenAIServer until SIGINT or SIGTERM; print one line per request."""
+    parser = argparse.ArgumentParser(prog="python -m synthmath.testing", description=main.__doc__)
+    parser.add_argument("words", nargs="*", help="as `vllm serve MODEL` gets them")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--model", help="llama_cpp.server's model file (its name is served)")
+    parser.add_argument("--model_alias", "--served-model-name", dest="alias", help="the served name")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each reply")
+    parser.add_argument("--startup-delay", type=float, default=0.0, help="seconds before listening")
+    args, _ = parser.parse_known_args(argv)
+    words = [w for w in args.words if w != "serve"]
+    name = args.alias or (words[0] if words else None) or args.model or "fake-model"
+
+    def handler(request: dict[str, Any]) -> Reply:
+        print(f"request {request.get('model')} n={request.get('n', 1)}", flush=True)
+        time.sleep(args.latency)
+        return echo_handler(request)
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    time.sleep(args.startup_delay)
+    try:
+        with FakeOpenAIServer(handler, models=[name], host=args.host, port=args.port) as s:
+            print(f"serving {name} at {s.url}", flush=True)
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
