@@ -53,8 +53,9 @@ class Thresholds:
     long_overlap: float = 0.2
     short_overlap: float = 0.5
     top_k: int = 5
-    embed_score: float = 1.5
+    embed_score: float = 1.9
     calibration: float = 0.99
+    function_df: float = 0.03
     judge_min: float = 0.6
 
 
@@ -97,26 +98,37 @@ _STOP = frozenset(_STOP_WORDS.split())
 
 
 class _Profile:
-    """What the match score compares: distinct numbers, number sequence, content words."""
+    """What the match score compares: distinct numbers, number sequence, content words, and the
+    sentence skeleton (function words and numbers in order, each run of other words as one slot)."""
 
-    __slots__ = ("numbers", "sequence", "words")
+    __slots__ = ("numbers", "sequence", "skeleton", "words")
 
-    def __init__(self, tokens: Sequence[str]) -> None:
+    def __init__(self, tokens: Sequence[str], function_words: frozenset[str]) -> None:
         self.sequence = [t for t in tokens if t[0].isdigit()]
         self.numbers = set(self.sequence)
         self.words = {t for t in tokens if t not in _STOP}
+        skeleton: list[str] = []
+        for t in tokens:
+            if t in function_words or t[0].isdigit():
+                skeleton.append(t)
+            elif not skeleton or skeleton[-1]:
+                skeleton.append("")  # one slot for a run of content words
+        self.skeleton = skeleton
 
 
 def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
+    """Length of the longest common subsequence of ``a`` and ``b`` (bit-parallel, one pass over ``b``)."""
     if not a or not b:
         return 0
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0]
-        for j, y in enumerate(b):
-            cur.append(prev[j] + 1 if x == y else max(prev[j + 1], cur[j]))
-        prev = cur
-    return prev[-1]
+    masks: dict[str, int] = {}
+    for i, x in enumerate(a):
+        masks[x] = masks.get(x, 0) | 1 << i
+    full = (1 << len(a)) - 1
+    v = full
+    for y in b:
+        u = v & masks.get(y, 0)
+        v = ((v + u) | (v - u)) & full
+    return len(a) - v.bit_count()
 
 
 class ContaminationChecker:
@@ -150,7 +162,9 @@ class ContaminationChecker:
 
             started = time.perf_counter()
             self.embeddings = EmbeddingIndex(self.benchmarks, embedder, cache_dir=cache_dir)
-            self.profiles = [_Profile(normalize_tokens(it.text)) for it in self.items]
+            tokens = [normalize_tokens(it.text) for it in self.items]
+            self.function_words = self._function_words(tokens)
+            self.profiles = [_Profile(tok, self.function_words) for tok in tokens]
             df: Counter[str] = Counter()
             for p in self.profiles:
                 df.update(p.words)
@@ -163,6 +177,10 @@ class ContaminationChecker:
                 for number in p.numbers:
                     self._by_number[number].append(i)
             self._common_number = max(50, len(self.items) // 50)
+            self._by_numbers: defaultdict[frozenset[str], list[int]] = defaultdict(list)
+            for i, p in enumerate(self.profiles):
+                if len(p.numbers) >= 2:
+                    self._by_numbers[frozenset(p.numbers)].append(i)
             self.embed_thresholds = {b.name: self._calibrate(b.name) for b in self.benchmarks}
             self.index_seconds["embedding"] = time.perf_counter() - started
         self.judge = judge
@@ -180,6 +198,19 @@ class ContaminationChecker:
         if self.judge is not None:
             s.append("judge")
         return s
+
+    def _function_words(self, tokens: Sequence[Sequence[str]]) -> frozenset[str]:
+        """Words in at least ``function_df`` of the items of some benchmark: the words every problem of
+        its style uses ("each", "more", "than", "total"), which a rewording keeps around its numbers."""
+        words: set[str] = set()
+        for b in self.benchmarks:
+            df: Counter[str] = Counter()
+            mine = [tok for tok, it in zip(tokens, self.items, strict=True) if it.benchmark == b.name]
+            for tok in mine:
+                df.update(set(tok))
+            least = self.t.function_df * len(mine)
+            words.update(w for w, c in df.items() if c >= least and not w[0].isdigit())
+        return frozenset(words)
 
     def _number_neighbours(self, profile: _Profile, k: int, exclude: int = -1) -> list[int]:
         """The k items sharing the most information in numbers with ``profile`` (summed IDF of the
@@ -202,7 +233,11 @@ class ContaminationChecker:
 
         k = min(self.t.top_k, len(sims) - 1)
         top = [int(j) for j in np.argpartition(-sims, k)[: k + 1] if j != exclude][: self.t.top_k]
-        return top + [j for j in self._number_neighbours(profile, self.t.top_k, exclude) if j not in top]
+        top += [j for j in self._number_neighbours(profile, self.t.top_k, exclude) if j not in top]
+        same = self._by_numbers.get(frozenset(profile.numbers), ()) if len(profile.numbers) >= 2 else ()
+        if len(same) <= self.t.top_k:  # the items with exactly the text's numbers, unless that is common
+            top += [j for j in same if j != exclude and j not in top]
+        return top
 
     def _calibrate(self, benchmark: str) -> float:
         """The ``calibration`` quantile of each item's best score against the other items of its benchmark."""
@@ -243,9 +278,10 @@ class ContaminationChecker:
         common = sum(idf[w] for w in text.words & item.words)
         words = common / total if total else 0.0
         information = sum(idf.get(n, unknown) for n in need & have) if shared else 0.0
+        skeleton = _lcs(item.skeleton, text.skeleton) / max(len(item.skeleton), len(text.skeleton), 1)
         return (
             cosine + 0.3 * recall + 0.2 * precision + 0.2 * in_order + 0.5 * words
-            + 0.03 * information * recall * precision
+            + 0.03 * information * recall * precision + 1.0 * skeleton
         )  # fmt: skip
 
     def check(self, texts: Iterable[tuple[str, str]], batch_size: int = 256) -> Iterator[CheckResult]:
@@ -282,7 +318,7 @@ class ContaminationChecker:
             started = time.perf_counter()
             all_sims = self.embeddings.encode([text for _, text in batch]) @ self.embeddings.matrix.T
             for i, sims in enumerate(all_sims):
-                profile = _Profile(tokens[i])
+                profile = _Profile(tokens[i], self.function_words)
                 for j in self._candidates(profile, sims):
                     item, cos = self.items[j], float(sims[j])
                     score = self.match_score(profile, self.profiles[j], cos)
