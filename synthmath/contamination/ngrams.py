@@ -44,8 +44,10 @@ _SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
 _ALIASES = {"dozen": ["12"], "twice": ["2"], "double": ["2"], "thrice": ["3"], "triple": ["3"]}
 _ALIASES |= {"half": ["1", "2"], "quarter": ["1", "4"], "percent": []}
 _NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ALIASES])
-# a leading zero, a trailing one after the point, or no digit before it: numbers _number rewrites
-_ODD_NUMBER = re.compile(r"\.(?:\d*0\b|(?<![\d.]\.)\d)|\b0\d")
+# numbers _number rewrites: a trailing zero after the point, or no digit before it ("2.50", ".5"), and
+# a leading zero ("007"); each pattern starts with a literal, which the regex engine scans for quickly
+_ODD_FRACTION = re.compile(r"\.(?:\d*0\b|(?<![\d.]\.)\d)")
+_LEADING_ZERO = re.compile(r"0(?<!\w0)\d")
 
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial hash (arithmetic mod 2**64)
 _UNKNOWN = 0  # id of every token no benchmark item uses
@@ -65,7 +67,7 @@ def normalize_tokens(text: str) -> list[str]:
     s = _THOUSANDS.sub("", s)
     s = _COMMAND.sub(r" \1 ", s).lower()
     tokens = _TOKEN.findall(s)
-    if _ODD_NUMBER.search(s):
+    if _ODD_FRACTION.search(s) or _LEADING_ZERO.search(s):
         tokens = [_number(t) if t[0].isdigit() or t[0] == "." else t for t in tokens]
     words = [i for i, t in enumerate(tokens) if t in _NUMBER_WORDS]
     return _spell_numbers(tokens, words) if words else tokens
@@ -115,10 +117,14 @@ def gram_hashes(texts: Sequence[Sequence[int]], n: int) -> tuple[Any, Any]:
 
     A sequence shorter than ``n`` counts as one gram when it has at least ``min(n, 6)`` tokens, so that
     short items can still be matched. N-grams holding an unknown token are dropped: they match nothing.
+
+    The hash of the window ``t[i:i+w]`` is ``sum((t[k] + 1) * P**(i+w-1-k))`` mod 2**64. With the
+    prefix sums ``C[j] = sum((t[k] + 1) * P**-k for k < j)`` (P is odd, so it has an inverse mod
+    2**64) it is ``P**(i+w-1) * (C[i+w] - C[i])``: a few array operations, whatever ``n`` is.
     """
     with np.errstate(over="ignore"):
         lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-        flat = np.array(list(chain.from_iterable(texts)), dtype=np.uint64)
+        flat = np.fromiter(chain.from_iterable(texts), dtype=np.uint64, count=int(lengths.sum()))
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
         window = np.minimum(lengths, n)  # a short text is one window of its own length
         count = np.where(lengths >= n, lengths - n + 1, (lengths >= min(n, 6)).astype(np.int64))
@@ -126,20 +132,35 @@ def gram_hashes(texts: Sequence[Sequence[int]], n: int) -> tuple[Any, Any]:
         first = np.repeat(starts, count) + (
             np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
         )
-        width = window[owner]
-        h = np.zeros(len(first), dtype=np.uint64)
-        known = np.ones(len(first), dtype=bool)
-        for j in range(n):
-            inside = j < width
-            tok = flat[np.minimum(first + j, max(len(flat) - 1, 0))] if len(flat) else np.zeros(0, np.uint64)
-            h = np.where(inside, h * _P + tok + np.uint64(1), h)
-            known &= ~inside | (tok != _UNKNOWN)
+        last = first + window[owner]  # one past the window's end
+        powers, inverse = _powers(len(flat) + 1)
+        prefix = np.zeros(len(flat) + 1, dtype=np.uint64)
+        np.cumsum((flat + np.uint64(1)) * inverse[: len(flat)], out=prefix[1:])
+        h = powers[last - 1] * (prefix[last] - prefix[first])
+        unknown = np.zeros(len(flat) + 1, dtype=np.int64)
+        np.cumsum(flat == _UNKNOWN, out=unknown[1:])
+        known = unknown[last] == unknown[first]
         owner, h = owner[known], h[known]
         order = np.lexsort((h, owner))
         owner, h = owner[order], h[order]
         distinct = np.ones(len(h), dtype=bool)
         distinct[1:] = (owner[1:] != owner[:-1]) | (h[1:] != h[:-1])
     return owner[distinct], h[distinct]
+
+
+_POWERS: list[Any] = [np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64)]
+
+
+def _powers(size: int) -> tuple[Any, Any]:
+    """``P**k`` and ``P**-k`` mod 2**64 for k < size (grown and kept between calls)."""
+    if len(_POWERS[0]) < size:
+        grown = max(size, 2 * len(_POWERS[0]))
+        with np.errstate(over="ignore"):
+            for i, base in enumerate((_P, np.uint64(pow(int(_P), -1, 2**64)))):
+                steps = np.full(grown, base, dtype=np.uint64)
+                steps[0] = 1
+                _POWERS[i] = np.cumprod(steps, dtype=np.uint64)
+    return _POWERS[0], _POWERS[1]
 
 
 class NGramIndex:
