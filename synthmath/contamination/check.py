@@ -98,22 +98,27 @@ _STOP = frozenset(_STOP_WORDS.split())
 
 
 class _Profile:
-    """What the match score compares: distinct numbers, number sequence, content words, and the
-    sentence skeleton (function words and numbers in order, each run of other words as one slot)."""
+    """What the match score compares: distinct numbers, number sequence, content words, and per
+    benchmark the sentence skeleton (its function words and the numbers in order, each run of other
+    words as one slot)."""
 
-    __slots__ = ("numbers", "sequence", "skeleton", "words")
+    __slots__ = ("numbers", "sequence", "skeletons", "words")
 
-    def __init__(self, tokens: Sequence[str], function_words: frozenset[str]) -> None:
+    def __init__(self, tokens: Sequence[str], function_words: dict[str, frozenset[str]]) -> None:
         self.sequence = [t for t in tokens if t[0].isdigit()]
         self.numbers = set(self.sequence)
         self.words = {t for t in tokens if t not in _STOP}
-        skeleton: list[str] = []
-        for t in tokens:
-            if t in function_words or t[0].isdigit():
-                skeleton.append(t)
-            elif not skeleton or skeleton[-1]:
-                skeleton.append("")  # one slot for a run of content words
-        self.skeleton = skeleton
+        self.skeletons = {name: _skeleton(tokens, words) for name, words in function_words.items()}
+
+
+def _skeleton(tokens: Sequence[str], function_words: frozenset[str]) -> list[str]:
+    skeleton: list[str] = []
+    for t in tokens:
+        if t in function_words or t[0].isdigit():
+            skeleton.append(t)
+        elif not skeleton or skeleton[-1]:
+            skeleton.append("")  # one slot for a run of content words
+    return skeleton
 
 
 def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
@@ -156,32 +161,49 @@ class ContaminationChecker:
         self.index_seconds = {"ngram": time.perf_counter() - started}
         self.embeddings = None
         self.profiles: list[_Profile] = []
-        self.idf: dict[str, float] = {}
         if embedder is not None:
             from .embeddings import EmbeddingIndex
 
             started = time.perf_counter()
             self.embeddings = EmbeddingIndex(self.benchmarks, embedder, cache_dir=cache_dir)
             tokens = [normalize_tokens(it.text) for it in self.items]
-            self.function_words = self._function_words(tokens)
-            self.profiles = [_Profile(tok, self.function_words) for tok in tokens]
-            df: Counter[str] = Counter()
-            for p in self.profiles:
-                df.update(p.words)
-            n = len(self.profiles)
-            self.idf = {w: math.log((n + 1) / (c + 1)) + 1 for w, c in df.items()}
-            self.unknown_idf = math.log(n + 1) + 1
-            self._position = {(it.benchmark, it.id): i for i, it in enumerate(self.items)}
-            self._by_number: defaultdict[str, list[int]] = defaultdict(list)
-            for i, p in enumerate(self.profiles):
-                for number in p.numbers:
-                    self._by_number[number].append(i)
-            self._common_number = max(50, len(self.items) // 50)
-            self._by_numbers: defaultdict[frozenset[str], list[int]] = defaultdict(list)
-            for i, p in enumerate(self.profiles):
-                if len(p.numbers) >= 2:
-                    self._by_numbers[frozenset(p.numbers)].append(i)
+            # each benchmark scores with its own statistics, whatever else is loaded beside it
+            mine = {
+                b.name: [i for i, it in enumerate(self.items) if it.benchmark == b.name]
+                for b in self.benchmarks
+            }
             self.skeleton_weights = {b.name: self._skeleton_weight(b) for b in self.benchmarks}
+            self.function_words = {
+                name: self._function_words([tokens[i] for i in rows])
+                for name, rows in mine.items()
+                if self.skeleton_weights[name]
+            }
+            self.profiles = [
+                _Profile(
+                    tok,
+                    {it.benchmark: self.function_words[it.benchmark]}
+                    if it.benchmark in self.function_words
+                    else {},
+                )
+                for tok, it in zip(tokens, self.items, strict=True)
+            ]
+            self.benchmark_idf = {name: self._idf(rows) for name, rows in mine.items()}
+            self._position = {(it.benchmark, it.id): i for i, it in enumerate(self.items)}
+            # per benchmark: its items by number, and by their set of distinct numbers
+            self._rows = {name: (rows[0], rows[-1] + 1) if rows else (0, 0) for name, rows in mine.items()}
+            assert all(hi - lo == len(mine[name]) for name, (lo, hi) in self._rows.items())  # contiguous
+            self._by_number: dict[str, defaultdict[str, list[int]]] = {}
+            self._by_numbers: dict[str, defaultdict[frozenset[str], list[int]]] = {}
+            for name, rows in mine.items():
+                by_number: defaultdict[str, list[int]] = defaultdict(list)
+                by_numbers: defaultdict[frozenset[str], list[int]] = defaultdict(list)
+                self._by_number[name], self._by_numbers[name] = by_number, by_numbers
+                for i in rows:
+                    p = self.profiles[i]
+                    for number in p.numbers:
+                        by_number[number].append(i)
+                    if len(p.numbers) >= 2:
+                        by_numbers[frozenset(p.numbers)].append(i)
             self.embed_thresholds = {b.name: self._calibrate(b.name) for b in self.benchmarks}
             self.index_seconds["embedding"] = time.perf_counter() - started
         self.judge = judge
@@ -201,17 +223,24 @@ class ContaminationChecker:
         return s
 
     def _function_words(self, tokens: Sequence[Sequence[str]]) -> frozenset[str]:
-        """Words in at least ``function_df`` of the items of some benchmark: the words every problem of
-        its style uses ("each", "more", "than", "total"), which a rewording keeps around its numbers."""
-        words: set[str] = set()
-        for b in self.benchmarks:
-            df: Counter[str] = Counter()
-            mine = [tok for tok, it in zip(tokens, self.items, strict=True) if it.benchmark == b.name]
-            for tok in mine:
-                df.update(set(tok))
-            least = self.t.function_df * len(mine)
-            words.update(w for w, c in df.items() if c >= least and not w[0].isdigit())
-        return frozenset(words)
+        """Words in at least ``function_df`` of a benchmark's items: the words every problem of its style
+        uses ("each", "more", "than", "total"), which a rewording keeps around its numbers."""
+        df: Counter[str] = Counter()
+        for tok in tokens:
+            df.update(set(tok))
+        least = self.t.function_df * len(tokens)
+        return frozenset(w for w, c in df.items() if c >= least and not w[0].isdigit())
+
+    def _idf(self, rows: Iterable[int]) -> dict[str, float]:
+        """IDF of the content words and numbers of the items ``rows``; unknown ones get ``""``'s."""
+        df: Counter[str] = Counter()
+        n = 0
+        for i in rows:
+            df.update(self.profiles[i].words)
+            n += 1
+        idf = {w: math.log((n + 1) / (c + 1)) + 1 for w, c in df.items()}
+        idf[""] = math.log(n + 1) + 1
+        return idf
 
     @staticmethod
     def _skeleton_weight(benchmark: Benchmark) -> float:
@@ -222,30 +251,43 @@ class ContaminationChecker:
         math_items = sum("$" in it.text or "\\(" in it.text for it in benchmark.items)
         return 0.0 if math_items * 2 > len(benchmark.items) else 1.0
 
-    def _number_neighbours(self, profile: _Profile, k: int, exclude: int = -1) -> list[int]:
-        """The k items sharing the most information in numbers with ``profile`` (summed IDF of the
-        shared numbers). Rewordings that change the setting keep the numbers, and the embedding model
-        may not place them near the item at all. Numbers in many items (2, 10, ...) are not looked up."""
+    def _number_neighbours(self, profile: _Profile, benchmark: str, k: int, exclude: int = -1) -> list[int]:
+        """The k items of ``benchmark`` sharing the most information in numbers with ``profile`` (summed
+        IDF of the shared numbers). Rewordings that change the setting keep the numbers, and the
+        embedding model may not place them near the item at all. Numbers in many items (2, 10, ...)
+        are not looked up."""
+        by_number, idf = self._by_number[benchmark], self.benchmark_idf[benchmark]
+        lo, hi = self._rows[benchmark]
+        common = max(50, (hi - lo) // 50)
         weights: defaultdict[int, float] = defaultdict(float)
         for number in profile.numbers:
-            holders = self._by_number.get(number, ())
-            if len(holders) <= self._common_number:
-                w = self.idf.get(number, self.unknown_idf)
+            holders = by_number.get(number, ())
+            if len(holders) <= common:
+                w = idf.get(number, idf[""])
                 for j in holders:
                     weights[j] += w
         weights.pop(exclude, None)
         return heapq.nlargest(k, weights, key=weights.__getitem__)
 
-    def _candidates(self, profile: _Profile, sims: Any, exclude: int = -1) -> list[int]:
-        """Item indexes to score: the top_k by cosine (``sims``: one row of cosines), and the top_k by
-        shared numbers."""
+    def _candidates(self, profile: _Profile, sims: Any, benchmark: str, exclude: int = -1) -> list[int]:
+        """Indexes of the items of ``benchmark`` to score: its top_k by cosine (``sims``: one row of
+        cosines over all items), its top_k by shared numbers, and its items with exactly the text's
+        numbers (unless more than top_k have them)."""
         import numpy as np
 
-        k = min(self.t.top_k, len(sims) - 1)
-        top = [int(j) for j in np.argpartition(-sims, k)[: k + 1] if j != exclude][: self.t.top_k]
-        top += [j for j in self._number_neighbours(profile, self.t.top_k, exclude) if j not in top]
-        same = self._by_numbers.get(frozenset(profile.numbers), ()) if len(profile.numbers) >= 2 else ()
-        if len(same) <= self.t.top_k:  # the items with exactly the text's numbers, unless that is common
+        lo, hi = self._rows[benchmark]
+        k = min(self.t.top_k, hi - lo - 1)
+        if k < 1:
+            return [j for j in range(lo, hi) if j != exclude]
+        nearest = np.argpartition(-sims[lo:hi], k)[: k + 1] + lo
+        top = [int(j) for j in nearest if j != exclude][: self.t.top_k]
+        top += [j for j in self._number_neighbours(profile, benchmark, self.t.top_k, exclude) if j not in top]
+        same = (
+            self._by_numbers[benchmark].get(frozenset(profile.numbers), ())
+            if len(profile.numbers) >= 2
+            else ()
+        )
+        if len(same) <= self.t.top_k:
             top += [j for j in same if j != exclude and j not in top]
         return top
 
@@ -254,30 +296,24 @@ class ContaminationChecker:
         import numpy as np
 
         assert self.embeddings is not None
-        rows = [i for i, it in enumerate(self.items) if it.benchmark == benchmark]
-        if len(rows) < 20:
+        lo, hi = self._rows[benchmark]
+        if hi - lo < 20:
             return self.t.embed_score
-        mine = np.zeros(len(self.items), dtype=bool)
-        mine[rows] = True
         best = []
-        for start in range(0, len(rows), 1024):
-            chunk = rows[start : start + 1024]
-            sims = self.embeddings.matrix[chunk] @ self.embeddings.matrix.T
-            sims[:, ~mine] = -1.0  # against its own benchmark only
+        for start in range(lo, hi, 1024):
+            chunk = range(start, min(start + 1024, hi))
+            sims = self.embeddings.matrix[chunk.start : chunk.stop] @ self.embeddings.matrix.T
             for row, i in zip(sims, chunk, strict=True):
                 me = self.profiles[i]
                 scores = [
-                    self.match_score(me, self.profiles[j], float(row[j]), self.skeleton_weights[benchmark])
-                    for j in self._candidates(me, row, exclude=i)
-                    if mine[j]
+                    self.match_score(me, self.profiles[j], float(row[j]), benchmark)
+                    for j in self._candidates(me, row, benchmark, exclude=i)
                 ]
                 best.append(max(scores, default=0.0))
         return round(max(self.t.embed_score, float(np.quantile(best, self.t.calibration))), 4)
 
-    def match_score(
-        self, text: _Profile, item: _Profile, cosine: float, skeleton_weight: float = 1.0
-    ) -> float:
-        """The embedding stage's score of one (text, item) pair; see the module docstring."""
+    def match_score(self, text: _Profile, item: _Profile, cosine: float, benchmark: str) -> float:
+        """The embedding stage's score of one (text, item of ``benchmark``) pair; see the module docstring."""
         need, have = item.numbers, text.numbers
         shared = len(need & have)
         recall = shared / len(need) if need else 0.0
@@ -285,19 +321,20 @@ class ContaminationChecker:
         in_order = (
             _lcs(item.sequence, text.sequence) / len(item.sequence) if item.sequence and shared else 0.0
         )
-        idf, unknown = self.idf, self.unknown_idf
+        idf = self.benchmark_idf[benchmark]
+        unknown = idf[""]
         total = sum(idf.get(w, unknown) for w in text.words)
         common = sum(idf[w] for w in text.words & item.words)
         words = common / total if total else 0.0
         information = sum(idf.get(n, unknown) for n in need & have) if shared else 0.0
-        skeleton = (
-            _lcs(item.skeleton, text.skeleton) / max(len(item.skeleton), len(text.skeleton), 1)
-            if skeleton_weight
-            else 0.0
-        )
+        weight = self.skeleton_weights[benchmark]
+        skeleton = 0.0
+        if weight:
+            mine, theirs = text.skeletons[benchmark], item.skeletons[benchmark]
+            skeleton = _lcs(theirs, mine) / max(len(theirs), len(mine), 1)
         return (
             cosine + 0.3 * recall + 0.2 * precision + 0.2 * in_order + 0.5 * words
-            + 0.03 * information * recall * precision + skeleton_weight * skeleton
+            + 0.03 * information * recall * precision + weight * skeleton
         )  # fmt: skip
 
     def check(self, texts: Iterable[tuple[str, str]], batch_size: int = 256) -> Iterator[CheckResult]:
@@ -335,11 +372,9 @@ class ContaminationChecker:
             all_sims = self.embeddings.encode([text for _, text in batch]) @ self.embeddings.matrix.T
             for i, sims in enumerate(all_sims):
                 profile = _Profile(tokens[i], self.function_words)
-                for j in self._candidates(profile, sims):
+                for j in (j for b in self._rows for j in self._candidates(profile, sims, b)):
                     item, cos = self.items[j], float(sims[j])
-                    score = self.match_score(
-                        profile, self.profiles[j], cos, self.skeleton_weights[item.benchmark]
-                    )
+                    score = self.match_score(profile, self.profiles[j], cos, item.benchmark)
                     best = results[i].nearest
                     if best is None or score > best.score:
                         results[i].nearest = Match(item.benchmark, item.id, "embedding", round(score, 4))
