@@ -5,22 +5,29 @@ Each text is checked against every benchmark item; a text is contaminated when a
 - ``exact``: identical after math-aware normalisation;
 - ``ngram13``: at least ``long_overlap`` of its distinct 13-grams occur in one item;
 - ``ngram8``: at least ``short_overlap`` of its distinct 8-grams occur in one item;
-- ``embedding``: for the ``top_k`` items nearest by cosine and the ``top_k`` that share the most
-  (IDF-weighted) numbers with the text, a match score
+- ``embedding``: for the candidate items of each benchmark (its ``top_k`` nearest by cosine, its
+  ``top_k`` that share the most (IDF-weighted) numbers with the text, and those whose distinct numbers
+  are exactly the text's), a match score
 
       cosine + 0.3 * numbers_recall + 0.2 * numbers_precision + 0.2 * numbers_in_order
              + 0.5 * words_precision + 0.03 * numbers_information * numbers_recall * numbers_precision
+             + skeleton_weight * skeleton
 
-  at or above the benchmark's threshold. Rephrasing keeps a
-  problem's numbers (often in the same order) and its rare words while it changes everything else,
-  which is what defeats n-gram checks and what the score looks for. ``numbers_recall`` is the share of
-  the item's distinct numbers found in the text, ``numbers_precision`` the share of the text's numbers
+  at or above the benchmark's threshold. Rephrasing keeps a problem's numbers (often in the same
+  order), its rare words and the shape of its sentences while it changes everything else, which is
+  what defeats n-gram checks and what the score looks for. ``numbers_recall`` is the share of the
+  item's distinct numbers found in the text, ``numbers_precision`` the share of the text's numbers
   found in the item, ``numbers_in_order`` the longest common subsequence of the two number sequences
-  over the item's count, ``words_precision`` the IDF-weighted share of the text's content words
-  that the item uses, and ``numbers_information`` the summed IDF of the shared numbers (sharing 220
-  and 4500 says more than sharing 2 and 3); it weighs most when the number sets are the same, as
-  when a rewording renames every person and object but keeps the numbers. The weights were fitted
-  on labelled GSM8K data (see docs/contamination.md).
+  over the item's count, ``words_precision`` the IDF-weighted share of the text's content words that
+  the item uses, ``numbers_information`` the summed IDF of the shared numbers (sharing 220 and 4500
+  says more than sharing 2 and 3), and ``skeleton`` the longest common subsequence of the two
+  sentence skeletons over the longer one. A skeleton keeps the function words (found in at least
+  ``function_df`` of the benchmark's items: "each", "more", "than", "total") and the numbers, in
+  order, with one slot for each run of other words: a rewording that renames every person, object
+  and activity keeps it. ``skeleton_weight`` is 1 for benchmarks of word problems and 0 where most
+  items hold LaTeX (see :meth:`ContaminationChecker._skeleton_weight`). Each benchmark is scored
+  with its own statistics (IDF, function words), so its matches do not depend on what else is
+  loaded. The weights were chosen on labelled GSM8K data (see docs/contamination.md).
   Each benchmark's threshold calibrates itself: it is the ``calibration`` quantile of the best score
   of each of its items against the *other* items of the same benchmark (distinct problems of the same
   style), and never below ``embed_score``. Where a benchmark's problems resemble one another (MATH's
