@@ -9,6 +9,7 @@ from .contamination.benchmarks import load_benchmarks
 from .contamination.check import ContaminationChecker
 from .contamination.run import check_files, make_checker
 from .errors import (
+    BenchmarkUnavailableError,
     ConfigError,
     ContaminationError,
     ModelNotFoundError,
@@ -25,6 +26,7 @@ from .records import DPORecord, InstructRecord, Message, Meta, Reject, SeedProbl
 from .seeds import load_seeds
 
 __all__ = [
+    "BenchmarkUnavailableError",
     "BuildConfig",
     "BuildStats",
     "ConfigError",

@@ -210,6 +210,8 @@ def _run(kind: str, config_file: Path | None, progress: bool, verbose: bool, opt
             f"{gate['records_checked']} records and {gate['seeds_contaminated']} of {gate['seeds_checked']} "
             f"seeds match benchmark items ({gate['mode']}; report in {cfg.out / 'contamination_report.md'})"
         )
+    if summary.get("contamination_skipped"):
+        click.echo(f"contamination check skipped: {summary['contamination_skipped']}")
     click.echo(
         f"{summary['records']} {kind} records from {seeds['with_records']}/{seeds['processed']} seeds "
         f"-> {cfg.out / summary['files']['records']} ({summary['rejects']} rejects in "

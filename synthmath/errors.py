@@ -5,6 +5,7 @@ non-zero. The tree::
 
     SynthmathError                    anything synthmath raises on purpose
     ├── ConfigError                   a bad option, config file or prompt file (a usage mistake)
+    │   └── BenchmarkUnavailableError a benchmark that cannot be fetched from the Hub
     ├── SeedError                     a seed source that is missing, unreadable or malformed
     ├── OutputError                   an output directory that cannot be written
     ├── ContaminationError            --on-contamination fail, and records match benchmark items
@@ -19,6 +20,7 @@ with their reason, and the run goes on.
 from __future__ import annotations
 
 __all__ = [
+    "BenchmarkUnavailableError",
     "ConfigError",
     "ContaminationError",
     "ModelNotFoundError",
@@ -36,6 +38,10 @@ class SynthmathError(Exception):
 
 class ConfigError(SynthmathError):
     """An invalid option, config file or prompt template."""
+
+
+class BenchmarkUnavailableError(ConfigError):
+    """A benchmark could not be fetched from the Hugging Face Hub (offline, or the Hub failed)."""
 
 
 class SeedError(SynthmathError):

@@ -7,6 +7,7 @@ finishes. ``summary.json`` is written last: a directory with one holds a finishe
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -15,10 +16,13 @@ from typing import IO, Any
 from ._version import __version__
 from .build import Kind, Pipeline, iterate_sync
 from .config import BuildConfig
+from .contamination.benchmarks import DEFAULT_BENCHMARKS
 from .engine.managed import ManagedServer
-from .errors import ConfigError, OutputError
+from .errors import BenchmarkUnavailableError, ConfigError, OutputError
 from .progress import ProgressReporter
 from .records import Reject
+
+log = logging.getLogger(__name__)
 
 __all__ = ["OUTPUT_FILES", "build_to_dir"]
 
@@ -74,9 +78,9 @@ def estimate_total(config: BuildConfig) -> int | None:
     return total
 
 
-def _contamination_checker(config: BuildConfig) -> Any:
-    """The gate's checker, made before generation starts so that a benchmark that cannot be loaded
-    fails the run at once rather than after hours of generation."""
+def _contamination_checker(config: BuildConfig, benchmarks: list[Any]) -> Any:
+    """The gate's checker over the loaded ``benchmarks``, made before generation starts, so that a
+    problem with it fails the run at once rather than after hours of generation."""
     from .contamination.run import make_checker
 
     judge = None
@@ -98,7 +102,7 @@ def _contamination_checker(config: BuildConfig) -> Any:
             engine = CachedEngine(engine, RequestCache(cache_path))
         judge = LLMJudge(engine, PromptSet(config.prompts_dir) if config.prompts_dir else None)
     return make_checker(
-        config.benchmarks, embeddings=config.embeddings, judge=judge, cache_dir=config.contamination_cache
+        benchmarks, embeddings=config.embeddings, judge=judge, cache_dir=config.contamination_cache
     )
 
 
@@ -152,12 +156,31 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
     out = Path(config.out)
     prepare_dir(out)
     server = ManagedServer.from_config(config, log_path=out / "logs" / "server.log")
-    if server is None:
-        return _build_to_dir(kind, config, config, out, progress, None)
-    if not config.seeds:  # before starting a server that may take minutes to load its model
+    if server is not None and not config.seeds:  # before starting a server that may take minutes
         raise ConfigError("no seeds given - pass --seeds PATH_OR_HUB_ID (e.g. EleutherAI/hendrycks_math)")
+    gate = _gate_benchmarks(config)  # before generation, and before any server starts
+    if server is None:
+        return _build_to_dir(kind, config, config, out, progress, None, gate)
     with server:
-        return _build_to_dir(kind, config, server.config_for_run(config), out, progress, server.info())
+        return _build_to_dir(kind, config, server.config_for_run(config), out, progress, server.info(), gate)
+
+
+def _gate_benchmarks(config: BuildConfig) -> tuple[list[Any] | None, str | None]:
+    """The gate's benchmarks (None without the gate), or None and why the gate is skipped. A laptop run
+    (``--local``) that cannot fetch the default benchmarks from the Hub (offline) goes on without the
+    gate, says so, and records it in summary.json; everywhere else, and with benchmarks the user
+    chose, that fails at once, before generation starts."""
+    if not config.contamination:
+        return None, None
+    from .contamination.benchmarks import load_benchmarks
+
+    try:
+        return load_benchmarks(config.benchmarks), None
+    except BenchmarkUnavailableError as e:
+        if not (config.local and config.benchmarks == list(DEFAULT_BENCHMARKS)):
+            raise
+        log.warning("contamination check skipped: %s", e)
+        return None, str(e)
 
 
 def _build_to_dir(
@@ -167,12 +190,14 @@ def _build_to_dir(
     out: Path,
     progress: bool,
     managed: dict[str, Any] | None,
+    gate: tuple[list[Any] | None, str | None],
 ) -> dict[str, Any]:
     final = {"records": out / OUTPUT_FILES[kind], "rejects": out / "rejects.jsonl"}
     partial = {k: p.with_name(p.name + ".partial") for k, p in final.items()}
 
     pipeline = Pipeline(run_config, kind)
-    checker = _contamination_checker(run_config) if config.contamination else None
+    benchmarks, skipped = gate
+    checker = _contamination_checker(run_config, benchmarks) if benchmarks is not None else None
     started = time.time()
     files: dict[str, IO[str]] = {}
 
@@ -233,6 +258,7 @@ def _build_to_dir(
         "servers": servers,
         "managed_server": managed,
         "contamination": contamination,
+        "contamination_skipped": skipped,
         "config": config.public_dict(),
     }
     write_json_atomic(out / "summary.json", summary)

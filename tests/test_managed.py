@@ -310,3 +310,51 @@ def test_no_seeds_fails_before_starting_a_server(tmp_path: Path, fake_vllm: Path
     code, output = invoke("build-instruct", "--serve", marker, "--out", tmp_path)
     assert code == 1 and output.startswith("Error: no seeds given - pass --seeds")
     assert not (tmp_path / "logs").exists()
+
+
+@pytest.fixture
+def hub_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Hub cannot be reached: dataset loading fails as it does without a network."""
+    import datasets
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("Couldn't reach the Hugging Face Hub (offline)")
+
+    monkeypatch.setattr(datasets, "get_dataset_config_names", unreachable)
+    monkeypatch.setattr(datasets, "load_dataset", unreachable)
+
+
+def test_local_offline_skips_the_default_gate_and_says_so(
+    tmp_path: Path, fake_llama: Path, math_seeds_file: Path, hub_offline: None
+) -> None:
+    out = tmp_path / "out"
+    argv = ["build-instruct", "--local", "--seeds", str(math_seeds_file), "--limit", "2", "--out", str(out)]
+    result = CliRunner().invoke(main, [*argv, "--no-progress"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "contamination check skipped: cannot load benchmark math_test" in result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["contamination"] is None
+    assert "--benchmark math_test=PATH" in summary["contamination_skipped"]
+    assert (out / "instruct.jsonl").exists() and (out / "rejects.jsonl").exists()
+    assert processes_with(str(fake_llama)) == []
+
+
+@pytest.mark.parametrize("extra", [["--benchmark", "gsm8k_test"], []], ids=["benchmarks-chosen", "not-local"])
+def test_an_unreachable_hub_fails_other_runs_at_once(
+    tmp_path: Path,
+    fake_vllm: Path,
+    fake_llama: Path,
+    math_seeds_file: Path,
+    hub_offline: None,
+    extra: list[str],
+) -> None:
+    """Without --local, or with benchmarks the user chose, the gate is not silently dropped: the run
+    fails before it starts a server."""
+    server = ["--local"] if extra else ["--serve", "some-model"]
+    argv = ["build-instruct", *server, "--seeds", str(math_seeds_file), "--limit", "2"]
+    argv += ["--out", str(tmp_path / "out"), "--no-progress", *extra]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code != 0
+    assert "cannot load benchmark" in result.output and "--no-contamination" in result.output
+    assert not (tmp_path / "out" / "summary.json").exists()
+    assert not (tmp_path / "out" / "logs" / "server.log").exists()  # it failed before starting a server

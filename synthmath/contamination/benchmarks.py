@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, SeedError
+from ..errors import BenchmarkUnavailableError, ConfigError, SeedError
 from ..seeds import read_rows
 
 __all__ = ["DEFAULT_BENCHMARKS", "HUB_BENCHMARKS", "Benchmark", "BenchmarkItem", "load_benchmarks"]
@@ -112,7 +112,7 @@ def _from_hub(name: str) -> Benchmark:
                 if text is not None:
                     items.append(BenchmarkItem(name, prefix + _item_id(row, i), text))
     except Exception as e:
-        raise ConfigError(
+        raise BenchmarkUnavailableError(
             f"cannot load benchmark {name} ({spec.repo}) from the Hugging Face Hub ({type(e).__name__}) - "
             f"pass --benchmark {name}=PATH to a local copy, or --no-contamination"
         ) from e

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import ConfigError, SeedError
-from .benchmarks import load_benchmarks
+from .benchmarks import Benchmark, load_benchmarks
 from .check import CheckResult, ContaminationChecker, Judge, Thresholds, report_markdown
 
 __all__ = ["DEFAULT_FIELDS", "check_files", "default_cache_dir", "make_checker", "record_text"]
@@ -47,16 +47,19 @@ def record_text(row: Mapping[str, Any], fields: Sequence[str]) -> str | None:
 
 
 def make_checker(
-    benchmarks: Sequence[str],
+    benchmarks: Sequence[str | Benchmark],
     *,
     embeddings: bool | None = None,
     judge: Judge | None = None,
     thresholds: Thresholds | None = None,
     cache_dir: Path | None = None,
 ) -> ContaminationChecker:
-    """A checker over ``benchmarks`` (names or NAME=PATH). ``embeddings=None`` uses the embedding stage
-    when sentence-transformers is installed (``synthmath[embed]``) and says so when it is not."""
-    benches = load_benchmarks(benchmarks)
+    """A checker over ``benchmarks`` (names, NAME=PATH, or loaded :class:`Benchmark` s).
+    ``embeddings=None`` uses the embedding stage when sentence-transformers is installed
+    (``synthmath[embed]``) and says so when it is not."""
+    specs = [b for b in benchmarks if isinstance(b, str)]
+    loaded = iter(load_benchmarks(specs))
+    benches = [next(loaded) if isinstance(b, str) else b for b in benchmarks]
     embedder = None
     if embeddings is None:
         try:

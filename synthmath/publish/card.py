@@ -206,6 +206,8 @@ def render_card(
     if contamination:
         out += [contamination.get("markdown", "").strip() or json.dumps(contamination, indent=2), ""]
     else:
+        if summary.get("contamination_skipped"):
+            out += [f"The contamination check was skipped: {summary['contamination_skipped']}", ""]
         out += [
             "No contamination check was run on this build. The seeds come from the MATH train split, "
             "which shares no exact problem with MATH test, but published LLM-judged checks found "
