@@ -21,6 +21,7 @@ from .engine.managed import ManagedServer
 from .errors import BenchmarkUnavailableError, ConfigError, OutputError
 from .progress import ProgressReporter
 from .records import Reject
+from .seeds import seed_revision
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +198,7 @@ def _build_to_dir(
 
     pipeline = Pipeline(run_config, kind)
     benchmarks, skipped = gate
+    revision = seed_revision(config.seeds, config.split) if config.seeds else None
     checker = _contamination_checker(run_config, benchmarks) if benchmarks is not None else None
     started = time.time()
     files: dict[str, IO[str]] = {}
@@ -245,6 +247,7 @@ def _build_to_dir(
         "synthmath_version": __version__,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "model": pipeline.engine.model,
+        "seed_revision": revision,
         "prompt_hashes": pipeline.prompt_hashes,
         "files": {"records": final["records"].name, "rejects": final["rejects"].name},
         **pipeline.stats.to_dict(),

@@ -261,6 +261,34 @@ def _rows(source: SeedSource, split: str, subjects: Sequence[str] | None) -> tup
     raise SeedError(f"cannot read seeds from a {type(source).__name__} - pass a path, a Hub id or a Dataset")
 
 
+def seed_revision(source: SeedSource, split: str = "train") -> str | None:
+    """Which version of the seeds a run read, for provenance: the Hub dataset's commit sha (None when
+    the Hub cannot say), or the sha256 of a local file, or of a MATH-layout split's files (paths and
+    contents)."""
+    if not isinstance(source, (str, Path)):
+        fingerprint = getattr(source, "_fingerprint", None)  # a datasets.Dataset's content fingerprint
+        return f"fingerprint:{fingerprint}" if fingerprint else None
+    path = Path(source).expanduser()
+    digest = hashlib.sha256()
+    if path.is_file():
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        return f"sha256:{digest.hexdigest()[:16]}"
+    if path.is_dir():
+        split_dir = _math_dir_split(path, split) or path
+        for file in sorted(split_dir.rglob("*.json")):
+            digest.update(str(file.relative_to(split_dir)).encode() + b"\0" + file.read_bytes())
+        return f"sha256:{digest.hexdigest()[:16]}"
+    try:
+        from huggingface_hub import HfApi
+
+        return f"hub:{HfApi().dataset_info(str(source), timeout=10).sha}"
+    except Exception as e:  # offline, or not a Hub id: the run goes on without it
+        log.debug("no Hub revision for %s: %s", source, e)
+        return None
+
+
 def load_seeds(
     source: SeedSource,
     *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,10 @@ def test_dry_run_leaves_card_plots_and_shards(build_dir: Path) -> None:
     summary = json.loads((build_dir / "summary.json").read_text())
     assert f"**{summary['records']} records**" in card
     assert summary["prompts"]["rephrase_question"]["hash"] in card
+    # the seeds' version: the sha256 of the seeds file the build read
+    seeds_file = Path(summary["config"]["seeds"])
+    assert summary["seed_revision"] == "sha256:" + hashlib.sha256(seeds_file.read_bytes()).hexdigest()[:16]
+    assert f"revision: {summary['seed_revision']}" in card
     shards = sorted((hub / "data").glob("dpo-*.parquet"))
     assert [p.name for p in shards] == ["dpo-00000-of-00001.parquet"]
     ds = datasets.load_dataset("parquet", data_files=[str(p) for p in shards], split="train")
