@@ -328,9 +328,10 @@ def check_contamination_command(
 ) -> None:
     """Check the records of FILE... (JSONL, JSON or parquet, each row with an `id`) against benchmark
     test sets. Writes OUT/contamination.jsonl, OUT/contamination_report.json and .md."""
-    from .contamination.run import DEFAULT_FIELDS, check_files, make_checker
+    from .contamination.run import DEFAULT_FIELDS, check_files, check_inputs, make_checker
 
     logging.basicConfig(level=logging.WARNING, format="synthmath: %(message)s")
+    check_inputs(list(files), fields or DEFAULT_FIELDS)  # before the benchmarks and the model load
     cfg = _config(None, {**server, "benchmarks": benchmarks or None, "base_url": server["base_url"] or None})
     llm_judge = None
     if judge:

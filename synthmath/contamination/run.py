@@ -110,6 +110,12 @@ class _Ticker:
             )
 
 
+def check_inputs(paths: Sequence[Path], fields: Sequence[str] = DEFAULT_FIELDS) -> None:
+    """Fail at once, before any model loads, when a file is missing or its first row has no id or text."""
+    for path in paths:
+        next(_rows([path], fields), None)
+
+
 def _rows(paths: Sequence[Path], fields: Sequence[str]) -> Iterator[tuple[str, str]]:
     from ..seeds import read_rows
 
