@@ -83,6 +83,20 @@ def test_unrelated_text_is_not_flagged(lexical: ContaminationChecker, words: lis
     assert not result.contaminated, result.matches
 
 
+def test_a_text_without_words_or_numbers_matches_nothing(tmp_path: Path) -> None:
+    """Diagram code alone normalises to nothing: it is not an exact copy of an item that does too."""
+    bench = tmp_path / "bench.jsonl"
+    rows = [
+        {"id": "d", "problem": "[asy]draw((0,0)--(1,1));[/asy]"},
+        {"id": "w", "problem": "Find $x$ if $2x=8$."},
+    ]
+    bench.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    checker = ContaminationChecker(load_benchmarks([f"mine={bench}"]), cache_dir=tmp_path / "index")
+    results = list(checker.check([("a", "[asy]draw((0,0)--(2,2));[/asy]"), ("b", "Find $x$ if $2x = 8$.")]))
+    assert [r.contaminated for r in results] == [False, True]
+    assert results[1].matches[0].method == "exact"
+
+
 def test_counts_on_real_train_sets_are_stable(tmp_path: Path) -> None:
     """GSM8K and MATH train against their test sets: the same counts from a fresh index, a cached index
     and another batch size."""

@@ -229,6 +229,9 @@ class NGramIndex:
         return [get(t, _UNKNOWN) for t in tokens]
 
     def exact_matches(self, ids: Sequence[int]) -> list[BenchmarkItem]:
+        """Items with the same normalised tokens (none for a text without words or numbers)."""
+        if not ids:
+            return []
         return [self.items[i] for i in self.exact.get(hash(tuple(ids)), ())]
 
     def overlaps(self, texts: Sequence[Sequence[int]], n: int, top: int = 5) -> list[list[tuple[int, float]]]:
