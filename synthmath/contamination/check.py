@@ -30,8 +30,10 @@ Each text is checked against every benchmark item; a text is contaminated when a
   loaded. The weights were chosen on labelled GSM8K data (see docs/contamination.md).
   Each benchmark's threshold calibrates itself: it is the ``calibration`` quantile of the best score
   of each of its items against the *other* items of the same benchmark (distinct problems of the same
-  style), and never below ``embed_score``. Where a benchmark's problems resemble one another (MATH's
-  templated problems), the bar rises, and the false-positive rate stays near ``1 - calibration``;
+  style), and never below ``embed_score``. Where a benchmark's problems resemble one another, the bar
+  rises, and the false-positive rate stays near ``1 - calibration``. In MATH-style benchmarks, an
+  item's lexical near-copies (templated twins, which the n-gram stages match anyway) are left out of
+  its calibration score, or the bar would sit at twins, above most rewordings;
 - ``judge``: an LLM says that (text, item) are the same problem, asked in both orders; only for the
   top-k embedding candidates above ``judge_min`` cosine that no other stage flagged.
 """
