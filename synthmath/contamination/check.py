@@ -213,7 +213,7 @@ class ContaminationChecker:
                         by_number[number].append(i)
                     if len(p.numbers) >= 2:
                         by_numbers[frozenset(p.numbers)].append(i)
-            self.embed_thresholds = {b.name: self._calibrate(b.name) for b in self.benchmarks}
+            self.embed_thresholds = {b.name: self._calibrate(b.name, tokens) for b in self.benchmarks}
             self.index_seconds["embedding"] = time.perf_counter() - started
         self.judge = judge
         self.checked = 0
@@ -300,8 +300,9 @@ class ContaminationChecker:
             top += [j for j in same if j != exclude and j not in top]
         return top
 
-    def _calibrate(self, benchmark: str) -> float:
-        """The ``calibration`` quantile of each item's best score against the other items of its benchmark."""
+    def _calibrate(self, benchmark: str, tokens: Sequence[Sequence[str]]) -> float:
+        """The ``calibration`` quantile of each item's best score against the other items of its benchmark
+        (``tokens``: every item's normalised tokens)."""
         import numpy as np
 
         assert self.embeddings is not None
@@ -310,7 +311,7 @@ class ContaminationChecker:
             return self.t.embed_score
         # MATH-style benchmarks hold templated twins (the same setup, another ask) that the n-gram stages
         # match anyway; calibrating on them would set the bar at twins, above most rewordings
-        copies = self._lexical_copies(lo, hi) if not self.skeleton_weights[benchmark] else {}
+        copies = self._lexical_copies(lo, tokens[lo:hi]) if not self.skeleton_weights[benchmark] else {}
         best = []
         for start in range(lo, hi, 1024):
             chunk = range(start, min(start + 1024, hi))
@@ -325,10 +326,10 @@ class ContaminationChecker:
                 best.append(max(scores, default=0.0))
         return round(max(self.t.embed_score, float(np.quantile(best, self.t.calibration))), 4)
 
-    def _lexical_copies(self, lo: int, hi: int) -> dict[int, set[int]]:
-        """For the items ``lo:hi``, the other items of theirs that the n-gram stages match (near-copies
-        inside a benchmark, such as MATH's "smallest" / "largest" twins)."""
-        ids = [self.ngrams.ids(normalize_tokens(self.items[i].text)) for i in range(lo, hi)]
+    def _lexical_copies(self, lo: int, tokens: Sequence[Sequence[str]]) -> dict[int, set[int]]:
+        """For the items from ``lo`` on (``tokens``: theirs), the other items that the n-gram stages match
+        (near-copies inside a benchmark, such as MATH's "smallest" / "largest" twins)."""
+        ids = [self.ngrams.ids(tok) for tok in tokens]
         copies: defaultdict[int, set[int]] = defaultdict(set)
         for n, least in ((self.t.long_n, self.t.long_overlap), (self.t.short_n, self.t.short_overlap)):
             for k, hits in enumerate(self.ngrams.overlaps(ids, n, top=50)):
