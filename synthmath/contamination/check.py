@@ -197,7 +197,6 @@ class ContaminationChecker:
                 for tok, it in zip(tokens, self.items, strict=True)
             ]
             self.benchmark_idf = {name: self._idf(rows) for name, rows in mine.items()}
-            self._position = {(it.benchmark, it.id): i for i, it in enumerate(self.items)}
             # per benchmark: its items by number, and by their set of distinct numbers
             self._rows = {name: (rows[0], rows[-1] + 1) if rows else (0, 0) for name, rows in mine.items()}
             assert all(hi - lo == len(mine[name]) for name, (lo, hi) in self._rows.items())  # contiguous
