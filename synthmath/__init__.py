@@ -3,13 +3,15 @@ Synth. Math-Alignment recipe (MetaMath-style rephrasing with an LLM served by vL
 
 from ._version import __version__
 from .answers import answers_equivalent, extract_boxed, extract_gsm8k_answer
-from .build import BuildStats, Pipeline, abuild_dpo, abuild_instruct, build_dpo, build_instruct
-from .config import BuildConfig
+from .build import abuild_dpo, abuild_instruct, build_dpo, build_instruct, build_to_dir
+from .config import BuildConfig, StepSampling
 from .contamination.benchmarks import load_benchmarks
 from .contamination.check import ContaminationChecker
 from .contamination.run import check_files, make_checker
+from .engine.factory import open_engine
 from .errors import (
     BenchmarkUnavailableError,
+    BuildFailedError,
     ConfigError,
     ContaminationError,
     ModelNotFoundError,
@@ -19,15 +21,17 @@ from .errors import (
     ServerUnreachableError,
     SynthmathError,
 )
-from .output import build_to_dir
+from .pipeline import BuildStats, Pipeline
 from .prompts import PromptSet
 from .publish import push_to_hub
 from .records import DPORecord, InstructRecord, Message, Meta, Reject, SeedProblem
 from .seeds import load_seeds
+from .summary import Summary, read_summary
 
 __all__ = [
     "BenchmarkUnavailableError",
     "BuildConfig",
+    "BuildFailedError",
     "BuildStats",
     "ConfigError",
     "ContaminationChecker",
@@ -45,6 +49,8 @@ __all__ = [
     "SeedProblem",
     "ServerError",
     "ServerUnreachableError",
+    "StepSampling",
+    "Summary",
     "SynthmathError",
     "__version__",
     "abuild_dpo",
@@ -59,5 +65,7 @@ __all__ = [
     "load_benchmarks",
     "load_seeds",
     "make_checker",
+    "open_engine",
     "push_to_hub",
+    "read_summary",
 ]

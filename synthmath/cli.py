@@ -190,7 +190,7 @@ def _config(config_file: Path | None, options: dict[str, Any]) -> BuildConfig:
 
 def _run(kind: str, config_file: Path | None, progress: bool, verbose: bool, options: dict[str, Any]) -> None:
     push_to_hub = options.pop("push_to_hub", None)
-    from .output import build_to_dir
+    from .build import build_to_dir
 
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="synthmath: %(message)s")
     cfg = _config(config_file, options)
@@ -202,21 +202,23 @@ def _run(kind: str, config_file: Path | None, progress: bool, verbose: bool, opt
 
         push(cfg.out, push_to_hub)
         click.echo(f"pushed to https://huggingface.co/datasets/{push_to_hub}")
-    seeds = summary["seeds"]
-    gate = summary.get("contamination")
-    if gate:
+    gate = summary.contamination
+    if gate is not None:
         click.echo(
-            f"contamination ({', '.join(gate['stages'])}): {gate['records_contaminated']} of "
-            f"{gate['records_checked']} records and {gate['seeds_contaminated']} of {gate['seeds_checked']} "
-            f"seeds match benchmark items ({gate['mode']}; report in {cfg.out / 'contamination_report.md'})"
+            f"contamination ({', '.join(gate.stages)}; {gate.mode}): {gate.seeds_contaminated} of "
+            f"{gate.seeds_checked} seeds and {gate.questions_contaminated} of {gate.questions_checked} "
+            f"rephrased questions match benchmark items (report in {cfg.out / 'contamination_report.md'})"
         )
-    if summary.get("contamination_skipped"):
-        click.echo(f"contamination check skipped: {summary['contamination_skipped']}")
+    if summary.contamination_skipped:
+        click.echo(f"contamination check skipped: {summary.contamination_skipped}")
+    seeds = summary.seeds
+    cached = summary.tokens.cached_completion
     click.echo(
-        f"{summary['records']} {kind} records from {seeds['with_records']}/{seeds['processed']} seeds "
-        f"-> {cfg.out / summary['files']['records']} ({summary['rejects']} rejects in "
-        f"{cfg.out / 'rejects.jsonl'}; {summary['tokens']['completion']} output tokens, "
-        f"{summary['wall_time_s']:.1f}s)"
+        f"{summary.records} {kind} records from {seeds.with_records}/{seeds.processed} seeds "
+        f"-> {cfg.out / summary.files['records']} ({summary.rejects} rejects in "
+        f"{cfg.out / 'rejects.jsonl'}; {summary.tokens.completion} output tokens"
+        + (f" + {cached} from the cache" if cached else "")
+        + f", {summary.wall_time_s:.1f}s)"
     )
 
 
@@ -335,8 +337,8 @@ def check_contamination_command(
     cfg = _config(None, {**server, "benchmarks": benchmarks or None, "base_url": server["base_url"] or None})
     llm_judge = None
     if judge:
-        from .build import make_engine
         from .contamination.judge import LLMJudge
+        from .engine.factory import make_engine
 
         llm_judge = LLMJudge(make_engine(cfg))
     try:
@@ -361,7 +363,7 @@ def merge_command(shard_dirs: tuple[Path, ...], out: Path) -> None:
     from .merge import merge_shards
 
     summary = merge_shards(list(shard_dirs), out)
-    click.echo(f"merged {len(shard_dirs)} shards: {summary['records']} {summary['kind']} records -> {out}")
+    click.echo(f"merged {len(shard_dirs)} shards: {summary.records} {summary.kind} records -> {out}")
 
 
 @main.command("seeds")

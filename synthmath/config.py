@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .contamination.benchmarks import DEFAULT_BENCHMARKS
 from .errors import ConfigError
+from .steps.base import Sampling
 
-__all__ = ["DEFAULT_BASE_URL", "LOCAL_CONCURRENCY", "BuildConfig"]
+__all__ = ["DEFAULT_BASE_URL", "LOCAL_CONCURRENCY", "BuildConfig", "StepSampling"]
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
 # llama.cpp's server answers one request at a time: more in flight only queue there and time out
@@ -31,6 +32,16 @@ def _env_base_url() -> str:
 
 def _env_api_key() -> str:
     return os.environ.get("OPENAI_API_KEY") or "EMPTY"
+
+
+class StepSampling(BaseModel):
+    """One step's sampling settings; a field left unset takes the run-wide value (``temperature``, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: float | None = Field(None, ge=0.0, le=2.0)
+    top_p: float | None = Field(None, gt=0.0, le=1.0)
+    max_tokens: int | None = Field(None, ge=1)
 
 
 class BuildConfig(BaseModel):
@@ -97,6 +108,26 @@ class BuildConfig(BaseModel):
     concurrency: int = Field(256, ge=1, description="requests in flight [default: 2 with local]")
     max_retries: int = Field(5, ge=0)
     timeout: float = Field(600.0, gt=0)
+    question_sampling: StepSampling = Field(
+        StepSampling(temperature=None, top_p=None, max_tokens=None),
+        description="the question step's own sampling settings",
+    )
+    answer_sampling: StepSampling = Field(
+        StepSampling(temperature=None, top_p=None, max_tokens=None),
+        description="the answer step's own sampling settings",
+    )
+
+    # CPU work and failure rules
+    workers: int | None = Field(
+        None, ge=1, description="worker processes for the CPU stages [default: cores - 1]"
+    )
+    verify_timeout: float = Field(5.0, gt=0, description="seconds per answer before verify_timeout")
+    max_failed_seeds: int = Field(
+        10, ge=1, description="stop the build when every request of this many seeds in a row failed"
+    )
+    max_failed_fraction: float = Field(
+        0.5, ge=0.0, le=1.0, description="stop the build when more than this share of requests failed"
+    )
 
     # a server that synthmath starts for the run and stops after it (engine/managed.py)
     local: bool = Field(False, description="serve SmolLM2-135M (or the GGUF file `model`) with llama.cpp")
@@ -231,6 +262,28 @@ class BuildConfig(BaseModel):
         except ValidationError as e:
             raise ConfigError(f"invalid config: {_first_error(e)}") from e
 
+    def benchmarks_are_default(self) -> bool:
+        return self.benchmarks == list(DEFAULT_BENCHMARKS)
+
+    def require_seeds(self) -> str:
+        """The seed source, or a one-line error that says how to give one."""
+        if not self.seeds:
+            raise ConfigError(
+                "no seeds given - pass seeds=PATH_OR_HUB_ID (CLI: --seeds), e.g. EleutherAI/hendrycks_math"
+            )
+        return self.seeds
+
+    def step_sampling(self, step: Literal["question", "answer"]) -> Sampling:
+        """The sampling settings of one step: its own where set, the run-wide ones otherwise."""
+        own = self.question_sampling if step == "question" else self.answer_sampling
+        return Sampling(
+            temperature=self.temperature if own.temperature is None else own.temperature,
+            top_p=self.top_p if own.top_p is None else own.top_p,
+            max_tokens=self.max_tokens if own.max_tokens is None else own.max_tokens,
+            run_seed=self.seed,
+            extra_body=self.vllm_extras(),
+        )
+
     def sampling(self) -> dict[str, Any]:
         """The sampling parameters recorded in every record's meta."""
         return {
@@ -239,6 +292,11 @@ class BuildConfig(BaseModel):
             "max_tokens": self.max_tokens,
             "seed": self.seed,
             **self.vllm_extras(),
+            **{
+                f"{step}_{k}": v
+                for step, own in (("question", self.question_sampling), ("answer", self.answer_sampling))
+                for k, v in own.model_dump(exclude_none=True).items()
+            },
         }
 
     def vllm_extras(self) -> dict[str, Any]:

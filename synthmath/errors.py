@@ -11,7 +11,8 @@ non-zero. The tree::
     ├── ContaminationError            --on-contamination fail, and records match benchmark items
     └── ServerError                   the generation server failed in a way retries cannot fix
         ├── ServerUnreachableError    nothing answers at the base URL
-        └── ModelNotFoundError        the server does not serve the requested model
+        ├── ModelNotFoundError        the server does not serve the requested model
+        └── BuildFailedError          too many requests failed: the build stopped rather than report success
 
 Errors about one request (a 400 for an over-long prompt, say) are not exceptions: they become rejects
 with their reason, and the run goes on.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 __all__ = [
     "BenchmarkUnavailableError",
+    "BuildFailedError",
     "ConfigError",
     "ContaminationError",
     "ModelNotFoundError",
@@ -82,3 +84,8 @@ class ModelNotFoundError(ServerError):
         super().__init__(
             f"model {model!r} is not served at {base_url} (served: {listed}) - pass --model with one of these"
         )
+
+
+class BuildFailedError(ServerError):
+    """Requests failed beyond the configured limits (``max_failed_seeds``, ``max_failed_fraction``): the
+    build stops with the server's last error, leaves the earlier output as it was and exits non-zero."""

@@ -10,10 +10,10 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
 
 from .errors import ConfigError, OutputError
-from .output import OUTPUT_FILES, prepare_dir, write_json_atomic
+from .output import OUTPUT_FILES, prepare_dir
+from .summary import Summary, read_summary
 
 __all__ = ["merge_shards"]
 
@@ -40,55 +40,31 @@ _SAME = (
 )
 
 
-def _summary(d: Path) -> dict[str, Any]:
-    path = d / "summary.json"
-    if not path.is_file():
-        raise ConfigError(
-            f"{d}: no summary.json, so that run did not finish - rerun its command to complete it"
-        )
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
-def _add(total: Any, part: Any) -> Any:
-    """Sum two summaries' numbers, recursively (rates are recomputed by the caller)."""
-    if isinstance(total, dict) and isinstance(part, dict):
-        keys = list(total) + [k for k in part if k not in total]
-        return {k: _add(total.get(k), part.get(k)) for k in keys}
-    if isinstance(total, (int, float)) and isinstance(part, (int, float)) and not isinstance(total, bool):
-        return total + part
-    return total if total is not None else part
-
-
-def _rate(a: Any, b: Any) -> float | None:
-    return round(a / b, 4) if isinstance(a, (int, float)) and b else None
-
-
-def merge_shards(dirs: list[Path], out: Path) -> dict[str, Any]:
+def merge_shards(dirs: list[Path], out: Path) -> Summary:
     """Merge shard directories into ``out``; returns the merged summary."""
     if not dirs:
         raise ConfigError("no shard directories given - pass the --out directories of the shard runs")
-    summaries = [_summary(d) for d in dirs]
-    kinds = {s["kind"] for s in summaries}
+    summaries = [read_summary(d) for d in dirs]
+    kinds = {s.kind for s in summaries}
     if len(kinds) != 1:
         raise ConfigError(f"cannot merge different kinds of build: {sorted(kinds)}")
     kind = kinds.pop()
     first = summaries[0]
     for d, s in zip(dirs[1:], summaries[1:], strict=True):
         for key in _SAME:
-            if s["config"].get(key) != first["config"].get(key):
+            if s.config.get(key) != first.config.get(key):
                 raise ConfigError(
-                    f"{d}: its {key} ({s['config'].get(key)!r}) differs from {dirs[0]}'s "
-                    f"({first['config'].get(key)!r}) - merge shards of one run only"
+                    f"{d}: its {key} ({s.config.get(key)!r}) differs from {dirs[0]}'s "
+                    f"({first.config.get(key)!r}) - merge shards of one run only"
                 )
-        if (s.get("model"), s.get("prompt_hashes")) != (first.get("model"), first.get("prompt_hashes")):
+        if (s.model, s.prompt_hashes) != (first.model, first.prompt_hashes):
             raise ConfigError(
                 f"{d}: made with another model or prompts than {dirs[0]} - merge shards of one run"
             )
     shards: dict[int, Path] = {}
     counts = set()
     for d, s in zip(dirs, summaries, strict=True):
-        shard = s["config"].get("shard")
+        shard = s.config.get("shard")
         if shard is None:
             raise ConfigError(f"{d}: not a shard run (no --shard I/N in its config)")
         i, n = (int(x) for x in shard.split("/"))
@@ -118,24 +94,19 @@ def merge_shards(dirs: list[Path], out: Path) -> dict[str, Any]:
         for p in tmp.values():
             p.unlink(missing_ok=True)
 
-    merged: dict[str, Any] = summaries[0]
-    for s in summaries[1:]:
-        merged = _add(merged, s)
-    for stage, num, den in (
-        ("seeds", "with_records", "processed"),
-        ("questions", "kept", "candidates"),
-        ("answers", "kept", "candidates"),
-    ):
-        key = "yield_rate" if stage == "seeds" else "acceptance_rate"
-        merged[stage][key] = _rate(merged[stage][num], merged[stage][den])
-    merged["wall_time_s"] = max(s["wall_time_s"] for s in summaries)
-    merged["started_at"] = min(s["started_at"] for s in summaries)
-    merged["config"] = {**summaries[0]["config"], "shard": None, "out": str(out)}
-    merged["shards"] = [str(shards[i]) for i in range(n)]
-    merged["finished"] = True
-    merged["records"] = n_records
-    merged["contamination"] = _merge_contamination([shards[i] for i in range(n)], summaries, out)
-    write_json_atomic(out / "summary.json", merged)
+    merged = summaries[0]
+    for part in summaries[1:]:
+        merged = merged.merge(part)
+    merged = merged.model_copy(
+        update={
+            "config": {**summaries[0].config, "shard": None, "out": str(out)},
+            "shards": [str(shards[i]) for i in range(n)],
+            "records": n_records,
+        }
+    )
+    if merged.contamination is not None:
+        _merge_contamination([shards[i] for i in range(n)], out)
+    merged.write(out / "summary.json")
     return merged
 
 
@@ -169,42 +140,9 @@ def _copy_shards(shards: dict[int, Path], n: int, name: str, tmp: dict[str, Path
     return len(record_ids)
 
 
-_GATE_COUNTS = (
-    "seeds_checked",
-    "seeds_contaminated",
-    "records_checked",
-    "records_contaminated",
-    "records_dropped",
-)
-
-
-def _merge_contamination(
-    dirs: list[Path], summaries: list[dict[str, Any]], out: Path
-) -> dict[str, Any] | None:
-    """Join the shards' contamination files and reports (when their builds ran the gate)."""
-    gates: list[dict[str, Any]] = [s["contamination"] for s in summaries if s.get("contamination")]
-    if len(gates) < len(summaries):
-        return None
-    from .contamination.check import report_markdown
-
-    merged: dict[str, Any] = {**gates[0], **{k: sum(g[k] for g in gates) for k in _GATE_COUNTS}}
+def _merge_contamination(dirs: list[Path], out: Path) -> None:
+    """Join the shards' contamination rows (their counts are in the merged summary)."""
     with (out / "contamination.jsonl.partial").open("w", encoding="utf-8") as f:
         for d in dirs:
             f.write((d / "contamination.jsonl").read_text(encoding="utf-8"))
     os.replace(out / "contamination.jsonl.partial", out / "contamination.jsonl")
-    reports = [json.loads((d / "contamination_report.json").read_text(encoding="utf-8")) for d in dirs]
-    report = {
-        **reports[0],
-        **{k: sum(r.get(k, 0) for r in reports) for k in ("checked", "contaminated", *_GATE_COUNTS)},
-    }
-    report["found"] = {
-        bench: {stage: sum(r["found"].get(bench, {}).get(stage, 0) for r in reports) for stage in counts}
-        for bench, counts in reports[0]["found"].items()
-    }
-    report["examples"] = [ex for r in reports for ex in r["examples"]][:10]
-    report["records_per_second"] = {}
-    write_json_atomic(out / "contamination_report.json", report)
-    (out / "contamination_report.md").write_text(
-        "# Contamination report\n\n" + report_markdown(report), encoding="utf-8"
-    )
-    return merged

@@ -1,17 +1,43 @@
-"""Progress on long runs: a live bar on a terminal, a log line every few seconds otherwise."""
+"""Progress on long runs: a live rich bar on a terminal, a plain line every few seconds otherwise.
+
+The counter is seeds *finished* (their records and rejects handed to the writer), never seeds sent, and
+the ETA comes from the finished rate. Beside it: seeds in flight, requests/s, output tokens/s, records
+kept and candidates rejected.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .build import BuildStats
+    from .config import BuildConfig
     from .engine import EngineStats
+    from .pipeline import BuildStats
 
-__all__ = ["ProgressReporter"]
+__all__ = ["ProgressReporter", "estimate_total"]
+
+
+def estimate_total(config: BuildConfig) -> int | None:
+    """How many seeds the run will see, for the ETA (None when it cannot tell cheaply)."""
+    total: int | None = None
+    src = Path(config.seeds) if config.seeds else None
+    if src is not None and src.suffix in (".jsonl", ".ndjson") and src.is_file():
+        with src.open("rb") as f:
+            total = sum(1 for line in f if line.strip())
+    elif src is not None and src.is_dir():
+        split_dir = src / config.split if (src / config.split).is_dir() else src
+        total = sum(1 for _ in split_dir.glob("*/*.json"))
+    for cap in (config.sample, config.limit):
+        if cap is not None:
+            total = cap if total is None else min(total, cap)
+    shard = config.shard_tuple()
+    if total is not None and shard is not None:
+        total = -(-total // shard[1])  # about 1/N of the seeds fall in each shard
+    return total
 
 
 class ProgressReporter:
@@ -32,13 +58,14 @@ class ProgressReporter:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
             self._bar = Progress(
-                TextColumn("[bold]seeds"),
+                TextColumn("[bold]seeds done"),
                 BarColumn(),
                 TextColumn("{task.completed}/{task.total}" if self.total else "{task.completed}"),
                 TextColumn("{task.fields[info]}"),
                 TimeElapsedColumn(),
-                TimeRemainingColumn(),
+                TimeRemainingColumn(),  # from the finished rate: rich estimates from completed steps
                 transient=False,
+                refresh_per_second=4,  # live even while no seed finishes
             )
             self._bar.start()
             self._task = self._bar.add_task("build", total=self.total, info="")
@@ -50,6 +77,22 @@ class ProgressReporter:
         if self._bar is not None:
             self._bar.stop()
 
+    def line(self, stats: BuildStats, engine: EngineStats) -> str:
+        """The figures beside the counter."""
+        elapsed = max(time.monotonic() - self._start, 1e-9)
+        in_flight = max(0, stats.seeds + sum(stats.seeds_skipped.values()) - stats.seeds_finished)
+        rejected = sum(stats.question_rejects.values()) + sum(stats.answer_rejects.values())
+        return (
+            f"{in_flight} in flight | kept {stats.records} | rejected {rejected} | "
+            f"{engine.requests / elapsed:.1f} req/s | {engine.completion_tokens / elapsed:.0f} out tok/s"
+        )
+
+    def eta(self, done: int) -> str:
+        if not self.total or not done:
+            return "?"
+        left = (time.monotonic() - self._start) / done * max(self.total - done, 0)
+        return f"{left:.0f}s"
+
     def update(self, stats: BuildStats, engine: EngineStats, *, force: bool = False) -> None:
         if not self.enabled:
             return
@@ -57,17 +100,15 @@ class ProgressReporter:
         if not force and now - self._last < self.interval:
             return
         self._last = now
-        elapsed = max(now - self._start, 1e-9)
-        info = (
-            f"kept {stats.records} | {engine.requests / elapsed:.1f} req/s | "
-            f"{engine.completion_tokens / elapsed:.0f} out tok/s"
-        )
+        done = stats.seeds_finished
+        info = self.line(stats, engine)
         if self._bar is not None:
-            self._bar.update(self._task, completed=stats.seeds, info=info)
+            self._bar.update(self._task, completed=done, info=info)
         else:
             total = f"/{self.total}" if self.total else ""
             print(
-                f"synthmath: seeds {stats.seeds}{total} | {info} | {elapsed:.0f}s",
+                f"synthmath: seeds done {done}{total} | {info} | "
+                f"{now - self._start:.0f}s, ETA {self.eta(done)}",
                 file=sys.stderr,
                 flush=True,
             )

@@ -54,6 +54,8 @@ class EngineStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cache_hits: int = 0
+    cached_prompt_tokens: int = 0  # tokens of replies replayed from the request cache (not generated now)
+    cached_completion_tokens: int = 0
     per_server: Counter[str] = field(default_factory=Counter)
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,12 +66,15 @@ class EngineStats:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
             "cache_hits": self.cache_hits,
+            "cached_prompt_tokens": self.cached_prompt_tokens,
+            "cached_completion_tokens": self.cached_completion_tokens,
             "requests_per_server": dict(self.per_server),
         }
 
 
 class Engine(Protocol):
-    """A chat-completion backend. ``start`` resolves the model; ``complete`` runs one request."""
+    """A chat-completion backend. ``start`` resolves the model; ``complete`` runs one request; ``info``
+    says what served the run (model, servers and their versions) for provenance."""
 
     @property
     def model(self) -> str: ...
@@ -82,3 +87,5 @@ class Engine(Protocol):
     async def complete(self, request: ChatRequest) -> ChatResult: ...
 
     async def close(self) -> None: ...
+
+    def info(self) -> dict[str, Any]: ...

@@ -111,11 +111,18 @@ class CachedEngine:
         cached = self.cache.get(key)
         if cached is not None:
             self.hits += 1
+            stats = self.inner.stats
+            stats.cached_prompt_tokens += cached.prompt_tokens
+            stats.cached_completion_tokens += cached.completion_tokens
             return cached
         result: ChatResult = await self.inner.complete(request)
         if result.error is None and result.choices:
             self.cache.put(key, result)
         return result
+
+    def info(self) -> dict[str, Any]:
+        info: dict[str, Any] = self.inner.info()
+        return info
 
     async def close(self) -> None:
         try:

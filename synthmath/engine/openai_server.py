@@ -17,6 +17,7 @@ import urllib.request
 from dataclasses import replace
 from typing import Any
 
+import httpx2  # the openai client's HTTP library
 import openai
 
 from ..errors import ModelNotFoundError, ServerError, ServerUnreachableError
@@ -26,6 +27,7 @@ __all__ = ["OpenAIServerEngine"]
 
 log = logging.getLogger(__name__)
 
+_JSON: Any = {"headers": {"Content-Type": "application/json"}}
 _DRAIN_AFTER = 3  # consecutive connection failures before a server is drained
 _MAX_DRAIN = 60.0  # longest pause before probing a drained server again
 
@@ -70,6 +72,7 @@ class OpenAIServerEngine:
         timeout: float = 600.0,
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
+        managed: dict[str, Any] | None = None,
     ) -> None:
         if not base_urls:
             raise ServerError("no server URL given - pass --base-url")
@@ -82,6 +85,7 @@ class OpenAIServerEngine:
         self.stats = EngineStats()
         self._concurrency = concurrency
         self._semaphore: asyncio.Semaphore | None = None
+        self.managed = managed  # the server this run started (local / serve), for provenance
 
     async def start(self) -> None:
         """Check every server answers and serves the model; pick the model when none was given."""
@@ -146,7 +150,8 @@ class OpenAIServerEngine:
             return result
 
     async def _complete(self, request: ChatRequest) -> ChatResult:
-        kwargs: dict[str, Any] = {
+        body: dict[str, Any] = {
+            **request.extra_body,
             "model": self.model,
             "messages": request.messages,
             "n": request.n,
@@ -155,15 +160,18 @@ class OpenAIServerEngine:
             "max_tokens": request.max_tokens,
         }
         if request.seed is not None:
-            kwargs["seed"] = request.seed
-        if request.extra_body:
-            kwargs["extra_body"] = request.extra_body
+            body["seed"] = request.seed
+        # encoded once, sent as is: the client's per-request validation and deep copy of long few-shot
+        # messages would cost more CPU than everything else the client does
+        content = json.dumps(body, ensure_ascii=False).encode()
         last: Exception | None = None
         for attempt in range(self.max_retries + 1):
             server = await self._pick()
             server.outstanding += 1
             try:
-                resp = await server.client.chat.completions.create(**kwargs)
+                resp = await server.client.post(
+                    "/chat/completions", cast_to=httpx2.Response, content=content, options=_JSON
+                )
             except openai.APITimeoutError as e:  # slow, not gone: retry, but do not drain the server
                 last = e
             except openai.APIConnectionError as e:
@@ -179,18 +187,10 @@ class OpenAIServerEngine:
                     return ChatResult(choices=[], error=f"HTTP {e.status_code}: {_short(e)}")
             else:
                 server.answered()
-                self.stats.requests += 1
-                self.stats.per_server[server.base_url] += 1
-                usage = resp.usage
-                if usage is not None:
-                    self.stats.prompt_tokens += usage.prompt_tokens or 0
-                    self.stats.completion_tokens += usage.completion_tokens or 0
-                choices = sorted(resp.choices, key=lambda c: c.index)
-                return ChatResult(
-                    choices=[Choice(c.message.content or "", c.finish_reason) for c in choices],
-                    prompt_tokens=usage.prompt_tokens if usage else 0,
-                    completion_tokens=usage.completion_tokens if usage else 0,
-                )
+                try:
+                    return self._result(server, resp)
+                except (ValueError, KeyError, TypeError) as e:  # a 200 whose body is not a chat completion
+                    last = e
             finally:
                 server.outstanding -= 1
             if attempt < self.max_retries:
@@ -204,6 +204,26 @@ class OpenAIServerEngine:
             raise ServerUnreachableError(urls, f"gave up after {self.max_retries} retries: {_short(last)}")
         return ChatResult(choices=[], error=f"failed after {self.max_retries} retries: {_short(last)}")
 
+    def _result(self, server: _Server, resp: httpx2.Response) -> ChatResult:
+        data = json.loads(resp.content)
+        usage = data.get("usage") or {}
+        prompt_tokens, completion_tokens = (
+            usage.get("prompt_tokens") or 0,
+            usage.get("completion_tokens") or 0,
+        )
+        choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
+        self.stats.requests += 1
+        self.stats.per_server[server.base_url] += 1
+        self.stats.prompt_tokens += prompt_tokens
+        self.stats.completion_tokens += completion_tokens
+        return ChatResult(
+            choices=[
+                Choice((c.get("message") or {}).get("content") or "", c.get("finish_reason")) for c in choices
+            ],
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+        )
+
     async def _pick(self) -> _Server:
         """The answering server with the fewest requests outstanding; waits when all are drained."""
         while True:
@@ -213,9 +233,11 @@ class OpenAIServerEngine:
                 return min(up, key=lambda s: s.outstanding)
             await asyncio.sleep(min(s.down_until for s in self.servers) - now)
 
-    def server_info(self) -> dict[str, dict[str, Any]]:
-        """Per server: the model and the version it reports (for provenance)."""
-        return {s.base_url: {"model": self.model, "version": s.version} for s in self.servers}
+    def info(self) -> dict[str, Any]:
+        """The model, each server with the version it reports, and the managed server (provenance)."""
+        program = (self.managed or {}).get("program")  # llama.cpp's server does not say its version
+        servers = {s.base_url: {"model": self.model, "version": s.version or program} for s in self.servers}
+        return {"model": self.model, "servers": servers, "managed_server": self.managed}
 
     async def close(self) -> None:
         for s in self._all_servers:

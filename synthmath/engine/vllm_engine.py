@@ -123,6 +123,16 @@ class VLLMEngine:
         completion_tokens = sum(len(o.token_ids) for o in out.outputs)
         return ChatResult(choices, len(out.prompt_token_ids or []), completion_tokens)
 
+    def info(self) -> dict[str, Any]:
+        """The model and the vLLM version that runs it in this process."""
+        from .servers import package_version
+
+        return {
+            "model": self.model,
+            "servers": {"in-process": {"model": self.model, "version": package_version("vllm")}},
+            "managed_server": None,
+        }
+
     async def close(self) -> None:
         if self._batcher is not None:
             self._batcher.cancel()

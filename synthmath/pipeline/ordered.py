@@ -1,0 +1,96 @@
+"""Ordering and driving async streams: ``ordered_map`` keeps seed order with bounded concurrency;
+``iterate_sync`` drives an async iterator from synchronous code."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TypeVar
+
+from ..errors import ConfigError
+
+__all__ = ["iterate_sync", "ordered_map"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+async def ordered_map(items: Iterator[T], fn: Callable[[T], Awaitable[R]], window: int) -> AsyncIterator[R]:
+    """``fn`` over ``items`` with at most ``window`` calls running, results yielded in input order.
+
+    A slow item does not stall the others: new items are admitted as any call finishes, up to
+    ``4 * window`` finished-but-unyielded results (which bounds memory).
+    """
+    pending: deque[asyncio.Task[R]] = deque()
+    running = 0
+    wake = asyncio.Event()
+    exhausted = False
+
+    def done(_: asyncio.Task[R]) -> None:
+        nonlocal running
+        running -= 1
+        wake.set()
+
+    try:
+        while True:
+            while not exhausted and running < window and len(pending) < 4 * window:
+                try:
+                    item = next(items)
+                except StopIteration:
+                    exhausted = True
+                    break
+                task = asyncio.ensure_future(fn(item))
+                running += 1
+                task.add_done_callback(done)
+                pending.append(task)
+            if pending and pending[0].done():
+                yield pending.popleft().result()
+                continue
+            if not pending:
+                return
+            if wake.is_set():  # something finished since the last look: admit more before waiting
+                wake.clear()
+                continue
+            await wake.wait()
+    finally:
+        for t in pending:
+            t.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
+    """Drive an async iterator from synchronous code, on a private event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise ConfigError(
+            "build_instruct/build_dpo cannot run inside a running event loop (Jupyter, async code) - "
+            "use `async for record in abuild_instruct(...)` (or abuild_dpo) there"
+        )
+    loop = asyncio.new_event_loop()
+    step: asyncio.Future[T] | None = None
+    try:
+        while True:
+            step = asyncio.ensure_future(agen.__anext__(), loop=loop)
+            try:
+                item = loop.run_until_complete(step)
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        if step is not None and not step.done():
+            # Ctrl-C or SIGTERM stopped the loop inside the generator: cancel the step so the generator
+            # runs its own cleanup (aclose() would fail: "asynchronous generator is already running")
+            step.cancel()
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(step)
+        aclose = getattr(agen, "aclose", None)
+        if aclose is not None:
+            loop.run_until_complete(aclose())
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()

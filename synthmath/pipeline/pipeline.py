@@ -1,0 +1,353 @@
+"""The build's stages, one way, for many seeds at once:
+
+    load seeds -> gate seeds -> rephrase questions -> check + gate questions -> rephrase answers
+    -> verify + build records -> (writer)
+
+The LLM stages send requests through one engine on the event loop; the CPU stages (question checks, the
+contamination gate, verification, building records) run in worker processes (:mod:`.pool`). A seed that
+matches a benchmark item is rejected as ``contaminated_seed`` before any request is sent for it, and a
+rephrased question that matches one is dropped before its answer is asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .._version import __version__
+from ..config import BuildConfig
+from ..engine.base import ChatResult, Engine
+from ..errors import BenchmarkUnavailableError, BuildFailedError, ContaminationError
+from ..prompts import PromptSet
+from ..records import Reject, SeedProblem
+from ..seeds import load_seeds
+from ..steps import RephraseAnswer, RephraseQuestion
+from ..summary import GateSummary
+from .cpu import AnswerOutcome, GateOutcome, GateSpec, QuestionOutcome, WorkerSpec
+from .ordered import ordered_map
+from .pool import WorkerPool
+from .stats import BuildStats
+
+__all__ = ["Emitted", "Kind", "Pipeline"]
+
+Kind = Literal["instruct", "dpo"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Emitted:
+    """One line of output: a record, a reject, or a contamination check row, as JSON."""
+
+    kind: Literal["record", "reject", "check"]
+    line: str
+
+
+class Pipeline:
+    """Seeds in; records, rejects and gate rows out, in seed order, for one config and one started engine."""
+
+    def __init__(
+        self, config: BuildConfig, kind: Kind, engine: Engine, *, gate: GateSpec | None = None
+    ) -> None:
+        self.config = config
+        self.kind = kind
+        self.engine = engine
+        self.gate = gate
+        self.prompts = PromptSet(config.prompts_dir)
+        q, a = config.step_sampling("question"), config.step_sampling("answer")
+        self.question_step = RephraseQuestion(
+            self.prompts, q, k=config.rephrasings, require_numbers=config.require_numbers
+        )
+        self.answer_step = RephraseAnswer(
+            self.prompts, a, mode=config.answer_mode, samples=config.answer_samples
+        )
+        self.stats = BuildStats()
+        self.gate_summary: GateSummary | None = None
+        self.gate_examples: list[dict[str, Any]] = []
+        self.last_error: str | None = None
+        self.requests_failed = 0
+        self.requests_sent = 0
+        self.pool: WorkerPool | None = None
+        self.skip_gate_offline = False  # a laptop run may go on without the default benchmarks, saying so
+        self.gate_skipped: str | None = None
+        self._seen: set[bytes] = set()  # digests of seed ids: a repeated id would repeat record ids
+
+    @property
+    def prompt_hashes(self) -> dict[str, str]:
+        return {t.name: t.hash for t in (self.question_step.template, self.answer_step.template)}
+
+    def prompt_texts(self) -> dict[str, dict[str, str]]:
+        """Each prompt of the run with its hash and full text, for provenance."""
+        return {
+            t.name: {"hash": t.hash, "text": t.path.read_text(encoding="utf-8")}
+            for t in (self.question_step.template, self.answer_step.template)
+        }
+
+    def worker_spec(self) -> WorkerSpec:
+        c = self.config
+        meta = {
+            "model": self.engine.model,
+            "prompt_hashes": self.prompt_hashes,
+            "sampling": c.sampling(),
+            "answer_mode": c.answer_mode,
+            "synthmath_version": __version__,
+        }
+        return WorkerSpec(
+            kind=self.kind,
+            meta=meta,
+            prompts_dir=str(c.prompts_dir) if c.prompts_dir else None,
+            rephrasings=c.rephrasings,
+            require_numbers=c.require_numbers,
+            answer_mode=c.answer_mode,
+            answer_samples=c.answer_samples,
+            chat=c.chat,
+            gate=self.gate,
+        )
+
+    def seeds_from_config(self) -> Iterator[SeedProblem | Reject]:
+        """The config's seeds, with the rows skipped while loading as rejects, in order."""
+        skipped: list[Reject] = []
+        c = self.config
+        for seed in load_seeds(
+            c.require_seeds(),
+            split=c.split,
+            subjects=c.subjects,
+            levels=c.levels,
+            limit=c.limit,
+            sample=c.sample,
+            seed=c.seed,
+            shard=c.shard_tuple(),
+            on_skip=skipped.append,
+        ):
+            yield from skipped
+            skipped.clear()
+            yield seed
+        yield from skipped
+
+    async def run(self, seeds: Iterable[SeedProblem | Reject] | None = None) -> AsyncIterator[Emitted]:
+        """Every record, reject and gate row, in seed order. Seeds come from the config when not given."""
+        source = iter(seeds) if seeds is not None else self.seeds_from_config()
+        try:
+            info = await self._start_pool()
+            if self.gate is not None:
+                self.gate_summary = GateSummary(mode=self.gate.mode, **info)
+            window = max(2 * self.config.concurrency, 16)
+            async for items in ordered_map(source, self._seed, window):
+                self.stats.seeds_finished += 1
+                for item in items:
+                    self.stats.rejects += item.kind == "reject"
+                    yield item
+            self._check_failures(final=True)
+        finally:
+            if self.pool is not None:
+                await self.pool.close()
+
+    async def _start_pool(self) -> dict[str, Any]:
+        """Start the workers; the gate's benchmarks load now, before any request is sent."""
+        self.pool = WorkerPool(
+            self.worker_spec(), workers=self.config.workers, job_timeout=self.config.verify_timeout
+        )
+        try:
+            return await self.pool.start()
+        except BenchmarkUnavailableError as e:
+            await self.pool.close()
+            if not self.skip_gate_offline:
+                raise
+            log.warning("contamination check skipped: %s", e)
+            self.gate, self.gate_skipped = None, str(e)
+            self.pool = WorkerPool(
+                self.worker_spec(), workers=self.config.workers, job_timeout=self.config.verify_timeout
+            )
+            return await self.pool.start()
+
+    async def _seed(self, item: SeedProblem | Reject) -> list[Emitted]:
+        if isinstance(item, Reject):
+            self.stats.seeds_skipped[item.reason] += 1
+            return [self._reject(item)]
+        seed = item
+        digest = hashlib.sha256(seed.id.encode()).digest()[:12]
+        if digest in self._seen:
+            self.stats.seeds_skipped["duplicate_id"] += 1
+            return [
+                self._reject(
+                    Reject(
+                        seed_id=seed.id,
+                        stage="seed",
+                        reason="duplicate_id",
+                        detail=f"seed id {seed.id} appeared earlier in {seed.source or 'the seeds'}",
+                        text=seed.problem,
+                    )
+                )
+            ]
+        self._seen.add(digest)
+        self.stats.seeds += 1
+        out: list[Emitted] = []
+        seed_flagged = False
+        if self.gate is not None:
+            gate: GateOutcome = await self._cpu(("gate", seed))
+            out.append(Emitted("check", json.dumps(gate.check, ensure_ascii=False)))
+            self._count_gate(gate.check, "seed")
+            if gate.contaminated:
+                self._on_contaminated(seed, gate)
+                if self.gate.mode == "drop":
+                    self.stats.count_seed(seed, 0)
+                    out.append(self._reject(self._seed_reject(seed, gate)))
+                    return out
+                seed_flagged = True
+        result = await self.engine.complete(self.question_step.request(seed))
+        self._count_request(result)
+        q: QuestionOutcome = await self._cpu(("questions", seed, result), self._question_timeout(seed))
+        out += [Emitted("check", json.dumps(c, ensure_ascii=False)) for c in q.checks]
+        for c in q.checks:
+            self._count_gate(c, "question")
+            if c.get("contaminated") and self.gate is not None and self.gate.mode == "fail":
+                raise ContaminationError(
+                    f"a rephrasing of seed {seed.id} matches a benchmark item ({_first_match(c)}) - "
+                    "see contamination.jsonl, or set on_contamination to drop"
+                )
+        self.stats.question_candidates += q.candidates
+        self.stats.questions_kept += len(q.questions)
+        self.stats.question_rejects.update(q.reasons)
+        out += [Emitted("reject", line) for line in q.rejects]
+        all_failed = q.failed
+        if q.questions:
+            results = await asyncio.gather(
+                *(
+                    self.engine.complete(self.answer_step.request(seed, qs, i))
+                    for i, qs in enumerate(q.questions)
+                )
+            )
+            for r in results:
+                self._count_request(r)
+            flagged = [seed_flagged or f for f in q.flagged]
+            a: AnswerOutcome = await self._cpu(
+                ("answers", seed, q.questions, list(results), flagged),
+                self._answer_timeout(seed, q.questions),
+            )
+            self.stats.answer_candidates += a.candidates
+            self.stats.answer_rejects.update(a.reasons)
+            out += [Emitted("record", line) for line in a.records]
+            out += [Emitted("reject", line) for line in a.rejects]
+            self.stats.count_seed(seed, len(a.records))
+            all_failed = a.failed == len(results)
+        else:
+            self.stats.count_seed(seed, 0)
+        self.stats.seeds_all_failed_in_row = self.stats.seeds_all_failed_in_row + 1 if all_failed else 0
+        self._check_failures()
+        return out
+
+    async def _cpu(self, job: tuple[Any, ...], on_timeout: Any = None) -> Any:
+        assert self.pool is not None
+
+        def timed_out() -> Any:
+            if on_timeout is None:
+                return ContaminationError(
+                    f"the contamination check of seed {job[1].id} overran its time budget - rerun, or "
+                    "raise verify_timeout"
+                )
+            return on_timeout
+
+        return await self.pool.run(job, timed_out)
+
+    def _question_timeout(self, seed: SeedProblem) -> QuestionOutcome:
+        r = Reject(
+            seed_id=seed.id, stage="question", reason="check_timeout", detail="question checks overran"
+        )
+        return QuestionOutcome(questions=[], rejects=[_json(r)], reasons=[r.reason], candidates=1)
+
+    def _answer_timeout(self, seed: SeedProblem, questions: list[str]) -> AnswerOutcome:
+        rejects = [
+            Reject(
+                seed_id=seed.id,
+                stage="answer",
+                reason="verify_timeout",
+                detail=f"verification overran {self.config.verify_timeout}s per answer",
+                question=q,
+                gold_answer=seed.gold_answer,
+            )
+            for q in questions
+        ]
+        return AnswerOutcome(
+            records=[],
+            rejects=[_json(r) for r in rejects],
+            reasons=[r.reason for r in rejects],
+            candidates=len(rejects),
+        )
+
+    @staticmethod
+    def _reject(r: Reject) -> Emitted:
+        return Emitted("reject", _json(r))
+
+    @staticmethod
+    def _seed_reject(seed: SeedProblem, gate: GateOutcome) -> Reject:
+        return Reject(
+            seed_id=seed.id,
+            stage="contamination",
+            reason="contaminated_seed",
+            detail=f"seed problem {gate.detail}; no request was sent for it",
+            text=seed.problem,
+            gold_answer=seed.gold_answer,
+            extra={"matches": gate.check.get("matches", [])},
+        )
+
+    def _on_contaminated(self, seed: SeedProblem, gate: GateOutcome) -> None:
+        self.stats.seeds_contaminated += 1
+        if self.gate is not None and self.gate.mode == "fail":
+            raise ContaminationError(
+                f"seed {seed.id} {gate.detail} - remove it from the seeds, or set on_contamination to drop"
+            )
+
+    def _count_gate(self, row: dict[str, Any], kind: str) -> None:
+        g = self.gate_summary
+        if g is None or not row:
+            return
+        contaminated = bool(row.get("contaminated"))
+        if kind == "seed":
+            g.seeds_checked += 1
+            g.seeds_contaminated += contaminated
+        else:
+            g.questions_checked += 1
+            g.questions_contaminated += contaminated
+        if contaminated:
+            for bench, method in {(m["benchmark"], m["method"]) for m in row.get("matches", [])}:
+                per_method = g.found.setdefault(bench, {})
+                per_method[method] = per_method.get(method, 0) + 1
+            if len(self.gate_examples) < 10:
+                self.gate_examples.append({**row, "kind": kind})
+
+    def _count_request(self, result: ChatResult) -> None:
+        self.requests_sent += 1
+        if result.error is not None:
+            self.requests_failed += 1
+            self.last_error = result.error
+
+    def _check_failures(self, final: bool = False) -> None:
+        """Stop a build whose requests keep failing: it would only report success on nothing."""
+        c = self.config
+        in_row = self.stats.seeds_all_failed_in_row
+        if in_row >= c.max_failed_seeds:
+            raise BuildFailedError(
+                f"every request of the last {in_row} seeds failed (last error: {self.last_error}) - "
+                "check the server and its log, then rerun: finished work is resumed from the cache"
+            )
+        sent, failed = self.requests_sent, self.requests_failed
+        if (final or sent >= 50) and sent and failed / sent > c.max_failed_fraction:
+            raise BuildFailedError(
+                f"{failed} of {sent} requests failed after retries (last error: {self.last_error}) - "
+                "check the server and its log, then rerun: finished work is resumed from the cache"
+            )
+
+
+def _json(r: Reject) -> str:
+    return json.dumps(r.to_json_dict(), ensure_ascii=False)
+
+
+def _first_match(row: dict[str, Any]) -> str:
+    ms = row.get("matches") or [{}]
+    m = ms[0]
+    return f"{m.get('benchmark')} item {m.get('benchmark_id')}, {m.get('method')}"

@@ -1,0 +1,87 @@
+"""Counts per stage, updated as the run goes, and turned into the typed summary's parts."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..records import SeedProblem
+from ..summary import SeedCounts, StageCounts
+
+__all__ = ["BuildStats"]
+
+
+def _rate(a: int, b: int) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+@dataclass
+class BuildStats:
+    """Counts per stage. ``seeds_finished`` counts seeds whose records and rejects have been handed to
+    the writer, in order: the honest progress figure."""
+
+    seeds: int = 0  # seeds that entered the stages
+    seeds_finished: int = 0
+    seeds_skipped: Counter[str] = field(default_factory=Counter)
+    seeds_contaminated: int = 0
+    seeds_with_records: int = 0
+    seeds_all_failed_in_row: int = 0  # consecutive finished seeds whose every request failed
+    question_candidates: int = 0
+    questions_kept: int = 0
+    question_rejects: Counter[str] = field(default_factory=Counter)
+    answer_candidates: int = 0
+    records: int = 0
+    answer_rejects: Counter[str] = field(default_factory=Counter)
+    rejects: int = 0
+    by_subject: dict[str, Counter[str]] = field(default_factory=dict)
+    by_level: dict[str, Counter[str]] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    def count_seed(self, seed: SeedProblem, records: int) -> None:
+        """Per-subject and per-level counts: seeds, seeds with records, records."""
+        subject = seed.subject or "unknown"
+        level = str(seed.level) if seed.level is not None else "unknown"
+        for table, key in ((self.by_subject, subject), (self.by_level, level)):
+            c = table.setdefault(key, Counter())
+            c["seeds"] += 1
+            c["with_records"] += records > 0
+            c["records"] += records
+        self.records += records
+        self.seeds_with_records += records > 0
+
+    def seed_counts(self) -> SeedCounts:
+        return SeedCounts(
+            processed=self.seeds,
+            skipped=sum(self.seeds_skipped.values()),
+            skipped_by_reason=dict(self.seeds_skipped),
+            contaminated=self.seeds_contaminated,
+            with_records=self.seeds_with_records,
+            yield_rate=_rate(self.seeds_with_records, self.seeds),
+        )
+
+    def question_counts(self) -> StageCounts:
+        return StageCounts(
+            candidates=self.question_candidates,
+            kept=self.questions_kept,
+            rejected_by_reason=dict(self.question_rejects),
+            acceptance_rate=_rate(self.questions_kept, self.question_candidates),
+        )
+
+    def answer_counts(self) -> StageCounts:
+        return StageCounts(
+            candidates=self.answer_candidates,
+            kept=self.records,
+            rejected_by_reason=dict(self.answer_rejects),
+            acceptance_rate=_rate(self.records, self.answer_candidates),
+        )
+
+    def tables(self) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+        return (
+            {k: dict(v) for k, v in sorted(self.by_subject.items())},
+            {k: dict(v) for k, v in sorted(self.by_level.items())},
+        )
+
+    @property
+    def wall_time(self) -> float:
+        return time.monotonic() - self.started
