@@ -22,12 +22,12 @@ from synthmath.testing import FakeOpenAIServer
 
 
 async def collect(url: str) -> list[DPORecord]:
-    return [record async for record in abuild_dpo(SEEDS, base_url=url, rephrasings=2)]
+    return [record async for record in abuild_dpo(SEEDS, base_url=url, rephrasings=2, contamination=False)]
 
 
 async def sync_api_inside_a_loop(url: str) -> None:
     try:
-        list(build_dpo(SEEDS, base_url=url))
+        list(build_dpo(SEEDS, base_url=url, contamination=False))
     except ConfigError as e:
         print(f"build_dpo inside a running loop: {e}")
 

@@ -67,7 +67,11 @@ class FakeModel:
 def main() -> None:
     rejects: list[Reject] = []
     with FakeOpenAIServer(FakeModel(SEEDS), models=["fake-math-model"]) as server:
-        records = list(build_dpo(SEEDS, base_url=server.url, rephrasings=3, on_reject=rejects.append))
+        records = list(
+            build_dpo(
+                SEEDS, base_url=server.url, rephrasings=3, contamination=False, on_reject=rejects.append
+            )
+        )
 
     for record in records:
         print(json.dumps(record.to_json_dict(), indent=2, ensure_ascii=False))

@@ -15,7 +15,9 @@ def test_instruct_bar(
     server: FakeOpenAIServer, rephraser: MathRephraser, math_seeds: list[SeedProblem]
 ) -> None:
     rejects: list[Reject] = []
-    records = list(build_instruct(math_seeds, base_url=server.url, on_reject=rejects.append))
+    records = list(
+        build_instruct(math_seeds, base_url=server.url, contamination=False, on_reject=rejects.append)
+    )
     by_id = {s.id: s for s in math_seeds}
     assert records and all(isinstance(r, InstructRecord) for r in records)
     # every kept answer is one the server gave with the right final answer
@@ -35,7 +37,7 @@ def test_instruct_bar(
 
 
 def test_dpo_bar(server: FakeOpenAIServer, rephraser: MathRephraser, math_seeds: list[SeedProblem]) -> None:
-    records = list(build_dpo(math_seeds, base_url=server.url))
+    records = list(build_dpo(math_seeds, base_url=server.url, contamination=False))
     by_id = {s.id: s for s in math_seeds}
     assert len({r.seed_id for r in records}) >= 0.6 * len(math_seeds)
     for r in records:
@@ -50,7 +52,7 @@ def test_dpo_bar(server: FakeOpenAIServer, rephraser: MathRephraser, math_seeds:
 
 
 def test_dpo_chat_form(server: FakeOpenAIServer, math_seeds: list[SeedProblem]) -> None:
-    records = list(build_dpo(math_seeds[:5], base_url=server.url, chat=True))
+    records = list(build_dpo(math_seeds[:5], base_url=server.url, contamination=False, chat=True))
     assert records
     for r in records:
         assert isinstance(r, DPORecord) and isinstance(r.prompt, list) and isinstance(r.rejected, list)
@@ -65,12 +67,12 @@ def test_runs_are_reproducible(server: FakeOpenAIServer, math_seeds: list[SeedPr
     def key(records: list[InstructRecord]) -> list[tuple[str, str, str]]:
         return [(r.id, r.question, r.answer) for r in records]
 
-    first = list(build_instruct(math_seeds[:10], base_url=server.url))
-    second = list(build_instruct(math_seeds[:10], base_url=server.url))
+    first = list(build_instruct(math_seeds[:10], base_url=server.url, contamination=False))
+    second = list(build_instruct(math_seeds[:10], base_url=server.url, contamination=False))
     assert key(first) == key(second)
     # the request seeds depend on --seed, so another run seed changes which answers the fake gets wrong
     seeds_0 = {b["seed"] for b in server.requests}
-    list(build_instruct(math_seeds[:10], base_url=server.url, seed=1))
+    list(build_instruct(math_seeds[:10], base_url=server.url, contamination=False, seed=1))
     assert {b["seed"] for b in server.requests} - seeds_0
 
 
@@ -78,7 +80,9 @@ def test_solve_mode_sends_no_original_solution(
     server: FakeOpenAIServer, math_seeds: list[SeedProblem]
 ) -> None:
     seeds = math_seeds[:6]
-    list(build_instruct(seeds, base_url=server.url, answer_mode="solve", answer_samples=2))
+    list(
+        build_instruct(seeds, base_url=server.url, contamination=False, answer_mode="solve", answer_samples=2)
+    )
     answer_requests = [b for b in server.requests if "solve" in b["messages"][0]["content"].lower()]
     assert answer_requests and all(b["n"] == 2 for b in answer_requests)
     for b in answer_requests:
@@ -88,7 +92,7 @@ def test_solve_mode_sends_no_original_solution(
 
 def test_fixed_prompt_part_comes_first(server: FakeOpenAIServer, math_seeds: list[SeedProblem]) -> None:
     """Requests of one step share every message but the last, so vLLM's prefix cache can reuse them."""
-    list(build_instruct(math_seeds[:4], base_url=server.url))
+    list(build_instruct(math_seeds[:4], base_url=server.url, contamination=False))
     heads = {}
     for b in server.requests:
         heads.setdefault(len(b["messages"]), set()).add(repr(b["messages"][:-1]))
@@ -115,14 +119,23 @@ def test_question_checks(math_seeds: list[SeedProblem]) -> None:
 
     rejects: list[Reject] = []
     with FakeOpenAIServer(handler, models=["m"]) as s:
-        records = list(build_instruct([seed], base_url=s.url, rephrasings=6, on_reject=rejects.append))
+        records = list(
+            build_instruct(
+                [seed], base_url=s.url, contamination=False, rephrasings=6, on_reject=rejects.append
+            )
+        )
     assert [r.question for r in records] == ["Restated. " + seed.problem]
     assert [r.reason for r in rejects] == ["identical", "empty", "duplicate", "missing_numbers", "truncated"]
     rejects.clear()
     with FakeOpenAIServer(handler, models=["m"]) as s:
         records = list(
             build_instruct(
-                [seed], base_url=s.url, rephrasings=6, require_numbers=False, on_reject=rejects.append
+                [seed],
+                base_url=s.url,
+                contamination=False,
+                rephrasings=6,
+                require_numbers=False,
+                on_reject=rejects.append,
             )
         )
     assert len(records) == 2 and "missing_numbers" not in {r.reason for r in rejects}
@@ -147,7 +160,14 @@ def test_answer_checks(math_seeds: list[SeedProblem]) -> None:
     rejects: list[Reject] = []
     with FakeOpenAIServer(handler, models=["m"]) as s:
         records = list(
-            build_instruct([seed], base_url=s.url, rephrasings=1, answer_samples=6, on_reject=rejects.append)
+            build_instruct(
+                [seed],
+                base_url=s.url,
+                contamination=False,
+                rephrasings=1,
+                answer_samples=6,
+                on_reject=rejects.append,
+            )
         )
     assert [r.answer for r in records] == [seed.solution]
     assert [r.reason for r in rejects] == [
@@ -164,7 +184,9 @@ def test_request_errors_become_rejects(math_seeds: list[SeedProblem]) -> None:
     with FakeOpenAIServer(
         lambda body: HTTPFailure(400, "maximum context length exceeded"), models=["m"]
     ) as s:
-        records = list(build_instruct(math_seeds[:3], base_url=s.url, on_reject=rejects.append))
+        records = list(
+            build_instruct(math_seeds[:3], base_url=s.url, contamination=False, on_reject=rejects.append)
+        )
     assert records == []
     assert [(r.stage, r.reason) for r in rejects] == [("question", "request_error")] * 3
     assert "maximum context length" in rejects[0].detail
@@ -177,7 +199,9 @@ def test_custom_prompts_dir(tmp_path, server: FakeOpenAIServer, math_seeds: list
         if name == "rephrase_question":
             text = text.replace("You rewrite math problems.", "You rewrite math problems for a test.")
         (tmp_path / f"{name}.yaml").write_text(text)
-    records = list(build_instruct(math_seeds[:3], base_url=server.url, prompts_dir=tmp_path))
+    records = list(
+        build_instruct(math_seeds[:3], base_url=server.url, contamination=False, prompts_dir=tmp_path)
+    )
     assert records
     hashes = records[0].meta.prompt_hashes
     assert hashes["rephrase_question"] != default["rephrase_question"].hash
@@ -188,7 +212,7 @@ def test_custom_prompts_dir(tmp_path, server: FakeOpenAIServer, math_seeds: list
 
 
 def test_config_object_and_kwargs_agree(server: FakeOpenAIServer, math_seeds: list[SeedProblem]) -> None:
-    cfg = BuildConfig.load(base_url=server.url, rephrasings=1)
+    cfg = BuildConfig.load(base_url=server.url, contamination=False, rephrasings=1)
     records = list(build_instruct(math_seeds[:4], config=cfg, temperature=0.2))
     assert records and all(r.meta.sampling["temperature"] == 0.2 for r in records)
     assert all(b["temperature"] == 0.2 for b in server.requests)
@@ -210,14 +234,14 @@ def test_async_api_matches_sync(server: FakeOpenAIServer, math_seeds: list[SeedP
     from synthmath import abuild_dpo
 
     async def collect() -> list[DPORecord]:
-        return [r async for r in abuild_dpo(math_seeds[:5], base_url=server.url)]
+        return [r async for r in abuild_dpo(math_seeds[:5], base_url=server.url, contamination=False)]
 
     async_records = asyncio.run(collect())
-    sync_records = list(build_dpo(math_seeds[:5], base_url=server.url))
+    sync_records = list(build_dpo(math_seeds[:5], base_url=server.url, contamination=False))
     assert [r.id for r in async_records] == [r.id for r in sync_records] and async_records
 
     async def sync_inside_loop() -> None:
-        list(build_dpo(math_seeds[:1], base_url=server.url))
+        list(build_dpo(math_seeds[:1], base_url=server.url, contamination=False))
 
     from synthmath import ConfigError
 
@@ -230,7 +254,7 @@ def test_duplicate_seed_ids_are_rejected_once(
 ) -> None:
     rejects: list[Reject] = []
     seeds = [math_seeds[0], math_seeds[1], math_seeds[0]]
-    records = list(build_instruct(seeds, base_url=server.url, on_reject=rejects.append))
+    records = list(build_instruct(seeds, base_url=server.url, contamination=False, on_reject=rejects.append))
     assert len({r.id for r in records}) == len(records)
     assert [(r.stage, r.reason, r.seed_id) for r in rejects if r.stage == "seed"] == [
         ("seed", "duplicate_id", math_seeds[0].id)

@@ -83,12 +83,15 @@ def test_kill_9_then_rerun_gives_the_clean_output(
 
 def test_faulty_server_gives_the_clean_output(math_seeds: list[SeedProblem]) -> None:
     with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"]) as server:
-        clean = [r.model_dump(exclude={"meta"}) for r in build_instruct(math_seeds, base_url=server.url)]
+        clean = [
+            r.model_dump(exclude={"meta"})
+            for r in build_instruct(math_seeds, base_url=server.url, contamination=False)
+        ]
     faults = Faults(MathRephraser(math_seeds), error_rate=0.2, cut_rate=0.05, seed=3)
     with FakeOpenAIServer(faults, models=["m"]) as server:
         flaky = [
             r.model_dump(exclude={"meta"})
-            for r in build_instruct(math_seeds, base_url=server.url, max_retries=12)
+            for r in build_instruct(math_seeds, base_url=server.url, contamination=False, max_retries=12)
         ]
     assert faults.injected["500"] >= 10 and faults.injected["cut"] >= 2
     assert flaky == clean

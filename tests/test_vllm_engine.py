@@ -49,7 +49,10 @@ class FakeLLM:
 def test_vllm_backend_gives_the_same_records_as_a_server(math_seeds: list[SeedProblem]) -> None:
     seeds = math_seeds[:12]
     with FakeOpenAIServer(MathRephraser(seeds), models=["m"]) as server:
-        via_server = [r.model_dump(exclude={"meta"}) for r in build_instruct(seeds, base_url=server.url)]
+        via_server = [
+            r.model_dump(exclude={"meta"})
+            for r in build_instruct(seeds, base_url=server.url, contamination=False)
+        ]
     llm = FakeLLM(MathRephraser(seeds))
     engine = VLLMEngine("m", llm=llm, sampling_params=dict)
     pipeline = Pipeline(BuildConfig.load(backend="vllm", model="m"), "instruct", engine=engine)

@@ -43,7 +43,9 @@ class ChatResult:
     choices: list[Choice]
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    error: str | None = None  # a non-retryable failure of this request (e.g. HTTP 400): becomes a reject
+    error: str | None = None  # this request failed (e.g. HTTP 400): becomes a reject
+    # the server kept failing (5xx, timeouts) through every retry: counts toward stopping the build
+    server_failure: bool = False
 
 
 @dataclass

@@ -202,7 +202,9 @@ class OpenAIServerEngine:
         if isinstance(last, openai.APIConnectionError) and not isinstance(last, openai.APITimeoutError):
             urls = ", ".join(s.base_url for s in self.servers)
             raise ServerUnreachableError(urls, f"gave up after {self.max_retries} retries: {_short(last)}")
-        return ChatResult(choices=[], error=f"failed after {self.max_retries} retries: {_short(last)}")
+        return ChatResult(
+            choices=[], error=f"failed after {self.max_retries} retries: {_short(last)}", server_failure=True
+        )
 
     def _result(self, server: _Server, resp: httpx2.Response) -> ChatResult:
         data = json.loads(resp.content)

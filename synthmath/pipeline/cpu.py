@@ -76,7 +76,6 @@ class QuestionOutcome:
     checks: list[dict[str, Any]] = field(default_factory=list)  # contamination.jsonl rows
     contaminated: int = 0
     flagged: list[bool] = field(default_factory=list)  # per kept question (flag mode)
-    failed: bool = False  # the request itself failed
 
 
 @dataclass
@@ -85,7 +84,6 @@ class AnswerOutcome:
     rejects: list[str]
     reasons: list[str]
     candidates: int
-    failed: int = 0  # requests that failed
 
 
 class _State:
@@ -195,7 +193,6 @@ def _questions(state: _State, seed: SeedProblem, result: ChatResult) -> Question
         reasons=[r.reason for r in rejects],
         candidates=len(result.choices) or 1,
         flagged=[False] * len(questions),
-        failed=result.error is not None,
     )
 
 
@@ -258,7 +255,6 @@ def _answers(
     for qi, (question, res) in enumerate(zip(questions, results, strict=True)):
         answers, rejects = state.answer_step.parse(seed, question, res)
         out.candidates += len(res.choices) or 1
-        out.failed += res.error is not None
         out.rejects += [_line(r) for r in rejects]
         out.reasons += [r.reason for r in rejects]
         for ai, answer in enumerate(answers):

@@ -200,7 +200,7 @@ class Pipeline:
                     return out
                 seed_flagged = True
         result = await self.engine.complete(self.question_step.request(seed))
-        self._count_request(result)
+        all_failed = self._count_request(result)
         q: QuestionOutcome = await self._cpu(("questions", seed, result), self._question_timeout(seed))
         out += [Emitted("check", json.dumps(c, ensure_ascii=False)) for c in q.checks]
         for c in q.checks:
@@ -214,7 +214,6 @@ class Pipeline:
         self.stats.questions_kept += len(q.questions)
         self.stats.question_rejects.update(q.reasons)
         out += [Emitted("reject", line) for line in q.rejects]
-        all_failed = q.failed
         if q.questions:
             results = await asyncio.gather(
                 *(
@@ -222,8 +221,7 @@ class Pipeline:
                     for i, qs in enumerate(q.questions)
                 )
             )
-            for r in results:
-                self._count_request(r)
+            all_failed = all([self._count_request(r) for r in results])
             flagged = [seed_flagged or f for f in q.flagged]
             a: AnswerOutcome = await self._cpu(
                 ("answers", seed, q.questions, list(results), flagged),
@@ -234,7 +232,6 @@ class Pipeline:
             out += [Emitted("record", line) for line in a.records]
             out += [Emitted("reject", line) for line in a.rejects]
             self.stats.count_seed(seed, len(a.records))
-            all_failed = a.failed == len(results)
         else:
             self.stats.count_seed(seed, 0)
         self.stats.seeds_all_failed_in_row = self.stats.seeds_all_failed_in_row + 1 if all_failed else 0
@@ -320,11 +317,13 @@ class Pipeline:
             if len(self.gate_examples) < 10:
                 self.gate_examples.append({**row, "kind": kind})
 
-    def _count_request(self, result: ChatResult) -> None:
+    def _count_request(self, result: ChatResult) -> bool:
+        """Count a request; True when the server failed it through every retry."""
         self.requests_sent += 1
-        if result.error is not None:
+        if result.server_failure:
             self.requests_failed += 1
             self.last_error = result.error
+        return result.server_failure
 
     def _check_failures(self, final: bool = False) -> None:
         """Stop a build whose requests keep failing: it would only report success on nothing."""
