@@ -5,7 +5,10 @@ every candidate: a question request gets the problem back behind a new opening; 
 (synthmath's rephrase_answer prompt) gets the reference solution back. Run it in its own process so it
 does not share the client's interpreter:
 
-    python benchmarks/fake_vllm.py --port 8100 --latency 0.05
+    python benchmarks/fake_vllm.py --port 8100 --latency 0.05 [--record bodies.jsonl]
+
+``GET /v1/stats`` returns (and resets) the number of chat requests answered and the monotonic times of
+the first and last, for steady-state rates.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import argparse
 import asyncio
 import json
 import re
+import time
+from typing import Any
 
 OPENINGS = ["Consider this problem. ", "Here is a question. ", "Work out the following. ", "Try this one. "]
 SOLUTION = re.compile(r"Reference solution:\n(.*?)\n\nReworded problem:", re.S)
@@ -39,8 +44,11 @@ def reply(body: dict) -> dict:
     }
 
 
+STATS = {"requests": 0, "first": 0.0, "last": 0.0}
+
+
 async def handle(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, latency: float, model: str
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, latency: float, model: str, record: Any
 ) -> None:
     try:
         while True:
@@ -50,12 +58,21 @@ async def handle(
             headers = {k.lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
             length = int(headers.get("content-length", 0))
             raw = await reader.readexactly(length) if length else b""
-            if method == "GET" and path.rstrip("/").endswith("/models"):
+            if method == "GET" and path.rstrip("/").endswith("/stats"):
+                data = dict(STATS)
+                STATS.update(requests=0, first=0.0, last=0.0)
+            elif method == "GET" and path.rstrip("/").endswith("/models"):
                 data = {"object": "list", "data": [{"id": model, "object": "model", "owned_by": "fake"}]}
             elif method == "POST" and path.rstrip("/").endswith("/chat/completions"):
+                now = time.monotonic()
+                STATS["first"] = STATS["first"] or now
+                if record is not None:
+                    record.write(raw.decode() + "\n")
                 if latency:
                     await asyncio.sleep(latency)
                 data = reply(json.loads(raw))
+                STATS["requests"] += 1
+                STATS["last"] = time.monotonic()
             else:
                 data = {"error": {"message": f"no route {path}"}}
             payload = json.dumps(data).encode()
@@ -72,9 +89,10 @@ async def handle(
         writer.close()
 
 
-async def main(port: int, latency: float, model: str) -> None:
+async def main(port: int, latency: float, model: str, record: str | None) -> None:
+    sink = open(record, "w", encoding="utf-8") if record else None  # noqa: SIM115
     server = await asyncio.start_server(
-        lambda r, w: handle(r, w, latency, model), "127.0.0.1", port, backlog=4096, limit=2**22
+        lambda r, w: handle(r, w, latency, model, sink), "127.0.0.1", port, backlog=4096, limit=2**22
     )
     print(f"ready on http://127.0.0.1:{port}/v1", flush=True)
     async with server:
@@ -86,5 +104,6 @@ if __name__ == "__main__":
     ap.add_argument("--port", type=int, default=8100)
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--model", default="fake")
+    ap.add_argument("--record", help="append every chat request body to this file (JSON lines)")
     args = ap.parse_args()
-    asyncio.run(main(args.port, args.latency, args.model))
+    asyncio.run(main(args.port, args.latency, args.model, args.record))

@@ -28,7 +28,7 @@ OUTPUT_FILES = {"instruct": "instruct.jsonl", "dpo": "dpo.jsonl"}
 def _os_error(path: Path, e: OSError) -> OutputError:
     if e.errno == errno.ENOSPC:
         return OutputError(f"disk full while writing {path} - free space and rerun: finished work is resumed")
-    return OutputError(f"cannot write {path} ({e.strerror}) - choose another --out directory")
+    return OutputError(f"cannot write to {path} ({e.strerror}) - choose another --out directory")
 
 
 def prepare_dir(out: Path) -> None:
