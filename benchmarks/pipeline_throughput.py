@@ -119,16 +119,18 @@ def main() -> None:
                 for who in ("bare", "synthmath") if i % 2 == 0 else ("synthmath", "bare"):
                     fake = Fake(args.latency)
                     bare = [sys.executable, __file__, "--bare", str(bodies), "--base-url", fake.url]
-                    cmd = bare + ["--concurrency", str(c)] if who == "bare" else synthmath(fake.url, f"{who}{i}")
+                    cmd = [*bare, "--concurrency", str(c)]
+                    if who == "synthmath":
+                        cmd = synthmath(fake.url, f"{who}{i}")
                     wall = timed(cmd)
                     s = fake.stats()
                     fake.stop()
                     rates[who].append(s["requests"] / wall)
                     rates[f"{who}_ss"].append(s["requests"] / max(s["last"] - s["first"], 1e-9))
             mean = {k: sum(v) / len(v) for k, v in rates.items()}
+            ratio, steady = mean["synthmath"] / mean["bare"], mean["synthmath_ss"] / mean["bare_ss"]
             print(
-                f"| {c} | {n} | {mean['bare']:.1f} | {mean['synthmath']:.1f} | "
-                f"**{mean['synthmath'] / mean['bare']:.2f}** | {mean['synthmath_ss'] / mean['bare_ss']:.2f} |",
+                f"| {c} | {n} | {mean['bare']:.1f} | {mean['synthmath']:.1f} | **{ratio:.2f}** | {steady:.2f} |",
                 flush=True,
             )
 

@@ -52,8 +52,19 @@ def test_gate_runs_before_generation_cli(
         out = tmp_path / "out"
         result = CliRunner().invoke(
             main,
-            ["build-dpo", "--seeds", str(seeds_path), "--base-url", server.url, "--out", str(out)]
-            + ["--benchmark", f"math_test={bench}", "--no-embeddings", "--no-progress"],
+            [
+                "build-dpo",
+                "--seeds",
+                str(seeds_path),
+                "--base-url",
+                server.url,
+                "--out",
+                str(out),
+                "--benchmark",
+                f"math_test={bench}",
+                "--no-embeddings",
+                "--no-progress",
+            ],
             catch_exceptions=False,
         )
         assert result.exit_code == 0, result.output
@@ -123,6 +134,8 @@ def test_all_500_fails_and_keeps_earlier_output(
 
 
 def test_all_500_library_raises(math_seeds: list[SeedProblem]) -> None:
-    with FakeOpenAIServer(lambda body: HTTPFailure(503, "overloaded"), models=["m"]) as broken:
-        with pytest.raises(BuildFailedError, match="overloaded"):
-            list(build_dpo(math_seeds, base_url=broken.url, max_retries=0, contamination=False))
+    with (
+        FakeOpenAIServer(lambda body: HTTPFailure(503, "overloaded"), models=["m"]) as broken,
+        pytest.raises(BuildFailedError, match="overloaded"),
+    ):
+        list(build_dpo(math_seeds, base_url=broken.url, max_retries=0, contamination=False))
