@@ -130,7 +130,8 @@ def main() -> None:
             mean = {k: sum(v) / len(v) for k, v in rates.items()}
             ratio, steady = mean["synthmath"] / mean["bare"], mean["synthmath_ss"] / mean["bare_ss"]
             print(
-                f"| {c} | {n} | {mean['bare']:.1f} | {mean['synthmath']:.1f} | **{ratio:.2f}** | {steady:.2f} |",
+                f"| {c} | {n} | {mean['bare']:.1f} | {mean['synthmath']:.1f} | "
+                f"**{ratio:.2f}** | {steady:.2f} |",
                 flush=True,
             )
 
