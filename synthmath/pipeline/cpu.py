@@ -299,3 +299,30 @@ def _record(
             **common,
         )
     return DPORecord(prompt=question, chosen=answer, rejected=seed.solution, **common)
+
+
+def question_timeout(seed: SeedProblem) -> QuestionOutcome:
+    """The outcome of question checks that overran their time budget."""
+    r = Reject(seed_id=seed.id, stage="question", reason="check_timeout", detail="question checks overran")
+    return QuestionOutcome(questions=[], rejects=[_line(r)], reasons=[r.reason], candidates=1)
+
+
+def answer_timeout(seed: SeedProblem, questions: list[str], seconds: float) -> AnswerOutcome:
+    """The outcome of a verification that overran its time budget: every answer a ``verify_timeout``."""
+    rejects = [
+        Reject(
+            seed_id=seed.id,
+            stage="answer",
+            reason="verify_timeout",
+            detail=f"verification overran {seconds}s per answer",
+            question=q,
+            gold_answer=seed.gold_answer,
+        )
+        for q in questions
+    ]
+    return AnswerOutcome(
+        records=[],
+        rejects=[_line(r) for r in rejects],
+        reasons=[r.reason for r in rejects],
+        candidates=len(rejects),
+    )

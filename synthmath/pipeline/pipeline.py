@@ -28,7 +28,15 @@ from ..records import Reject, SeedProblem
 from ..seeds import load_seeds
 from ..steps import RephraseAnswer, RephraseQuestion
 from ..summary import GateSummary
-from .cpu import AnswerOutcome, GateOutcome, GateSpec, QuestionOutcome, WorkerSpec
+from .cpu import (
+    AnswerOutcome,
+    GateOutcome,
+    GateSpec,
+    QuestionOutcome,
+    WorkerSpec,
+    answer_timeout,
+    question_timeout,
+)
 from .ordered import ordered_map
 from .pool import WorkerPool
 from .stats import BuildStats
@@ -201,7 +209,7 @@ class Pipeline:
                 seed_flagged = True
         result = await self.engine.complete(self.question_step.request(seed))
         all_failed = self._count_request(result)
-        q: QuestionOutcome = await self._cpu(("questions", seed, result), self._question_timeout(seed))
+        q: QuestionOutcome = await self._cpu(("questions", seed, result), question_timeout(seed))
         out += [Emitted("check", json.dumps(c, ensure_ascii=False)) for c in q.checks]
         for c in q.checks:
             self._count_gate(c, "question")
@@ -225,7 +233,7 @@ class Pipeline:
             flagged = [seed_flagged or f for f in q.flagged]
             a: AnswerOutcome = await self._cpu(
                 ("answers", seed, q.questions, list(results), flagged),
-                self._answer_timeout(seed, q.questions),
+                answer_timeout(seed, q.questions, self.config.verify_timeout),
             )
             self.stats.answer_candidates += a.candidates
             self.stats.answer_rejects.update(a.reasons)
@@ -250,31 +258,6 @@ class Pipeline:
             return on_timeout
 
         return await self.pool.run(job, timed_out)
-
-    def _question_timeout(self, seed: SeedProblem) -> QuestionOutcome:
-        r = Reject(
-            seed_id=seed.id, stage="question", reason="check_timeout", detail="question checks overran"
-        )
-        return QuestionOutcome(questions=[], rejects=[_json(r)], reasons=[r.reason], candidates=1)
-
-    def _answer_timeout(self, seed: SeedProblem, questions: list[str]) -> AnswerOutcome:
-        rejects = [
-            Reject(
-                seed_id=seed.id,
-                stage="answer",
-                reason="verify_timeout",
-                detail=f"verification overran {self.config.verify_timeout}s per answer",
-                question=q,
-                gold_answer=seed.gold_answer,
-            )
-            for q in questions
-        ]
-        return AnswerOutcome(
-            records=[],
-            rejects=[_json(r) for r in rejects],
-            reasons=[r.reason for r in rejects],
-            candidates=len(rejects),
-        )
 
     @staticmethod
     def _reject(r: Reject) -> Emitted:
