@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -146,6 +148,14 @@ def init_worker(spec: WorkerSpec) -> None:
     global _spec, _state
     _spec, _state = spec, None
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    parent = os.getppid()
+
+    def orphaned() -> None:  # a parent killed with SIGKILL cannot stop its workers: they stop themselves
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=orphaned, name="synthmath-parent-watch", daemon=True).start()
 
 
 def _get_state() -> _State:
