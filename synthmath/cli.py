@@ -108,6 +108,16 @@ generation_options = _compose(
         "--concurrency", type=int, help="Requests in flight at once [default: 256; 2 with --local]."
     ),
     click.option("--max-retries", type=int, help="Retries for 429/5xx/connection errors [default: 5]."),
+    click.option(
+        "--max-failed-seeds",
+        type=int,
+        help="Stop (non-zero exit) when every request of this many seeds in a row failed [default: 10].",
+    ),
+    click.option(
+        "--max-failed-fraction",
+        type=float,
+        help="Stop when more than this share of requests failed after retries [default: 0.5].",
+    ),
     click.option("--timeout", type=float, help="Seconds per request [default: 600]."),
     click.option(
         "--cache",
@@ -131,6 +141,26 @@ step_options = _compose(
         "(rejection sampling) [default: rephrase].",
     ),
     click.option("--answer-samples", type=int, help="Answers sampled per rephrased question [default: 1]."),
+    *(
+        click.option(
+            f"--{step}-{name}",
+            f"{step}_{name.replace('-', '_')}",
+            type=kind,
+            help=f"{text} [default: --{name}].",
+        )
+        for step, what in (("question", "The question step's"), ("answer", "The answer step's"))
+        for name, kind, text in (
+            ("temperature", float, f"{what} sampling temperature"),
+            ("top-p", float, f"{what} nucleus sampling"),
+            ("max-tokens", int, f"{what} maximum tokens per reply"),
+        )
+    ),
+    click.option(
+        "--workers", type=int, help="Worker processes for verification and the gate [default: cores - 1]."
+    ),
+    click.option(
+        "--verify-timeout", type=float, help="Seconds per answer before it is a verify_timeout [default: 5]."
+    ),
     click.option("--prompts-dir", type=click.Path(path_type=Path), help="Use your own prompt files."),
     click.option(
         "--require-numbers/--no-require-numbers",
@@ -185,6 +215,10 @@ def _config(config_file: Path | None, options: dict[str, Any]) -> BuildConfig:
     for key in ("base_url", "vllm_args", "serve_args", "benchmarks"):
         if options.get(key) == ():
             options[key] = None
+    for step in ("question", "answer"):  # --question-temperature ... -> question_sampling: {temperature: ...}
+        own = {k: options.pop(f"{step}_{k}", None) for k in ("temperature", "top_p", "max_tokens")}
+        if any(v is not None for v in own.values()):
+            options[f"{step}_sampling"] = {k: v for k, v in own.items() if v is not None}
     return BuildConfig.load(config_file, **options)
 
 

@@ -139,3 +139,28 @@ def test_all_500_library_raises(math_seeds: list[SeedProblem]) -> None:
         pytest.raises(BuildFailedError, match="overloaded"),
     ):
         list(build_dpo(math_seeds, base_url=broken.url, max_retries=0, contamination=False))
+
+
+def test_each_step_has_its_own_sampling(
+    tmp_path: Path, server: FakeOpenAIServer, math_seeds_file: Path
+) -> None:
+    out = tmp_path / "out"
+    args = ["build-instruct", "--seeds", str(math_seeds_file), "--limit", "3", "--base-url", server.url]
+    args += [
+        "--out",
+        str(out),
+        "--no-contamination",
+        "--question-temperature",
+        "1.1",
+        "--answer-max-tokens",
+        "77",
+    ]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    questions = [b for b in server.requests if b["n"] == 2]
+    answers = [b for b in server.requests if b["n"] == 1]
+    assert questions and answers
+    assert {(b["temperature"], b["max_tokens"]) for b in questions} == {(1.1, 1024)}
+    assert {(b["temperature"], b["max_tokens"]) for b in answers} == {(0.7, 77)}
+    summary = read_summary(out)
+    assert summary.config["question_sampling"]["temperature"] == 1.1
