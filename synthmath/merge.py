@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 
 from .errors import ConfigError, OutputError
-from .output import OUTPUT_FILES, prepare_dir
-from .summary import Summary, read_summary
+from .output import OUTPUT_FILES, prepare_dir, write_gate_report
+from .summary import GateSummary, Summary, read_summary
 
 __all__ = ["merge_shards"]
 
@@ -105,7 +105,7 @@ def merge_shards(dirs: list[Path], out: Path) -> Summary:
         }
     )
     if merged.contamination is not None:
-        _merge_contamination([shards[i] for i in range(n)], out)
+        _merge_contamination([shards[i] for i in range(n)], out, merged.contamination)
     merged.write(out / "summary.json")
     return merged
 
@@ -140,9 +140,15 @@ def _copy_shards(shards: dict[int, Path], n: int, name: str, tmp: dict[str, Path
     return len(record_ids)
 
 
-def _merge_contamination(dirs: list[Path], out: Path) -> None:
-    """Join the shards' contamination rows (their counts are in the merged summary)."""
+def _merge_contamination(dirs: list[Path], out: Path, gate: GateSummary) -> None:
+    """Join the shards' contamination rows and reports (their counts are in the merged summary)."""
     with (out / "contamination.jsonl.partial").open("w", encoding="utf-8") as f:
         for d in dirs:
             f.write((d / "contamination.jsonl").read_text(encoding="utf-8"))
     os.replace(out / "contamination.jsonl.partial", out / "contamination.jsonl")
+    examples: list[dict[str, Any]] = []
+    for d in dirs:
+        report = d / "contamination_report.json"
+        if report.is_file():
+            examples += json.loads(report.read_text(encoding="utf-8")).get("examples", [])
+    write_gate_report(out, gate, examples[:10])

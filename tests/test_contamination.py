@@ -236,30 +236,30 @@ def test_build_gate(
             "build-instruct", "--seeds", seeds_path, "--base-url", server.url, "--out", out, "--no-progress",
             "--benchmark", f"mine={bench}", "--no-embeddings", "--on-contamination", mode,
         )  # fmt: skip
-    if mode == "fail":
-        assert code == 1 and "match benchmark items" in output and "contamination_report.md" in output
-        assert not (out / "summary.json").exists() and (out / "contamination_report.md").exists()
+    if mode == "fail":  # stops at the first match, before any request for it
+        assert code == 1 and leaked_seed in output and "mine item" in output
+        assert not (out / "summary.json").exists()
+        assert json.loads((out / "summary.json.partial").read_text())["finished"] is False
         return
     assert code == 0, output
     records = read_jsonl(out / "instruct.jsonl")
     rejects = [r for r in read_jsonl(out / "rejects.jsonl") if r["stage"] == "contamination"]
     summary = json.loads((out / "summary.json").read_text())
     gate = summary["contamination"]
-    assert gate["seeds_contaminated"] == 1 and gate["records_contaminated"] >= 1
+    assert gate["seeds_contaminated"] == 1 and gate["seeds_checked"] == summary["seeds"]["processed"]
     rows = read_jsonl(out / "contamination.jsonl")
     assert [r["id"] for r in rows if r["kind"] == "seed" and r["contaminated"]] == [leaked_seed]
-    assert sum(r["kind"] == "record" for r in rows) == gate["records_checked"]
+    assert sum(r["kind"] == "question" for r in rows) == gate["questions_checked"] > 0
     if mode == "drop":
         assert all(r["seed_id"] != leaked_seed for r in records)
-        assert len(rejects) == gate["records_dropped"] == gate["records_contaminated"]
-        assert all(r["seed_id"] == leaked_seed and "mine item leaked" in r["detail"] for r in rejects)
-        assert rejects[0]["extra"]["record"]["seed_id"] == leaked_seed
-        assert summary["records"] == len(records) == gate["records_checked"] - len(rejects)
+        seed_rejects = [r for r in rejects if r["reason"] == "contaminated_seed"]
+        assert [r["seed_id"] for r in seed_rejects] == [leaked_seed]
+        assert "mine item leaked" in seed_rejects[0]["detail"]
+        assert summary["seeds"]["contaminated"] == 1
     else:
         assert not rejects
         assert {r["seed_id"] for r in records if r["contaminated"]} == {leaked_seed}
         assert summary["records"] == len(records)
-    assert "## Contamination" not in (out / "contamination_report.md").read_text()
     assert re.search(r"\| mine \| \d+ \|", (out / "contamination_report.md").read_text())
 
 
@@ -303,7 +303,7 @@ def test_merge_joins_the_shards_contamination_files(
     assert summary["contamination"]["seeds_contaminated"] == 1
     assert summary["contamination"]["benchmarks"] == {"mine": 1}
     report = json.loads((tmp_path / "all" / "contamination_report.json").read_text())
-    assert report["checked"] == len(rows)
+    assert report["seeds_checked"] + report["questions_checked"] == len(rows)
     assert [r["id"] for r in rows if r["kind"] == "seed" and r["contaminated"]] == [leaked_seed]
 
 
