@@ -6,6 +6,7 @@ contamination gate before generation, and, for a directory, the :class:`~synthma
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -14,8 +15,8 @@ from typing import Any
 
 from ._version import __version__
 from .config import BuildConfig
-from .engine.factory import open_engine
-from .errors import ConfigError
+from .engine.factory import check_backend, open_engine
+from .errors import BenchmarkUnavailableError, ConfigError
 from .output import BuildWriter, prepare_dir
 from .pipeline import GateSpec, Kind, Pipeline, iterate_sync
 from .progress import ProgressReporter, estimate_total
@@ -68,12 +69,32 @@ async def stream_build(
     log_path: Path | None = None,
 ) -> AsyncIterator[tuple[Pipeline, Any]]:
     """The pipeline's output for ``config``, each item with the pipeline (for its counts)."""
-    gate = gate_spec(config)
+    check_backend(config)
+    gate, skipped = await _checked_gate(config)  # before a server starts, which may take minutes
     async with open_engine(config, log_path=log_path) as engine:
         pipeline = Pipeline(config, kind, engine, gate=gate)
-        pipeline.skip_gate_offline = config.local and config.benchmarks_are_default()
+        pipeline.gate_skipped = skipped
         async for item in pipeline.run(seeds):
             yield pipeline, item
+
+
+async def _checked_gate(config: BuildConfig) -> tuple[GateSpec | None, str | None]:
+    """The gate, after checking that its benchmarks load; or None and why it is skipped. A laptop run
+    (``local``) that cannot fetch the default benchmarks (offline) goes on without the gate and says so;
+    everywhere else, and with benchmarks the user chose, that is an error before any work starts."""
+    gate = gate_spec(config)
+    if gate is None:
+        return None, None
+    from .contamination.benchmarks import load_benchmarks
+
+    try:
+        await asyncio.to_thread(load_benchmarks, list(gate.benchmarks))
+    except BenchmarkUnavailableError as e:
+        if not (config.local and config.benchmarks_are_default()):
+            raise
+        log.warning("contamination check skipped: %s", e)
+        return None, str(e)
+    return gate, None
 
 
 def _config(config: BuildConfig | None, options: dict[str, Any]) -> BuildConfig:

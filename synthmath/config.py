@@ -268,9 +268,7 @@ class BuildConfig(BaseModel):
     def require_seeds(self) -> str:
         """The seed source, or a one-line error that says how to give one."""
         if not self.seeds:
-            raise ConfigError(
-                "no seeds given - pass seeds=PATH_OR_HUB_ID (CLI: --seeds), e.g. EleutherAI/hendrycks_math"
-            )
+            raise ConfigError("no seeds given - pass --seeds PATH_OR_HUB_ID (e.g. EleutherAI/hendrycks_math)")
         return self.seeds
 
     def step_sampling(self, step: Literal["question", "answer"]) -> Sampling:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError, OutputError
 from .output import OUTPUT_FILES, prepare_dir, write_gate_report

@@ -224,7 +224,7 @@ def test_cli_local_runs_llama_cpp_with_the_bundled_model(
 
 def test_library_serve_yields_records_and_stops(fake_vllm: Path, math_seeds_file: Path, marker: str) -> None:
     rejects: list[object] = []
-    config = BuildConfig.load(seeds=str(math_seeds_file), limit=2, serve=marker)
+    config = BuildConfig.load(seeds=str(math_seeds_file), limit=2, serve=marker, contamination=False)
     records = list(build_instruct(config=config, on_reject=rejects.append))
     assert records or rejects
     assert processes_with(marker) == []

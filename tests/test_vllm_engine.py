@@ -3,6 +3,8 @@ when vllm is installed and SYNTHMATH_VLLM_MODEL names a model to load)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,8 +12,8 @@ from typing import Any
 import pytest
 
 from synthmath import BuildConfig, ConfigError, SeedProblem, build_instruct
-from synthmath.build import Pipeline, iterate_sync
 from synthmath.engine.vllm_engine import VLLMEngine
+from synthmath.pipeline import Pipeline
 from synthmath.testing import FakeOpenAIServer
 
 from .fakes import MathRephraser
@@ -55,10 +57,17 @@ def test_vllm_backend_gives_the_same_records_as_a_server(math_seeds: list[SeedPr
         ]
     llm = FakeLLM(MathRephraser(seeds))
     engine = VLLMEngine("m", llm=llm, sampling_params=dict)
-    pipeline = Pipeline(BuildConfig.load(backend="vllm", model="m"), "instruct", engine=engine)
-    via_vllm = [
-        r.model_dump(exclude={"meta"}) for r in iterate_sync(pipeline.run(seeds)) if hasattr(r, "answer")
-    ]
+    pipeline = Pipeline(BuildConfig.load(backend="vllm", model="m", contamination=False), "instruct", engine)
+
+    async def run() -> list[dict[str, Any]]:
+        await engine.start()
+        try:
+            rows = [json.loads(e.line) async for e in pipeline.run(seeds) if e.kind == "record"]
+        finally:
+            await engine.close()
+        return [{k: v for k, v in r.items() if k != "meta"} for r in rows]
+
+    via_vllm = asyncio.run(run())
     assert via_vllm == via_server and via_vllm
     assert max(llm.batches) > 1  # pending requests go to vLLM together
     assert sum(llm.batches) == engine.stats.requests == 36

@@ -20,7 +20,7 @@ from .openai_server import OpenAIServerEngine
 if TYPE_CHECKING:
     from ..config import BuildConfig
 
-__all__ = ["make_engine", "open_engine"]
+__all__ = ["check_backend", "make_engine", "open_engine"]
 
 
 def make_engine(
@@ -41,6 +41,14 @@ def make_engine(
         timeout=config.timeout,
         managed=managed,
     )
+
+
+def check_backend(config: BuildConfig) -> None:
+    """Fail at once, before any Hub call or server start, when the backend is not installed."""
+    if config.backend == "vllm":
+        from .vllm_engine import _import_vllm
+
+        _import_vllm()
 
 
 @contextlib.asynccontextmanager

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from .._version import __version__
 from ..config import BuildConfig
 from ..engine.base import ChatResult, Engine
-from ..errors import BenchmarkUnavailableError, BuildFailedError, ContaminationError
+from ..errors import BuildFailedError, ContaminationError
 from ..prompts import PromptSet
 from ..records import Reject, SeedProblem
 from ..seeds import load_seeds
@@ -81,8 +81,7 @@ class Pipeline:
         self.requests_failed = 0
         self.requests_sent = 0
         self.pool: WorkerPool | None = None
-        self.skip_gate_offline = False  # a laptop run may go on without the default benchmarks, saying so
-        self.gate_skipped: str | None = None
+        self.gate_skipped: str | None = None  # why the config's gate is not running (set by the caller)
         self._seen: set[bytes] = set()  # digests of seed ids: a repeated id would repeat record ids
 
     @property
@@ -156,22 +155,11 @@ class Pipeline:
                 await self.pool.close()
 
     async def _start_pool(self) -> dict[str, Any]:
-        """Start the workers; the gate's benchmarks load now, before any request is sent."""
+        """Start the workers; the gate's index is built now, before any request is sent."""
         self.pool = WorkerPool(
             self.worker_spec(), workers=self.config.workers, job_timeout=self.config.verify_timeout
         )
-        try:
-            return await self.pool.start()
-        except BenchmarkUnavailableError as e:
-            await self.pool.close()
-            if not self.skip_gate_offline:
-                raise
-            log.warning("contamination check skipped: %s", e)
-            self.gate, self.gate_skipped = None, str(e)
-            self.pool = WorkerPool(
-                self.worker_spec(), workers=self.config.workers, job_timeout=self.config.verify_timeout
-            )
-            return await self.pool.start()
+        return await self.pool.start()
 
     async def _seed(self, item: SeedProblem | Reject) -> list[Emitted]:
         if isinstance(item, Reject):
