@@ -40,6 +40,12 @@ def main() -> None:
         "--model", help="model name (default: the one model the server lists); required with --backend vllm"
     )
     parser.add_argument("--out", default="instruct.jsonl", help="where to write the records")
+    parser.add_argument(
+        "--benchmark",
+        action="append",
+        help="NAME or NAME=PATH of a benchmark test set to gate against; repeat "
+        "[default: math_test, math500, gsm8k_test from the Hub]",
+    )
     args = parser.parse_args()
     if args.backend == "openai" and not args.base_url:
         parser.error("--base-url is required with --backend openai")
@@ -71,6 +77,9 @@ def main() -> None:
         rephrasings=2,
         temperature=0.7,
         max_tokens=2048,
+        # the contamination gate runs before generation, as in the CLI: a seed or a rephrasing that
+        # matches a benchmark item is rejected (contamination=False turns the gate off)
+        benchmarks=args.benchmark,
         on_reject=on_reject,
     )
     n = 0
