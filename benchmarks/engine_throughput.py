@@ -28,7 +28,7 @@ DEFAULT_SEEDS = ROOT.parent / "shared" / "data" / "math" / "MATH_train.jsonl"
 sys.path.insert(0, str(ROOT))
 
 from synthmath import BuildConfig, load_seeds  # noqa: E402
-from synthmath.output import build_to_dir  # noqa: E402
+from synthmath import build_to_dir  # noqa: E402
 from synthmath.prompts import PromptSet  # noqa: E402
 
 
@@ -95,7 +95,7 @@ def run_synthmath(base_url: str, seeds: Path, n: int, concurrency: int, max_toke
         contamination=False,  # this benchmark measures generation; see contamination_eval.py for the gate
     )
     t = time.perf_counter()
-    summary = build_to_dir("instruct", cfg)
+    summary = build_to_dir("instruct", cfg).model_dump(mode="json")
     summary["bench_wall"] = time.perf_counter() - t
     return summary
 
@@ -105,13 +105,13 @@ def rss_child(base_url: str, seeds: Path, out: Path, concurrency: int) -> dict:
 import json, resource, sys, time
 sys.path.insert(0, {str(ROOT)!r})
 from synthmath import BuildConfig
-from synthmath.output import build_to_dir
+from synthmath import build_to_dir
 t = time.perf_counter()
 s = build_to_dir("instruct", BuildConfig.load(seeds={str(seeds)!r}, base_url={base_url!r}, out={str(out)!r},
                  rephrasings=1, concurrency={concurrency}, contamination=False))
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({{"rss_mb": rss, "wall_s": time.perf_counter() - t, "records": s["records"],
-                  "requests": s["engine"]["requests"]}}))
+print(json.dumps({{"rss_mb": rss, "wall_s": time.perf_counter() - t, "records": s.records,
+                  "requests": s.engine["requests"]}}))
 """
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])

@@ -199,7 +199,7 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
     async def run() -> AsyncIterator[None]:
         async for pipeline, item in stream_build(kind, config, log_path=out / "logs" / "server.log"):
             state["pipeline"] = pipeline
-            writer.write(item)
+            writer.write(item.kind, item.line)
             yield None
 
     try:

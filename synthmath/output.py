@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import ConfigError, OutputError
-from .pipeline import Emitted
 from .summary import GateSummary, Summary, write_json_atomic
 
 __all__ = ["OUTPUT_FILES", "BuildWriter", "prepare_dir", "write_json_atomic"]
@@ -68,12 +67,13 @@ class BuildWriter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def write(self, item: Emitted) -> None:
+    def write(self, kind: str, line: str) -> None:
+        """One JSON line to the file of its kind: ``record``, ``reject`` or ``check`` (the gate's rows)."""
         try:
-            self._files[item.kind].write(item.line + "\n")
+            self._files[kind].write(line + "\n")
         except OSError as e:
-            raise _os_error(self.partial[item.kind], e) from e
-        self.counts[item.kind] += 1
+            raise _os_error(self.partial[kind], e) from e
+        self.counts[kind] += 1
 
     def close(self) -> None:
         for f in self._files.values():
