@@ -27,8 +27,11 @@ ROOT = HERE.parent
 DEFAULT_SEEDS = ROOT.parent / "shared" / "data" / "math" / "MATH_train.jsonl"
 sys.path.insert(0, str(ROOT))
 
-from synthmath import BuildConfig, load_seeds  # noqa: E402
-from synthmath import build_to_dir  # noqa: E402
+from synthmath import (  # noqa: E402
+    BuildConfig,
+    build_to_dir,
+    load_seeds,
+)
 from synthmath.prompts import PromptSet  # noqa: E402
 
 
