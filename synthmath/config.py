@@ -117,6 +117,10 @@ class BuildConfig(BaseModel):
         description="the answer step's own sampling settings",
     )
 
+    max_prompt_tokens: int | None = Field(
+        None, ge=1, description="context length when the server does not say it (vLLM: max_model_len)"
+    )
+
     # CPU work and failure rules
     workers: int | None = Field(
         None, ge=1, description="worker processes for the CPU stages [default: cores - 1]"

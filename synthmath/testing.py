@@ -73,6 +73,7 @@ class FakeOpenAIServer:
     version: str = "0.0.0-fake"
     host: str = "127.0.0.1"
     port: int = 0
+    max_model_len: int | None = None  # said in /v1/models, as vLLM does
     requests: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -107,7 +108,11 @@ class FakeOpenAIServer:
                 if self.path.rstrip("/") == "/version":
                     self._send(200, {"version": fake.version})
                 elif self.path.rstrip("/").endswith("/models"):
-                    data = [{"id": m, "object": "model", "owned_by": "fake"} for m in fake.models]
+                    data: list[dict[str, Any]] = [
+                        {"id": m, "object": "model", "owned_by": "fake"} for m in fake.models
+                    ]
+                    if fake.max_model_len is not None:
+                        data = [{**d, "max_model_len": fake.max_model_len} for d in data]
                     self._send(200, {"object": "list", "data": data})
                 else:
                     self._send(404, {"error": {"message": f"no route {self.path}"}})

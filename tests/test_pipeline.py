@@ -164,3 +164,19 @@ def test_each_step_has_its_own_sampling(
     assert {(b["temperature"], b["max_tokens"]) for b in answers} == {(0.7, 77)}
     summary = read_summary(out)
     assert summary.config["question_sampling"]["temperature"] == 1.1
+
+
+def test_a_prompt_longer_than_the_context_is_never_sent(math_seeds: list[SeedProblem]) -> None:
+    huge = math_seeds[0].model_copy(update={"id": "huge", "problem": "Compute $1+1$. " + "x" * 200_000})
+    rejects: list[Reject] = []
+    with FakeOpenAIServer(
+        MathRephraser([huge, *math_seeds[1:4]]), models=["m"], max_model_len=8192
+    ) as server:
+        records = list(
+            build_dpo(
+                [huge, *math_seeds[1:4]], base_url=server.url, contamination=False, on_reject=rejects.append
+            )
+        )
+        assert records and not any("x" * 1000 in json.dumps(b) for b in server.requests)
+    too_long = [r for r in rejects if r.reason == "prompt_too_long"]
+    assert [r.seed_id for r in too_long] == ["huge"] and "8192" in too_long[0].detail

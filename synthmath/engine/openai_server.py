@@ -38,6 +38,7 @@ class _Server:
         self.client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
         self.outstanding = 0
         self.models: list[str] = []
+        self.max_model_len: dict[str, int] = {}
         self.version: str | None = None  # what the server says of its version (vLLM: GET /version)
         self.failures = 0  # consecutive connection failures
         self.down_until = 0.0  # drained until then; the first request after it is the probe
@@ -95,6 +96,10 @@ class OpenAIServerEngine:
             try:
                 page = await server.client.models.list()
                 server.models = [m.id for m in page.data]
+                for m in page.data:  # vLLM says each model's context length
+                    length = (m.model_extra or {}).get("max_model_len")
+                    if isinstance(length, int) and length > 0:
+                        server.max_model_len[m.id] = length
             except openai.APIConnectionError as e:
                 unreachable.append((server, e))
             except openai.APIStatusError as e:
@@ -239,7 +244,13 @@ class OpenAIServerEngine:
         """The model, each server with the version it reports, and the managed server (provenance)."""
         program = (self.managed or {}).get("program")  # llama.cpp's server does not say its version
         servers = {s.base_url: {"model": self.model, "version": s.version or program} for s in self.servers}
-        return {"model": self.model, "servers": servers, "managed_server": self.managed}
+        lengths = [s.max_model_len[self.model] for s in self.servers if self.model in s.max_model_len]
+        return {
+            "model": self.model,
+            "servers": servers,
+            "managed_server": self.managed,
+            "max_model_len": min(lengths) if lengths else None,
+        }
 
     async def close(self) -> None:
         for s in self._all_servers:

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from .._version import __version__
 from ..config import BuildConfig
-from ..engine.base import ChatResult, Engine
+from ..engine.base import ChatRequest, ChatResult, Engine
 from ..errors import BuildFailedError, ContaminationError
 from ..prompts import PromptSet
 from ..records import Reject, SeedProblem
@@ -82,6 +82,7 @@ class Pipeline:
         self.requests_sent = 0
         self.pool: WorkerPool | None = None
         self.gate_skipped: str | None = None  # why the config's gate is not running (set by the caller)
+        self.context_length: int | None = config.max_prompt_tokens or engine.info().get("max_model_len")
         self._seen: set[bytes] = set()  # digests of seed ids: a repeated id would repeat record ids
 
     @property
@@ -181,6 +182,10 @@ class Pipeline:
                 )
             ]
         self._seen.add(digest)
+        request = self.question_step.request(seed)
+        if not self._fits(request):
+            self.stats.seeds_skipped["prompt_too_long"] += 1
+            return [self._too_long(seed, request)]
         self.stats.seeds += 1
         out: list[Emitted] = []
         seed_flagged = False
@@ -195,7 +200,7 @@ class Pipeline:
                     out.append(self._reject(self._seed_reject(seed, gate)))
                     return out
                 seed_flagged = True
-        result = await self.engine.complete(self.question_step.request(seed))
+        result = await self.engine.complete(request)
         all_failed = self._count_request(result)
         q: QuestionOutcome = await self._cpu(("questions", seed, result), question_timeout(seed))
         out += [Emitted("check", json.dumps(c, ensure_ascii=False)) for c in q.checks]
@@ -246,6 +251,27 @@ class Pipeline:
             return on_timeout
 
         return await self.pool.run(job, timed_out)
+
+    def _fits(self, request: ChatRequest) -> bool:
+        """Whether the request can fit the model's context: a low estimate of its tokens (4 characters
+        a token) plus its reply must fit; the server's own check catches the rest (a 400)."""
+        if self.context_length is None:
+            return True
+        chars = sum(len(m["content"]) for m in request.messages)
+        return chars // 4 + request.max_tokens <= self.context_length
+
+    def _too_long(self, seed: SeedProblem, request: ChatRequest) -> Emitted:
+        chars = sum(len(m["content"]) for m in request.messages)
+        return self._reject(
+            Reject(
+                seed_id=seed.id,
+                stage="seed",
+                reason="prompt_too_long",
+                detail=f"about {chars // 4} prompt tokens + {request.max_tokens} for the reply exceed the "
+                f"model's context of {self.context_length} tokens; nothing was sent",
+                text=seed.problem[:2000],
+            )
+        )
 
     @staticmethod
     def _reject(r: Reject) -> Emitted:
