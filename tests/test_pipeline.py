@@ -180,3 +180,28 @@ def test_a_prompt_longer_than_the_context_is_never_sent(math_seeds: list[SeedPro
         assert records and not any("x" * 1000 in json.dumps(b) for b in server.requests)
     too_long = [r for r in rejects if r.reason == "prompt_too_long"]
     assert [r.seed_id for r in too_long] == ["huge"] and "8192" in too_long[0].detail
+
+
+def test_progress_counts_seeds_whose_output_is_written(
+    server: FakeOpenAIServer, math_seeds: list[SeedProblem]
+) -> None:
+    import asyncio
+
+    from synthmath import BuildConfig
+    from synthmath.build import stream_build
+
+    cfg = BuildConfig.load(base_url=server.url, contamination=False, concurrency=8)
+
+    async def run() -> list[tuple[int, int]]:
+        seen: list[str] = []
+        marks = []
+        async for pipeline, item in stream_build("instruct", cfg, math_seeds):
+            seed_id = json.loads(item.line)["seed_id"]
+            if seed_id not in seen:
+                seen.append(seed_id)
+            marks.append((pipeline.stats.seeds_finished, len(seen)))
+        return marks
+
+    marks = asyncio.run(run())
+    assert marks and all(done < seen for done, seen in marks)  # the current seed is not yet counted
+    assert marks[-1][1] == len(math_seeds)

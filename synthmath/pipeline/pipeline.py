@@ -146,10 +146,10 @@ class Pipeline:
                 self.gate_summary = GateSummary(mode=self.gate.mode, **info)
             window = max(2 * self.config.concurrency, 16)
             async for items in ordered_map(source, self._seed, window):
-                self.stats.seeds_finished += 1
                 for item in items:
                     self.stats.rejects += item.kind == "reject"
                     yield item
+                self.stats.seeds_finished += 1  # after its lines are out: progress never runs ahead
             self._check_failures(final=True)
         finally:
             if self.pool is not None:
