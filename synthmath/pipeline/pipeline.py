@@ -202,7 +202,9 @@ class Pipeline:
                 seed_flagged = True
         result = await self.engine.complete(request)
         all_failed = self._count_request(result)
-        q: QuestionOutcome = await self._cpu(("questions", seed, result), question_timeout(seed))
+        q: QuestionOutcome = await self._cpu(
+            ("questions", seed, result), question_timeout(seed), cost=len(result.choices) + 1
+        )
         out += [Emitted("check", json.dumps(c, ensure_ascii=False)) for c in q.checks]
         for c in q.checks:
             self._count_gate(c, "question")
@@ -227,6 +229,7 @@ class Pipeline:
             a: AnswerOutcome = await self._cpu(
                 ("answers", seed, q.questions, list(results), flagged),
                 answer_timeout(seed, q.questions, self.config.verify_timeout),
+                cost=sum(len(r.choices) for r in results),
             )
             self.stats.answer_candidates += a.candidates
             self.stats.answer_rejects.update(a.reasons)
@@ -239,7 +242,7 @@ class Pipeline:
         self._check_failures()
         return out
 
-    async def _cpu(self, job: tuple[Any, ...], on_timeout: Any = None) -> Any:
+    async def _cpu(self, job: tuple[Any, ...], on_timeout: Any = None, cost: int = 1) -> Any:
         assert self.pool is not None
 
         def timed_out() -> Any:
@@ -250,7 +253,7 @@ class Pipeline:
                 )
             return on_timeout
 
-        return await self.pool.run(job, timed_out)
+        return await self.pool.run(job, timed_out, cost)
 
     def _fits(self, request: ChatRequest) -> bool:
         """Whether the request can fit the model's context: a low estimate of its tokens (4 characters

@@ -33,11 +33,16 @@ def default_workers() -> int:
     return max(1, cpus - 1)
 
 
-class _Job:
-    __slots__ = ("future", "on_timeout", "payload")
+_SLACK = 2.0  # seconds a batch may take beyond its jobs' budgets (pickling, a slow machine)
 
-    def __init__(self, payload: tuple[Any, ...], on_timeout: Callable[[], Any], future: asyncio.Future[Any]):
-        self.payload, self.on_timeout, self.future = payload, on_timeout, future
+
+class _Job:
+    __slots__ = ("cost", "future", "on_timeout", "payload")
+
+    def __init__(
+        self, payload: tuple[Any, ...], on_timeout: Callable[[], Any], cost: int, future: asyncio.Future[Any]
+    ) -> None:
+        self.payload, self.on_timeout, self.cost, self.future = payload, on_timeout, cost, future
 
 
 class WorkerPool:
@@ -62,6 +67,7 @@ class WorkerPool:
         self._flush_handle: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight = 0
+        self._warming: asyncio.Future[dict[str, Any]] | None = None
         self.batches = 0
         self.restarts = 0
         self.timeouts = 0
@@ -76,16 +82,24 @@ class WorkerPool:
         )
 
     async def start(self) -> dict[str, Any]:
-        """Start the workers and build one worker's state; returns the gate's description. An error in
-        building it (a benchmark that cannot load) is raised here, before any request is sent."""
+        """Start the workers and build their state; returns the gate's description. An error in building
+        it (a benchmark that cannot load) is raised here, before any request is sent."""
         self._executor = self._new_executor()
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, warm_up)
+        self._warming = asyncio.ensure_future(self._warm(self._executor))
+        return await self._warming
 
-    async def run(self, payload: tuple[Any, ...], on_timeout: Callable[[], Any]) -> Any:
-        """The result of one job; the job's exception is raised here."""
+    async def _warm(self, executor: ProcessPoolExecutor) -> dict[str, Any]:
+        """Build every worker's state (benchmark index, embedding model) outside any time budget: one
+        warm-up per worker, each long enough that no worker takes two."""
         loop = asyncio.get_running_loop()
-        job = _Job(payload, on_timeout, loop.create_future())
+        infos = await asyncio.gather(*(loop.run_in_executor(executor, warm_up) for _ in range(self.workers)))
+        return infos[0]
+
+    async def run(self, payload: tuple[Any, ...], on_timeout: Callable[[], Any], cost: int = 1) -> Any:
+        """The result of one job (``cost``: how many ``job_timeout`` budgets it may take, e.g. its
+        answers); the job's exception is raised here."""
+        loop = asyncio.get_running_loop()
+        job = _Job(payload, on_timeout, max(cost, 1), loop.create_future())
         self._pending.append(job)
         if self._inflight < self.workers:
             if len(self._pending) >= self.max_batch:
@@ -119,13 +133,14 @@ class WorkerPool:
     async def _send(self, batch: list[_Job]) -> None:
         executor = self._executor
         try:
-            results = await self._submit([j.payload for j in batch], self.job_timeout * len(batch) + 10.0)
+            budget = self.job_timeout * sum(j.cost for j in batch) + _SLACK
+            results = await self._submit([j.payload for j in batch], budget)
         except (TimeoutError, BrokenProcessPool) as e:
             self._restart(e, executor)
             for job in batch:  # alone, each job either finishes or is the one that hangs
                 executor = self._executor
                 try:
-                    (result,) = await self._submit([job.payload], self.job_timeout + 10.0)
+                    (result,) = await self._submit([job.payload], self.job_timeout * job.cost + _SLACK)
                 except (TimeoutError, BrokenProcessPool) as e1:
                     self._restart(e1, executor)
                     self.timeouts += 1
@@ -143,8 +158,9 @@ class WorkerPool:
                 job.future.set_result(result)
 
     async def _submit(self, payloads: list[tuple[Any, ...]], budget: float) -> list[Any]:
-        if self._executor is None:
+        if self._executor is None or self._warming is None:
             raise SynthmathError("the worker pool is not running - call start() first")
+        await self._warming  # fresh workers build their state first, outside the budget
         loop = asyncio.get_running_loop()
         fut = loop.run_in_executor(self._executor, run_batch, payloads)
         return await asyncio.wait_for(fut, budget)
@@ -160,11 +176,12 @@ class WorkerPool:
             proc.kill()
         old.shutdown(wait=False, cancel_futures=True)
         self._executor = self._new_executor()
+        self._warming = asyncio.ensure_future(self._warm(self._executor))
 
     async def close(self) -> None:
         self._dispatch()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        while self._tasks:  # a finished batch may dispatch the next one
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
         if self._executor is not None:
             executor, self._executor = self._executor, None
             await asyncio.get_running_loop().run_in_executor(None, executor.shutdown)
