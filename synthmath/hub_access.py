@@ -76,4 +76,6 @@ def require_hub(what: str, instead: str, *, timeout: float = 1.5) -> None:
     Hub cannot be reached. ``what`` says what needed the Hub; ``instead`` says what to do without it."""
     reason = hub_offline_reason(timeout)
     if reason is not None:
-        raise HubUnreachableError(f"cannot {what}: the Hugging Face Hub is unreachable ({reason}) - {instead}")
+        raise HubUnreachableError(
+            f"cannot {what}: the Hugging Face Hub is unreachable ({reason}) - {instead}"
+        )

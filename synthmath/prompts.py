@@ -121,7 +121,8 @@ class PromptSet:
             path = self.directory / f"{name}.yaml"
             if not path.is_file():
                 raise ConfigError(
-                    f"{path}: prompt file missing - copy it from synthmath's prompts/ into {opt('prompts_dir')}"
+                    f"{path}: prompt file missing - copy it from synthmath's prompts/ "
+                    f"into {opt('prompts_dir')}"
                 )
             self._templates[name] = PromptTemplate.load(path)
         return self._templates[name]

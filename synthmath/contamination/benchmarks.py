@@ -167,9 +167,8 @@ def check_benchmark_specs(specs: Sequence[str]) -> list[tuple[str, Path | None]]
 
 def load_benchmarks(specs: Sequence[str]) -> list[Benchmark]:
     """Benchmarks by spec: ``"math_test"`` loads from the Hub, ``"gsm8k_test=PATH"`` from a local file."""
-    return [
-        _from_hub(name) if path is None else _from_file(name, path) for name, path in check_benchmark_specs(specs)
-    ]
+    parsed = check_benchmark_specs(specs)
+    return [_from_hub(name) if path is None else _from_file(name, path) for name, path in parsed]
 
 
 def iter_items(benchmarks: Sequence[Benchmark]) -> Iterator[BenchmarkItem]:

@@ -8,7 +8,16 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["make_plots"]
+__all__ = ["make_plots", "plots_unavailable"]
+
+
+def plots_unavailable() -> str | None:
+    """Why the figures cannot be drawn here (matplotlib missing), or None when they can."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        return "matplotlib is not installed (pip install 'synthmath[hub]')"
+    return None
 
 
 def _pyplot() -> Any:

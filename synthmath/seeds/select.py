@@ -81,7 +81,9 @@ def _no_seeds(
             filter_field="levels",
         )
     if limit == 0:
-        return NoSeedsError(f"no seeds: {opt('limit', 0)} selects none - give a positive limit", filter_field="limit")
+        return NoSeedsError(
+            f"no seeds: {opt('limit', 0)} selects none - give a positive limit", filter_field="limit"
+        )
     if sample == 0:
         return NoSeedsError(f"no seeds: {opt('sample', 0)} selects none", filter_field="sample")
     if shard is not None:

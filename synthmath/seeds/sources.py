@@ -198,7 +198,8 @@ def open_source(source: SeedSource, split: str, subjects: Sequence[str] | None) 
                 )
             return reader(path), str(path)
         text = str(source)
-        if _HUB_ID.match(text) and not re.search(r"\.(jsonl?|parquet|ndjson)$", text) and not _looks_local(text):
+        hub_like = _HUB_ID.match(text) and not re.search(r"\.(jsonl?|parquet|ndjson)$", text)
+        if hub_like and not _looks_local(text):
             return _read_hub(text, split, subjects), f"hf://{text}"
         raise SeedError(f"{source}: no such file or directory - check the path given to {opt('seeds')}")
     if isinstance(source, Iterable):
