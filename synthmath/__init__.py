@@ -12,18 +12,22 @@ from .errors import (
     BenchmarkUnavailableError,
     ConfigError,
     ContaminationError,
+    HubError,
+    HubUnreachableError,
     ModelNotFoundError,
+    NoSeedsError,
     OutputError,
     SeedError,
     ServerError,
     ServerUnreachableError,
     SynthmathError,
+    TextEncodingError,
 )
 from .output import build_to_dir
 from .prompts import PromptSet
 from .publish import push_to_hub
 from .records import DPORecord, InstructRecord, Message, Meta, Reject, SeedProblem
-from .seeds import load_seeds
+from .seeds import iter_seed_stream, load_seeds
 
 __all__ = [
     "BenchmarkUnavailableError",
@@ -33,10 +37,13 @@ __all__ = [
     "ContaminationChecker",
     "ContaminationError",
     "DPORecord",
+    "HubError",
+    "HubUnreachableError",
     "InstructRecord",
     "Message",
     "Meta",
     "ModelNotFoundError",
+    "NoSeedsError",
     "OutputError",
     "Pipeline",
     "PromptSet",
@@ -46,6 +53,7 @@ __all__ = [
     "ServerError",
     "ServerUnreachableError",
     "SynthmathError",
+    "TextEncodingError",
     "__version__",
     "abuild_dpo",
     "abuild_instruct",
@@ -56,6 +64,7 @@ __all__ = [
     "check_files",
     "extract_boxed",
     "extract_gsm8k_answer",
+    "iter_seed_stream",
     "load_benchmarks",
     "load_seeds",
     "make_checker",
