@@ -84,8 +84,12 @@ class _Group(click.Group):
     """Turns every SynthmathError, and every OS error (disk full, permission, read-only), into a one-line
     message and exit status 1; the traceback only with --verbose."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["synthmath.argv"] = list(args)  # for --verbose, when the command fails
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
-        raw = [*ctx.protected_args, *ctx.args]
+        raw = ctx.meta.get("synthmath.argv", [])
         verbose = "--verbose" in raw or "-v" in raw
         try:
             return super().invoke(ctx)

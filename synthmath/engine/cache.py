@@ -52,8 +52,9 @@ class RequestCache:
                 " (key TEXT PRIMARY KEY, response TEXT NOT NULL, created REAL)"
             )
         except sqlite3.Error as e:
+            fix = "free some space and rerun, or" if "full" in str(e) else "pass"
             raise OutputError(
-                f"cannot open the request cache {self.path} ({e}) - pass {opt('cache', 'PATH')} "
+                f"cannot open the request cache {self.path} ({e}) - {fix} {opt('cache', 'PATH')} "
                 f"or {opt('use_cache', False)}"
             ) from e
 

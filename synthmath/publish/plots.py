@@ -65,7 +65,8 @@ def make_plots(build_dir: Path, summary: dict[str, Any], dest: Path) -> list[str
     ax.set_xlabel("length (characters)")
     ax.set_ylabel("records")
     ax.set_title(f"{kind}: text lengths")
-    ax.legend()
+    if any(lengths.values()):  # an empty build has no series to label
+        ax.legend()
     fig.tight_layout()
     name = f"{kind}-lengths.png"
     fig.savefig(dest / name, dpi=100)

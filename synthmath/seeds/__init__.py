@@ -11,7 +11,7 @@ no more memory than a small one (``sample`` holds only the N sampled seeds).
 from __future__ import annotations
 
 from .fields import row_to_seed, subject_slug
-from .select import iter_seed_stream, load_seeds, shard_of
+from .select import iter_seed_stream, load_seeds, shard_of, start_seed_stream
 from .sources import SeedSource, read_rows, seed_revision
 
 __all__ = [
@@ -22,5 +22,6 @@ __all__ = [
     "row_to_seed",
     "seed_revision",
     "shard_of",
+    "start_seed_stream",
     "subject_slug",
 ]

@@ -8,19 +8,21 @@ older interface that yields only the seeds and hands rejects to a callback. Both
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import NoSeedsError, SeedError, opt
 from ..records import Reject, SeedProblem
 from .fields import row_level, row_subject, row_to_seed, subject_slug
 from .sources import SeedSource, open_source
 
-__all__ = ["iter_seed_stream", "load_seeds", "shard_of"]
+__all__ = ["iter_seed_stream", "load_seeds", "shard_of", "start_seed_stream"]
 
 log = logging.getLogger("synthmath.seeds")
 
@@ -179,6 +181,23 @@ def iter_seed_stream(
             yield item
     if yielded == 0:
         raise _no_seeds(name, tally, subjects, levels, limit, sample, shard)
+
+
+def start_seed_stream(source: SeedSource, **options: Any) -> Iterator[SeedProblem | Reject]:
+    """:func:`iter_seed_stream`, read up to its first seed now.
+
+    Every failure of the source (a missing path, the Hub offline, a file that is not UTF-8, a filter that
+    matches nothing before the first seed) is raised by this call, so a run can check its seeds before
+    it starts a server or truncates earlier output. The returned iterator yields everything, the items
+    read ahead included, and stays lazy after them.
+    """
+    stream = iter_seed_stream(source, **options)
+    ahead: list[SeedProblem | Reject] = []
+    for item in stream:
+        ahead.append(item)
+        if isinstance(item, SeedProblem):
+            break
+    return itertools.chain(ahead, stream)
 
 
 def load_seeds(
