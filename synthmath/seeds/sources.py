@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -111,12 +112,31 @@ def _read_dataset(ds: Any, name: str) -> Iterator[Row]:
         yield row, f"{name}: row {i}", None
 
 
+def _in_local_cache(repo: str) -> bool:
+    """Whether the Hub or ``datasets`` cache holds anything of ``repo`` (without importing datasets)."""
+    home = Path(os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface").expanduser()
+    hub = Path(os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE") or home / "hub")
+    data = Path(os.environ.get("HF_DATASETS_CACHE") or home / "datasets")
+    owner, name = repo.split("/", 1)
+    candidates = [
+        hub / f"datasets--{owner}--{name}",
+        data / f"{owner}___{name}",
+        data / f"{owner}___{name}".lower(),
+    ]
+    return any(p.expanduser().exists() for p in candidates)
+
+
 def _hub_check(repo: str) -> None:
     """Fail in a second or two, not after half a minute of retries, when the Hub cannot be reached.
 
-    In offline mode (``HF_HUB_OFFLINE=1``) ``datasets`` may still find the dataset in its cache, so
-    only a missing network with offline mode unset is refused here."""
+    In offline mode (``HF_HUB_OFFLINE=1``) ``datasets`` may still find the dataset in its cache, so it
+    is asked only when the cache holds something of the dataset."""
     if offline_mode() is not None:
+        if not _in_local_cache(repo):
+            raise HubUnreachableError(
+                f"cannot read seeds {repo!r}: offline mode is on ({offline_mode()}) and the dataset is not "
+                f"in the local cache - {_LOCAL_HINT}"
+            )
         return
     reason = hub_offline_reason()
     if reason is not None:
