@@ -17,7 +17,6 @@ from .errors import TextEncodingError
 __all__ = ["decode_utf8", "iter_lines", "read_text"]
 
 _BOM = codecs.BOM_UTF8
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def _error(path: Path | str, data: bytes, offset: int, line_start: int, lineno: int) -> TextEncodingError:
@@ -37,18 +36,19 @@ def decode_utf8(data: bytes, path: Path | str, *, first_line: int = 1) -> str:
 
     ``first_line`` is the line number of ``data``'s first line within the file (for chunked reads).
     """
-    if first_line == 1 and data.startswith(_UTF16_BOMS):
-        raise _error(path, data, 0, 0, 1)  # UTF-16: its first byte is where it stops being UTF-8
     start = len(_BOM) if first_line == 1 and data.startswith(_BOM) else 0
     try:
         text = data[start:].decode("utf-8")
     except UnicodeDecodeError as e:
         offset = start + e.start
     else:
-        nul = data.find(b"\0", start)
-        if nul < 0:
-            return text
-        offset = nul  # valid UTF-8, but a NUL byte means UTF-16 without a BOM, or a binary file
+        offset = len(data)
+    # A NUL byte is valid UTF-8 but never text: UTF-16 without a BOM, or a binary file.
+    nul = data.find(b"\0", start, offset)
+    if nul >= 0:
+        offset = nul
+    elif offset == len(data):
+        return text
     line_start = max(data.rfind(b"\n", 0, offset) + 1, start)
     raise _error(path, data, offset, line_start, first_line + data.count(b"\n", 0, offset))
 

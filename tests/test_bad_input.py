@@ -9,6 +9,7 @@ import codecs
 import errno
 import json
 import logging
+import re
 import shutil
 import sqlite3
 import sys
@@ -19,6 +20,8 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from synthmath import (
     ConfigError,
@@ -36,6 +39,7 @@ from synthmath.logs import configure_logging
 from synthmath.prompts import PromptSet
 from synthmath.records import Reject, SeedProblem
 from synthmath.testing import FakeOpenAIServer
+from synthmath.textio import decode_utf8
 
 from .conftest import DATA, MATH_TRAIN, need_data, read_jsonl
 from .fakes import MathRephraser
@@ -136,6 +140,43 @@ def test_a_file_with_a_bom_is_read(tmp_path: Path, suffix: str) -> None:
     assert code == 0, output
     assert output.startswith("5 usable seeds")
     assert [s.id for s in load_seeds(path)] == [r["id"] for r in rows]
+
+
+@given(st.text(), st.booleans())
+def test_utf8_text_reads_back_with_or_without_a_bom(text: str, bom: bool) -> None:
+    assume("\x00" not in text)
+    data = (codecs.BOM_UTF8 if bom else b"") + text.encode()
+    assert decode_utf8(data, "f.txt") == text
+
+
+@given(st.binary(max_size=200))
+def test_any_bytes_are_text_or_name_their_first_bad_byte(data: bytes) -> None:
+    body = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        text = decode_utf8(data, "f.txt")
+    except TextEncodingError as e:
+        m = re.fullmatch(
+            r"f\.txt:(\d+): not UTF-8 text \(byte 0x(..) at column (\d+)\) - convert the file to UTF-8",
+            str(e),
+        )
+        assert m is not None, str(e)
+        bad = _first_bad_byte(body)
+        assert int(m.group(1)) == body.count(b"\n", 0, bad) + 1
+        assert int(m.group(2), 16) == body[bad]
+        line = body[body.rfind(b"\n", 0, bad) + 1 : bad]
+        assert int(m.group(3)) == len(line.decode()) + 1
+    else:
+        assert text == body.decode() and "\x00" not in text
+
+
+def _first_bad_byte(body: bytes) -> int:
+    """The first NUL, or the first byte that cannot start or continue a UTF-8 character."""
+    positions = [body.index(b"\0")] if b"\0" in body else []
+    try:
+        body.decode()
+    except UnicodeDecodeError as e:
+        positions.append(e.start)
+    return min(positions)
 
 
 def test_math_directory_file_not_utf8(tmp_path: Path) -> None:

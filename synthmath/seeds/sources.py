@@ -5,6 +5,7 @@ dataset, or a ``datasets`` object. Each reader yields ``(row, where, default_id)
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import logging
@@ -16,7 +17,7 @@ from typing import Any
 
 from ..errors import HubUnreachableError, NoSeedsError, SeedError, opt
 from ..hub_access import hub_offline_reason, offline_mode
-from ..textio import decode_utf8, iter_lines, read_text
+from ..textio import iter_lines, read_text
 from .fields import subject_slug
 
 __all__ = ["Row", "SeedSource", "open_source", "read_rows", "seed_revision"]
@@ -42,9 +43,9 @@ def _read_jsonl(path: Path) -> Iterator[Row]:
 
 
 def _read_json(path: Path) -> Iterator[Row]:
-    with path.open("rb") as f:
-        head = decode_utf8(f.read(4096), path).lstrip()[:1]
-    if head != "[":  # a .json file holding JSON lines
+    with path.open("rb") as f:  # bytes: a read of 4096 may end inside a character
+        head = f.read(4096).removeprefix(codecs.BOM_UTF8).lstrip()[:1]
+    if head != b"[":  # a .json file holding JSON lines
         yield from _read_jsonl(path)
         return
     try:
