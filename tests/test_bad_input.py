@@ -608,3 +608,20 @@ def test_dry_run_without_matplotlib_skips_the_plots_and_says_so(
     assert "were skipped: matplotlib is not installed" in card
     assert not (out / "_hub" / "plots").exists()
     assert sorted(p.name for p in (out / "_hub" / "data").iterdir()) == ["instruct-00000-of-00001.parquet"]
+
+
+def test_every_setting_named_in_an_error_is_a_flag_and_a_library_name() -> None:
+    """Each ``opt(field)`` in the package names a CLI option and a config field or keyword argument,
+    so the same error reads right from Python and from the command line."""
+    import inspect
+
+    import synthmath
+    from synthmath import BuildConfig
+
+    source = "".join(p.read_text() for p in Path(synthmath.__file__).parent.rglob("*.py"))
+    fields = set(re.findall(r"\bopt\(['\"]([a-z_]+)['\"]", source))
+    assert len(fields) > 10
+    options = {p.name for c in main.commands.values() for p in c.params if isinstance(p, click.Option)}
+    library = set(BuildConfig.model_fields) | set(inspect.signature(push_to_hub).parameters)
+    assert fields - options == set()
+    assert fields - library == set()
