@@ -74,10 +74,12 @@ def _os_error_message(e: OSError | sqlite3.Error) -> str:
         )
     if errno_ == errno.EROFS or "readonly database" in text or "read-only file system" in text:
         return f"read-only file system{place} - write to another directory (--out, --cache or XDG_CACHE_HOME)"
-    if errno_ in (errno.EACCES, errno.EPERM) or "unable to open database" in text:
+    if errno_ in (errno.EACCES, errno.EPERM):
         return f"permission denied{place} - write to a directory you own, or fix its permissions"
+    if "unable to open database" in text:
+        return "cannot open a database file - check that its folder exists and is writable (--cache, --out)"
     strerror = getattr(e, "strerror", None) or str(e) or type(e).__name__
-    return f"{strerror}{place} ({type(e).__name__}) - rerun with --verbose for details"
+    return f"{strerror}{place} ({type(e).__name__}) - check the file or device named, then rerun"
 
 
 class _Group(click.Group):
