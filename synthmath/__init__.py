@@ -14,18 +14,22 @@ from .errors import (
     BuildFailedError,
     ConfigError,
     ContaminationError,
+    HubError,
+    HubUnreachableError,
     ModelNotFoundError,
+    NoSeedsError,
     OutputError,
     SeedError,
     ServerError,
     ServerUnreachableError,
     SynthmathError,
+    TextEncodingError,
 )
 from .pipeline import BuildStats, Pipeline
 from .prompts import PromptSet
 from .publish import push_to_hub
 from .records import DPORecord, InstructRecord, Message, Meta, Reject, SeedProblem
-from .seeds import load_seeds
+from .seeds import iter_seed_stream, load_seeds
 from .summary import Summary, read_summary
 
 __all__ = [
@@ -37,10 +41,13 @@ __all__ = [
     "ContaminationChecker",
     "ContaminationError",
     "DPORecord",
+    "HubError",
+    "HubUnreachableError",
     "InstructRecord",
     "Message",
     "Meta",
     "ModelNotFoundError",
+    "NoSeedsError",
     "OutputError",
     "Pipeline",
     "PromptSet",
@@ -52,6 +59,7 @@ __all__ = [
     "StepSampling",
     "Summary",
     "SynthmathError",
+    "TextEncodingError",
     "__version__",
     "abuild_dpo",
     "abuild_instruct",
@@ -62,6 +70,7 @@ __all__ = [
     "check_files",
     "extract_boxed",
     "extract_gsm8k_answer",
+    "iter_seed_stream",
     "load_benchmarks",
     "load_seeds",
     "make_checker",

@@ -21,18 +21,29 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, opt
+from .textio import decode_utf8
 
-__all__ = ["PromptSet", "PromptTemplate", "default_prompts_dir"]
+__all__ = ["PLACEHOLDERS", "PromptSet", "PromptTemplate", "default_prompts_dir"]
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
-PROMPT_NAMES = ("rephrase_question", "rephrase_answer", "solve")
+
+# What the code fills in for each prompt: (placeholders a template must use, placeholders it may use).
+# A rephrasing prompt without {{problem}} would send the same text for every seed, so it is refused
+# when the prompts are loaded, before any request.
+PLACEHOLDERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "rephrase_question": (frozenset({"problem"}), frozenset({"problem"})),
+    "rephrase_answer": (frozenset({"question", "solution"}), frozenset({"question", "problem", "solution"})),
+    "solve": (frozenset({"question"}), frozenset({"question"})),
+    "contamination_judge": (frozenset({"first", "second"}), frozenset({"first", "second"})),
+}
 
 
 def default_prompts_dir() -> Path:
@@ -56,9 +67,10 @@ class PromptTemplate:
     def load(cls, path: Path) -> PromptTemplate:
         try:
             raw = path.read_bytes()
-            data: Any = yaml.safe_load(raw)
         except OSError as e:
             raise ConfigError(f"{path}: cannot read prompt file ({e.strerror})") from e
+        try:
+            data: Any = yaml.safe_load(decode_utf8(raw, path))
         except yaml.YAMLError as e:
             raise ConfigError(f"{path}: not valid YAML ({e}) - fix the prompt file") from e
         if not isinstance(data, dict) or not isinstance(data.get("messages"), list) or not data["messages"]:
@@ -74,6 +86,7 @@ class PromptTemplate:
         declared = set(data.get("placeholders") or found)
         if found - declared:
             raise ConfigError(f"{path}: undeclared placeholders {sorted(found - declared)}")
+        _check_placeholders(path, found)
         return cls(
             name=path.stem,
             messages=tuple(messages),
@@ -100,7 +113,7 @@ class PromptSet:
     def __init__(self, directory: Path | str | None = None) -> None:
         self.directory = Path(directory) if directory else default_prompts_dir()
         if not self.directory.is_dir():
-            raise ConfigError(f"{self.directory}: prompts directory not found - check --prompts-dir")
+            raise ConfigError(f"{self.directory}: prompts directory not found - check {opt('prompts_dir')}")
         self._templates: dict[str, PromptTemplate] = {}
 
     def __getitem__(self, name: str) -> PromptTemplate:
@@ -108,10 +121,35 @@ class PromptSet:
             path = self.directory / f"{name}.yaml"
             if not path.is_file():
                 raise ConfigError(
-                    f"{path}: prompt file missing - copy it from synthmath's prompts/ into --prompts-dir"
+                    f"{path}: prompt file missing - copy it from synthmath's prompts/ "
+                    f"into {opt('prompts_dir')}"
                 )
             self._templates[name] = PromptTemplate.load(path)
         return self._templates[name]
 
-    def hashes(self, names: list[str]) -> dict[str, str]:
-        return {n: self[n].hash for n in names}
+    def check(self, names: Iterable[str]) -> None:
+        """Load the templates ``names`` now, so that a missing or broken prompt file is a ConfigError
+        before the run starts a server or sends a request."""
+        for name in names:
+            self[name]
+
+
+def _marks(names: Iterable[str]) -> str:
+    return ", ".join("{{" + n + "}}" for n in sorted(names))
+
+
+def _check_placeholders(path: Path, found: set[str]) -> None:
+    """A known prompt must use the placeholders its step fills in, and no others."""
+    rules = PLACEHOLDERS.get(path.stem)
+    if rules is None:
+        return
+    required, allowed = rules
+    if required - found:
+        raise ConfigError(
+            f"{path}: the prompt never uses {_marks(required - found)}, so every request would lack it - "
+            f"put {_marks(required - found)} in one of its messages"
+        )
+    if found - allowed:
+        raise ConfigError(
+            f"{path}: {_marks(found - allowed)} is not filled in for this prompt - use only {_marks(allowed)}"
+        )

@@ -74,7 +74,7 @@ def test_vllm_backend_gives_the_same_records_as_a_server(math_seeds: list[SeedPr
 
 
 def test_vllm_backend_needs_vllm_or_a_model() -> None:
-    with pytest.raises(ConfigError, match="needs --model"):
+    with pytest.raises(ConfigError, match="needs model=HF_ID_OR_PATH"):
         VLLMEngine(None)
     try:
         import vllm  # noqa: F401

@@ -13,10 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import BenchmarkUnavailableError, ConfigError, SeedError
+from ..errors import BenchmarkUnavailableError, ConfigError, SeedError, opt
+from ..hub_access import hub_offline_reason, offline_mode
 from ..seeds import read_rows
 
-__all__ = ["DEFAULT_BENCHMARKS", "HUB_BENCHMARKS", "Benchmark", "BenchmarkItem", "load_benchmarks"]
+__all__ = [
+    "DEFAULT_BENCHMARKS",
+    "HUB_BENCHMARKS",
+    "Benchmark",
+    "BenchmarkItem",
+    "check_benchmark_specs",
+    "load_benchmarks",
+    "parse_benchmark_spec",
+]
 
 
 @dataclass(frozen=True)
@@ -99,6 +108,14 @@ def _from_file(name: str, path: Path) -> Benchmark:
 
 def _from_hub(name: str) -> Benchmark:
     spec = HUB_BENCHMARKS[name]
+    instead = f"pass {opt('benchmarks', [f'{name}=PATH'])} to a local copy, or {opt('contamination', False)}"
+    # offline mode may still find a cached copy; with the network gone, say so now, not after retries
+    reason = None if offline_mode() else hub_offline_reason()
+    if reason is not None:
+        raise BenchmarkUnavailableError(
+            f"cannot load benchmark {name} ({spec.repo}): the Hugging Face Hub is unreachable ({reason}) - "
+            + instead
+        )
     try:
         import datasets
 
@@ -114,31 +131,44 @@ def _from_hub(name: str) -> Benchmark:
     except Exception as e:
         raise BenchmarkUnavailableError(
             f"cannot load benchmark {name} ({spec.repo}) from the Hugging Face Hub ({type(e).__name__}) - "
-            f"pass --benchmark {name}=PATH to a local copy, or --no-contamination"
+            + instead
         ) from e
     return Benchmark(name, items)
 
 
+def parse_benchmark_spec(spec: str) -> tuple[str, Path | None]:
+    """``"math500"`` -> ``("math500", None)``; ``"mine=data/b.jsonl"`` -> ``("mine", Path(...))``.
+
+    Raises ConfigError for an empty name (``"=path"``), an empty path (``"name="``) or an unknown name
+    without a path. Only the syntax is checked: whether the file exists is the loader's business."""
+    name, sep, path = str(spec).partition("=")
+    name, path = name.strip(), path.strip()
+    known = ", ".join(HUB_BENCHMARKS)
+    if not name:
+        raise ConfigError(
+            f"benchmark {spec!r} has no name - write NAME=PATH, e.g. {opt('benchmarks', ['math_test=PATH'])}"
+        )
+    if sep and not path:
+        raise ConfigError(f"benchmark {name!r} has an empty path - write {name}=PATH, or just one of {known}")
+    if not sep and name not in HUB_BENCHMARKS:
+        raise ConfigError(f"unknown benchmark {name!r} - use one of {known}, or NAME=PATH for a local file")
+    return name, Path(path).expanduser() if sep else None
+
+
+def check_benchmark_specs(specs: Sequence[str]) -> list[tuple[str, Path | None]]:
+    """Every spec parsed (see :func:`parse_benchmark_spec`), and no name given twice."""
+    parsed = [parse_benchmark_spec(spec) for spec in specs]
+    names = [name for name, _ in parsed]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"benchmark {name} given twice - give each benchmark once")
+    return parsed
+
+
 def load_benchmarks(specs: Sequence[str]) -> list[Benchmark]:
     """Benchmarks by spec: ``"math_test"`` loads from the Hub, ``"gsm8k_test=PATH"`` from a local file."""
-    out = []
-    seen = set()
-    for spec in specs:
-        name, sep, path = spec.partition("=")
-        name = name.strip()
-        if name in seen:
-            raise ConfigError(f"benchmark {name} given twice")
-        seen.add(name)
-        if sep:
-            out.append(_from_file(name, Path(path.strip()).expanduser()))
-        elif name in HUB_BENCHMARKS:
-            out.append(_from_hub(name))
-        else:
-            known = ", ".join(HUB_BENCHMARKS)
-            raise ConfigError(
-                f"unknown benchmark {name!r} - use one of {known}, or NAME=PATH for a local file"
-            )
-    return out
+    parsed = check_benchmark_specs(specs)
+    return [_from_hub(name) if path is None else _from_file(name, path) for name, path in parsed]
 
 
 def iter_items(benchmarks: Sequence[Benchmark]) -> Iterator[BenchmarkItem]:

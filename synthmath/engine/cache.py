@@ -16,7 +16,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError
+from ..errors import OutputError, opt
 from .base import ChatRequest, ChatResult, Choice, EngineStats
 
 __all__ = ["CachedEngine", "RequestCache", "request_key"]
@@ -52,8 +52,10 @@ class RequestCache:
                 " (key TEXT PRIMARY KEY, response TEXT NOT NULL, created REAL)"
             )
         except sqlite3.Error as e:
+            fix = "free some space and rerun, or" if "full" in str(e) else "pass"
             raise OutputError(
-                f"cannot open the request cache {self.path} ({e}) - pass --cache PATH or --no-cache"
+                f"cannot open the request cache {self.path} ({e}) - {fix} {opt('cache', 'PATH')} "
+                f"or {opt('use_cache', False)}"
             ) from e
 
     def get(self, key: str) -> ChatResult | None:

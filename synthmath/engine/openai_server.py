@@ -20,7 +20,7 @@ from typing import Any
 import httpx2  # the openai client's HTTP library
 import openai
 
-from ..errors import ModelNotFoundError, ServerError, ServerUnreachableError
+from ..errors import ModelNotFoundError, ServerError, ServerUnreachableError, opt
 from .base import ChatRequest, ChatResult, Choice, EngineStats
 
 __all__ = ["OpenAIServerEngine"]
@@ -76,7 +76,7 @@ class OpenAIServerEngine:
         managed: dict[str, Any] | None = None,
     ) -> None:
         if not base_urls:
-            raise ServerError("no server URL given - pass --base-url")
+            raise ServerError(f"no server URL given - pass {opt('base_url', ['URL'])}")
         self.servers = [_Server(u, api_key, timeout) for u in base_urls]
         self._all_servers = list(self.servers)
         self.model = model or ""
@@ -105,7 +105,7 @@ class OpenAIServerEngine:
             except openai.APIStatusError as e:
                 raise ServerError(
                     f"{server.base_url}/models answered HTTP {e.status_code} ({_short(e)}) - "
-                    "is this an OpenAI-compatible server? check --base-url and --api-key"
+                    f"is this an OpenAI-compatible server? check {opt('base_url')} and {opt('api_key')}"
                 ) from e
         for server in self.servers:
             if server.models:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import ConfigError, ServerError
+from ..errors import ConfigError, ServerError, opt
 from .base import ChatRequest, ChatResult, Choice, EngineStats
 
 __all__ = ["VLLMEngine"]
@@ -26,7 +26,7 @@ def _import_vllm() -> Any:
         import vllm
     except ImportError as e:
         raise ConfigError(
-            f"--backend vllm needs vLLM in this environment ({e}) - pip install 'synthmath[vllm]'"
+            f"{opt('backend', 'vllm')} needs vLLM in this environment ({e}) - pip install 'synthmath[vllm]'"
         ) from e
     return vllm
 
@@ -44,7 +44,9 @@ class VLLMEngine:
         sampling_params: Callable[..., Any] | None = None,
     ) -> None:
         if not model and llm is None:
-            raise ConfigError("--backend vllm needs --model HF_ID_OR_PATH (the model to load)")
+            raise ConfigError(
+                f"{opt('backend', 'vllm')} needs {opt('model', 'HF_ID_OR_PATH')} (the model to load)"
+            )
         self.model = model or "local"
         self.engine_args = engine_args or {}
         self.max_batch = max_batch
@@ -64,7 +66,8 @@ class VLLMEngine:
                     self._llm = await asyncio.to_thread(vllm.LLM, model=self.model, **self.engine_args)
                 except Exception as e:
                     raise ServerError(
-                        f"vLLM could not load {self.model!r}: {e} - check --model and --vllm-arg"
+                        f"vLLM could not load {self.model!r}: {e} - "
+                        f"check {opt('model')} and {opt('vllm_args')}"
                     ) from e
         self._queue = asyncio.Queue()
         self._batcher = asyncio.create_task(self._run_batches())

@@ -75,6 +75,7 @@ def render_card(
     plots: list[str],
     license: str = "mit",
     contamination: dict[str, Any] | None = None,
+    plots_skipped: str | None = None,
 ) -> str:
     """The README.md of a dataset repository, built from a build's summary.json."""
     kind = summary["kind"]
@@ -202,6 +203,9 @@ def render_card(
         out += ["### By level", "", _table(summary["by_level"], "level"), ""]
     for p in plots:
         out += [f"![{p.removesuffix('.png')}](plots/{p})", ""]
+    if plots_skipped:
+        out += [f"The figures (text lengths, acceptance by subject and level) were skipped: {plots_skipped}."]
+        out += [""]
     out += ["## Contamination", ""]
     if contamination:
         out += [contamination.get("markdown", "").strip() or json.dumps(contamination, indent=2), ""]

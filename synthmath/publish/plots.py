@@ -8,7 +8,16 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["make_plots"]
+__all__ = ["make_plots", "plots_unavailable"]
+
+
+def plots_unavailable() -> str | None:
+    """Why the figures cannot be drawn here (matplotlib missing), or None when they can."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        return "matplotlib is not installed (pip install 'synthmath[hub]')"
+    return None
 
 
 def _pyplot() -> Any:
@@ -56,7 +65,8 @@ def make_plots(build_dir: Path, summary: dict[str, Any], dest: Path) -> list[str
     ax.set_xlabel("length (characters)")
     ax.set_ylabel("records")
     ax.set_title(f"{kind}: text lengths")
-    ax.legend()
+    if any(lengths.values()):  # an empty build has no series to label
+        ax.legend()
     fig.tight_layout()
     name = f"{kind}-lengths.png"
     fig.savefig(dest / name, dpi=100)
