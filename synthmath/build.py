@@ -16,12 +16,13 @@ from typing import Any
 from ._version import __version__
 from .config import BuildConfig
 from .engine.factory import check_backend, open_engine
-from .errors import BenchmarkUnavailableError, ConfigError
+from .errors import BenchmarkUnavailableError, ConfigError, opt
 from .output import BuildWriter, prepare_dir
 from .pipeline import GateSpec, Kind, Pipeline, iterate_sync
 from .progress import ProgressReporter, estimate_total
+from .prompts import PromptSet
 from .records import DPORecord, InstructRecord, Reject, SeedProblem
-from .seeds import seed_revision
+from .seeds import seed_revision, start_seed_stream
 from .summary import Summary, Tokens
 
 __all__ = ["abuild_dpo", "abuild_instruct", "build_dpo", "build_instruct", "build_to_dir", "gate_spec"]
@@ -68,7 +69,15 @@ async def stream_build(
     *,
     log_path: Path | None = None,
 ) -> AsyncIterator[tuple[Pipeline, Any]]:
-    """The pipeline's output for ``config``, each item with the pipeline (for its counts)."""
+    """The pipeline's output for ``config``, each item with the pipeline (for its counts).
+
+    What can fail cheaply fails first, before any Hub call or server start: the prompts, the seeds (read
+    up to the first one), the backend, then the gate's benchmarks."""
+    needed = ["rephrase_question", "rephrase_answer" if config.answer_mode == "rephrase" else "solve"]
+    PromptSet(config.prompts_dir).check([*needed, *(["contamination_judge"] if config.judge else [])])
+    if seeds is None:
+        source = config.require_seeds()
+        seeds = await asyncio.to_thread(start_seed_stream, source, **config.seed_options())
     check_backend(config)
     gate, skipped = await _checked_gate(config)  # before a server starts, which may take minutes
     async with open_engine(config, log_path=log_path) as engine:
@@ -184,7 +193,7 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
     server is started for the run (log: OUT/logs/server.log) and stopped after it.
     """
     if config.out is None:
-        raise ConfigError("no output directory - pass out=DIR (CLI: --out)")
+        raise ConfigError(f"no output directory - pass {opt('out', 'DIR')}")
     out = Path(config.out)
     config.require_seeds()  # before starting a server that may take minutes
     prepare_dir(out)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import json
-import logging
 import shlex
 import sqlite3
 import sys
@@ -19,6 +18,7 @@ import click
 from ._version import __version__
 from .config import BuildConfig
 from .errors import OptionRef, SynthmathError
+from .logs import configure_logging
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -298,7 +298,7 @@ def _run(kind: str, config_file: Path | None, progress: bool, verbose: bool, opt
     push_to_hub = options.pop("push_to_hub", None)
     from .build import build_to_dir
 
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="synthmath: %(message)s")
+    configure_logging(verbose)
     cfg = _config(config_file, options)
     if cfg.out is None:
         raise click.UsageError("missing --out DIR (or 'out:' in the config file)")
@@ -375,7 +375,7 @@ def push_command(build_dir: Path, repo_id: str, private: bool, dry_run: bool, li
     """Push a finished build to the Hugging Face Hub: parquet shards, plots and a dataset card."""
     from .publish import push_to_hub
 
-    logging.basicConfig(level=logging.WARNING, format="synthmath: %(message)s")
+    configure_logging()
     hub = push_to_hub(build_dir, repo_id, private=private, dry_run=dry_run, license=license_)
     files = sorted(str(p.relative_to(hub)) for p in hub.rglob("*") if p.is_file())
     if dry_run:
@@ -438,7 +438,7 @@ def check_contamination_command(
     test sets. Writes OUT/contamination.jsonl, OUT/contamination_report.json and .md."""
     from .contamination.run import DEFAULT_FIELDS, check_files, check_inputs, make_checker
 
-    logging.basicConfig(level=logging.WARNING, format="synthmath: %(message)s")
+    configure_logging()
     check_inputs(list(files), fields or DEFAULT_FIELDS)  # before the benchmarks and the model load
     cfg = _config(None, {**server, "benchmarks": benchmarks or None, "base_url": server["base_url"] or None})
     llm_judge = None

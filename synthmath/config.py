@@ -15,9 +15,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .contamination.benchmarks import DEFAULT_BENCHMARKS
-from .errors import ConfigError
+from .contamination.benchmarks import DEFAULT_BENCHMARKS, check_benchmark_specs
+from .errors import ConfigError, opt
 from .steps.base import Sampling
+from .textio import read_text
 
 __all__ = ["DEFAULT_BASE_URL", "LOCAL_CONCURRENCY", "BuildConfig", "StepSampling"]
 
@@ -240,6 +241,12 @@ class BuildConfig(BaseModel):
     def _benchmark_list(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
 
+    @field_validator("benchmarks")
+    @classmethod
+    def _benchmark_specs(cls, v: list[str]) -> list[str]:
+        check_benchmark_specs(v)  # NAME or NAME=PATH, no empty name, no name twice
+        return v
+
     @field_validator("subjects", "levels", mode="before")
     @classmethod
     def _split_commas(cls, v: Any) -> Any:
@@ -269,10 +276,24 @@ class BuildConfig(BaseModel):
     def benchmarks_are_default(self) -> bool:
         return self.benchmarks == list(DEFAULT_BENCHMARKS)
 
+    def seed_options(self) -> dict[str, Any]:
+        """The selection of seeds: the keyword arguments of ``iter_seed_stream`` besides the source."""
+        return {
+            "split": self.split,
+            "subjects": self.subjects,
+            "levels": self.levels,
+            "limit": self.limit,
+            "sample": self.sample,
+            "seed": self.seed,
+            "shard": self.shard_tuple(),
+        }
+
     def require_seeds(self) -> str:
         """The seed source, or a one-line error that says how to give one."""
         if not self.seeds:
-            raise ConfigError("no seeds given - pass --seeds PATH_OR_HUB_ID (e.g. EleutherAI/hendrycks_math)")
+            raise ConfigError(
+                f"no seeds given - pass {opt('seeds', 'PATH_OR_HUB_ID')} (e.g. EleutherAI/hendrycks_math)"
+            )
         return self.seeds
 
     def step_sampling(self, step: Literal["question", "answer"]) -> Sampling:
@@ -326,7 +347,7 @@ def _first_error(e: ValidationError) -> str:
 def read_config_file(path: Path) -> dict[str, Any]:
     """A config file's keys, with dashes mapped to underscores (``max-tokens`` -> ``max_tokens``)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except OSError as e:
         raise ConfigError(f"{path}: cannot read config file ({e.strerror}) - check --config") from e
     try:

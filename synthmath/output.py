@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import ConfigError, OutputError
+from .errors import ConfigError, OutputError, opt
 from .summary import GateSummary, Summary, write_json_atomic
 
 __all__ = ["OUTPUT_FILES", "BuildWriter", "prepare_dir", "write_json_atomic"]
@@ -27,13 +27,13 @@ OUTPUT_FILES = {"instruct": "instruct.jsonl", "dpo": "dpo.jsonl"}
 def _os_error(path: Path, e: OSError) -> OutputError:
     if e.errno == errno.ENOSPC:
         return OutputError(f"disk full while writing {path} - free space and rerun: finished work is resumed")
-    return OutputError(f"cannot write to {path} ({e.strerror}) - choose another --out directory")
+    return OutputError(f"cannot write to {path} ({e.strerror}) - choose another {opt('out')} directory")
 
 
 def prepare_dir(out: Path) -> None:
     """Create ``out`` and check that it can be written, before any work starts."""
     if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out} is a file - pass a directory as --out")
+        raise ConfigError(f"{out} is a file - pass a directory as {opt('out')}")
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".synthmath-write-test"

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ConfigError, OutputError
+from .errors import ConfigError, OutputError, opt
 
 __all__ = [
     "GateSummary",
@@ -189,7 +189,9 @@ def write_json_atomic(path: Path, data: Any) -> None:
         os.replace(tmp, path)
     except OSError as e:
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path} ({e.strerror}) - free space or choose another --out") from e
+        raise OutputError(
+            f"cannot write {path} ({e.strerror}) - free space or choose another {opt('out')}"
+        ) from e
 
 
 def read_summary(build_dir: Path) -> Summary:

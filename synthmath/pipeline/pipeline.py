@@ -25,7 +25,7 @@ from ..engine.base import ChatRequest, ChatResult, Engine
 from ..errors import BuildFailedError, ContaminationError
 from ..prompts import PromptSet
 from ..records import Reject, SeedProblem
-from ..seeds import load_seeds
+from ..seeds import iter_seed_stream
 from ..steps import RephraseAnswer, RephraseQuestion
 from ..summary import GateSummary
 from .cpu import (
@@ -119,23 +119,7 @@ class Pipeline:
 
     def seeds_from_config(self) -> Iterator[SeedProblem | Reject]:
         """The config's seeds, with the rows skipped while loading as rejects, in order."""
-        skipped: list[Reject] = []
-        c = self.config
-        for seed in load_seeds(
-            c.require_seeds(),
-            split=c.split,
-            subjects=c.subjects,
-            levels=c.levels,
-            limit=c.limit,
-            sample=c.sample,
-            seed=c.seed,
-            shard=c.shard_tuple(),
-            on_skip=skipped.append,
-        ):
-            yield from skipped
-            skipped.clear()
-            yield seed
-        yield from skipped
+        return iter_seed_stream(self.config.require_seeds(), **self.config.seed_options())
 
     async def run(self, seeds: Iterable[SeedProblem | Reject] | None = None) -> AsyncIterator[Emitted]:
         """Every record, reject and gate row, in seed order. Seeds come from the config when not given."""
