@@ -12,56 +12,65 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, OutputError
+from .errors import ConfigError, OutputError, opt
 from .output import OUTPUT_FILES, prepare_dir, write_gate_report
 from .summary import GateSummary, Summary, read_summary
 
 __all__ = ["merge_shards"]
 
-# config fields that must agree across shards: they decide which seeds and what records a shard makes
-_SAME = (
-    "seeds",
-    "split",
-    "subjects",
-    "levels",
-    "limit",
-    "sample",
-    "seed",
-    "rephrasings",
-    "answer_mode",
-    "answer_samples",
-    "require_numbers",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "top_k",
-    "min_p",
-    "repetition_penalty",
-    "chat",
-)
+# config fields that may differ between the shards of one run: where and how each ran, not what it made
+_MAY_DIFFER = frozenset(
+    {
+        "shard", "out", "cache", "use_cache", "base_url", "api_key", "concurrency", "max_retries", "timeout",
+        "workers", "verify_timeout", "max_failed_seeds", "max_failed_fraction", "contamination_cache",
+        "serve_timeout", "seeds",  # the seeds are compared by content (seed_revision), not by path
+    }
+)  # fmt: skip
+
+
+def _same_run(dirs: list[Path], summaries: list[Summary]) -> None:
+    """Refuse shards of different runs, naming the field that differs."""
+    first = summaries[0]
+    for d, s in zip(dirs[1:], summaries[1:], strict=True):
+        if s.seed_revision != first.seed_revision:
+            raise ConfigError(
+                f"{d}: built from other seed contents than {dirs[0]} (seed_revision {s.seed_revision} vs "
+                f"{first.seed_revision}) - merge shards of one run over the same seeds"
+            )
+        for key in sorted(set(s.config) | set(first.config)):
+            if key not in _MAY_DIFFER and s.config.get(key) != first.config.get(key):
+                raise ConfigError(
+                    f"{d}: its {key} ({s.config.get(key)!r}) differs from {dirs[0]}'s "
+                    f"({first.config.get(key)!r}) - merge shards of one run only"
+                )
+        for key in ("model", "prompt_hashes"):
+            mine, theirs = getattr(s, key), getattr(first, key)
+            if mine != theirs:
+                raise ConfigError(
+                    f"{d}: its {key} ({mine!r}) differs from {dirs[0]}'s ({theirs!r}) - "
+                    "merge shards of one run only"
+                )
 
 
 def merge_shards(dirs: list[Path], out: Path) -> Summary:
     """Merge shard directories into ``out``; returns the merged summary."""
     if not dirs:
         raise ConfigError("no shard directories given - pass the --out directories of the shard runs")
+    target = out.resolve()
+    for d in dirs:
+        if d.resolve() == target:
+            raise ConfigError(f"{opt('out')} {out} is one of the shards - merge into a new directory")
+    seen: dict[Path, Path] = {}
+    for d in dirs:
+        if d.resolve() in seen:
+            raise ConfigError(f"shard {d} given twice (also as {seen[d.resolve()]}) - name each shard once")
+        seen[d.resolve()] = d
     summaries = [read_summary(d) for d in dirs]
     kinds = {s.kind for s in summaries}
     if len(kinds) != 1:
         raise ConfigError(f"cannot merge different kinds of build: {sorted(kinds)}")
     kind = kinds.pop()
-    first = summaries[0]
-    for d, s in zip(dirs[1:], summaries[1:], strict=True):
-        for key in _SAME:
-            if s.config.get(key) != first.config.get(key):
-                raise ConfigError(
-                    f"{d}: its {key} ({s.config.get(key)!r}) differs from {dirs[0]}'s "
-                    f"({first.config.get(key)!r}) - merge shards of one run only"
-                )
-        if (s.model, s.prompt_hashes) != (first.model, first.prompt_hashes):
-            raise ConfigError(
-                f"{d}: made with another model or prompts than {dirs[0]} - merge shards of one run"
-            )
+    _same_run(dirs, summaries)
     shards: dict[int, Path] = {}
     counts = set()
     for d, s in zip(dirs, summaries, strict=True):

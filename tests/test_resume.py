@@ -170,3 +170,22 @@ def test_shards_cover_every_seed_once_and_merge(
     assert sorted(merged, key=lambda r: r["id"]) == sorted(whole, key=lambda r: r["id"])
     summary = json.loads((tmp_path / "merged" / "summary.json").read_text())
     assert summary["records"] == len(whole) and summary["seeds"]["processed"] == 40
+
+    shards = [str(tmp_path / f"s{i}") for i in range(3)]
+    into_shard = CliRunner().invoke(main, ["merge", *shards, "--out", shards[0]])
+    assert into_shard.exit_code != 0 and "is one of the shards" in into_shard.output
+    # the same seeds under another path: the same run; other seed contents: refused, naming the field
+    moved = tmp_path / "elsewhere" / "seeds.jsonl"
+    moved.parent.mkdir()
+    moved.write_bytes(math_seeds_file.read_bytes())
+    cli("build-dpo", *common[2:], "--seeds", moved, "--shard", "1/3", "--out", tmp_path / "s1-moved")
+    cli("merge", shards[0], tmp_path / "s1-moved", shards[2], "--out", tmp_path / "merged-moved")
+    changed = tmp_path / "changed.jsonl"
+    rows = [json.loads(line) for line in math_seeds_file.read_text().splitlines()]
+    rows[0]["solution"] += " "  # other contents, the same problems
+    changed.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cli("build-dpo", *common[2:], "--seeds", changed, "--shard", "1/3", "--out", tmp_path / "s1-changed")
+    other = CliRunner().invoke(
+        main, ["merge", shards[0], str(tmp_path / "s1-changed"), shards[2], "--out", str(tmp_path / "x")]
+    )
+    assert other.exit_code != 0 and "seed_revision" in other.output
