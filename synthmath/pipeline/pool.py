@@ -86,7 +86,13 @@ class WorkerPool:
         it (a benchmark that cannot load) is raised here, before any request is sent."""
         self._executor = self._new_executor()
         self._warming = asyncio.ensure_future(self._warm(self._executor))
-        return await self._warming
+        try:
+            return await self._warming
+        except BrokenProcessPool as e:
+            raise SynthmathError(
+                "the worker processes for verification and the gate died while starting (see the lines "
+                "above) - check that synthmath imports in a fresh Python, or set workers to another number"
+            ) from e
 
     async def _warm(self, executor: ProcessPoolExecutor) -> dict[str, Any]:
         """Build every worker's state (benchmark index, embedding model) outside any time budget: one
