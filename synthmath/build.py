@@ -19,7 +19,7 @@ from .engine.factory import check_backend, open_engine
 from .errors import BenchmarkUnavailableError, ConfigError, opt
 from .output import BuildWriter, prepare_dir
 from .pipeline import GateSpec, Kind, Pipeline, iterate_sync
-from .progress import ProgressReporter, estimate_total
+from .progress import ProgressReporter, build_line, estimate_total
 from .prompts import PromptSet
 from .records import DPORecord, InstructRecord, Reject, SeedProblem
 from .seeds import seed_revision, start_seed_stream
@@ -213,11 +213,15 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
 
     try:
         with writer, ProgressReporter(estimate_total(config), enabled=progress) as bar:
+
+            def line() -> str:
+                p: Pipeline = state["pipeline"]
+                return build_line(p.stats, p.engine.stats, bar.elapsed)
+
             for _ in iterate_sync(run()):
-                p = state["pipeline"]
-                bar.update(p.stats, p.engine.stats)
+                bar.update(state["pipeline"].stats.seeds_finished, line)
             if "pipeline" in state:
-                bar.update(state["pipeline"].stats, state["pipeline"].engine.stats, force=True)
+                bar.update(state["pipeline"].stats.seeds_finished, line(), force=True)
     except BaseException as e:
         writer.abort(summary(False, _one_line(e)))
         raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -16,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .config import BuildConfig
     from .engine import EngineStats
-    from .pipeline import BuildStats
+    from .pipeline.stats import BuildStats
 
-__all__ = ["ProgressReporter", "estimate_total"]
+__all__ = ["ProgressReporter", "build_line", "estimate_total"]
 
 
 def estimate_total(config: BuildConfig) -> int | None:
@@ -40,12 +41,28 @@ def estimate_total(config: BuildConfig) -> int | None:
     return total
 
 
-class ProgressReporter:
-    """Call :meth:`update` as often as you like; it redraws at most a few times a second."""
+def build_line(stats: BuildStats, engine: EngineStats, elapsed: float) -> str:
+    """The figures beside a build's counter: in flight, kept, rejected, requests/s, output tokens/s."""
+    in_flight = max(0, stats.seeds + sum(stats.seeds_skipped.values()) - stats.seeds_finished)
+    rejected = sum(stats.question_rejects.values()) + sum(stats.answer_rejects.values())
+    elapsed = max(elapsed, 1e-9)
+    return (
+        f"{in_flight} in flight | kept {stats.records} | rejected {rejected} | "
+        f"{engine.requests / elapsed:.1f} req/s | {engine.completion_tokens / elapsed:.0f} out tok/s"
+    )
 
-    def __init__(self, total: int | None, *, enabled: bool = True, interval: float = 10.0) -> None:
+
+class ProgressReporter:
+    """One progress display for every long job (builds, contamination checks). Call :meth:`update` as
+    often as you like with the count of finished units and a line of figures; it redraws at most a few
+    times a second on a terminal, every ``interval`` seconds otherwise."""
+
+    def __init__(
+        self, total: int | None, *, enabled: bool = True, interval: float = 10.0, unit: str = "seeds done"
+    ) -> None:
         self.total = total
         self.enabled = enabled
+        self.unit = unit
         self.tty = enabled and sys.stderr.isatty()
         self.interval = interval if not self.tty else 0.25
         self._last = 0.0
@@ -53,22 +70,26 @@ class ProgressReporter:
         self._bar: Any = None
         self._task: Any = None
 
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._start
+
     def __enter__(self) -> ProgressReporter:
         if self.tty:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
             self._bar = Progress(
-                TextColumn("[bold]seeds done"),
+                TextColumn(f"[bold]{self.unit}"),
                 BarColumn(),
                 TextColumn("{task.completed}/{task.total}" if self.total else "{task.completed}"),
                 TextColumn("{task.fields[info]}"),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),  # from the finished rate: rich estimates from completed steps
                 transient=False,
-                refresh_per_second=4,  # live even while no seed finishes
+                refresh_per_second=4,  # live even while nothing finishes
             )
             self._bar.start()
-            self._task = self._bar.add_task("build", total=self.total, info="")
+            self._task = self._bar.add_task("work", total=self.total, info="")
         return self
 
     def __exit__(
@@ -77,38 +98,27 @@ class ProgressReporter:
         if self._bar is not None:
             self._bar.stop()
 
-    def line(self, stats: BuildStats, engine: EngineStats) -> str:
-        """The figures beside the counter."""
-        elapsed = max(time.monotonic() - self._start, 1e-9)
-        in_flight = max(0, stats.seeds + sum(stats.seeds_skipped.values()) - stats.seeds_finished)
-        rejected = sum(stats.question_rejects.values()) + sum(stats.answer_rejects.values())
-        return (
-            f"{in_flight} in flight | kept {stats.records} | rejected {rejected} | "
-            f"{engine.requests / elapsed:.1f} req/s | {engine.completion_tokens / elapsed:.0f} out tok/s"
-        )
-
     def eta(self, done: int) -> str:
         if not self.total or not done:
             return "?"
-        left = (time.monotonic() - self._start) / done * max(self.total - done, 0)
+        left = self.elapsed / done * max(self.total - done, 0)
         return f"{left:.0f}s"
 
-    def update(self, stats: BuildStats, engine: EngineStats, *, force: bool = False) -> None:
+    def update(self, done: int, info: str | Callable[[], str] = "", *, force: bool = False) -> None:
+        """``done`` units finished; ``info`` (or a function that makes it, called only on a redraw)."""
         if not self.enabled:
             return
         now = time.monotonic()
         if not force and now - self._last < self.interval:
             return
         self._last = now
-        done = stats.seeds_finished
-        info = self.line(stats, engine)
+        text = info() if callable(info) else info
         if self._bar is not None:
-            self._bar.update(self._task, completed=done, info=info)
+            self._bar.update(self._task, completed=done, info=text)
         else:
             total = f"/{self.total}" if self.total else ""
             print(
-                f"synthmath: seeds done {done}{total} | {info} | "
-                f"{now - self._start:.0f}s, ETA {self.eta(done)}",
+                f"synthmath: {self.unit} {done}{total} | {text} | {self.elapsed:.0f}s, ETA {self.eta(done)}",
                 file=sys.stderr,
                 flush=True,
             )

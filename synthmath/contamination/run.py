@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
-import time
-from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from ..errors import ConfigError, SeedError
+from ..progress import ProgressReporter
 from .benchmarks import Benchmark, load_benchmarks
-from .check import CheckResult, ContaminationChecker, Judge, Thresholds, report_markdown
+from .check import ContaminationChecker, Judge, Thresholds, report_markdown
 
 __all__ = ["DEFAULT_FIELDS", "check_files", "default_cache_dir", "make_checker", "record_text"]
 
@@ -90,26 +88,6 @@ def make_checker(
     )
 
 
-class _Ticker:
-    """A progress line on stderr every few seconds."""
-
-    def __init__(self, label: str, enabled: bool, every: float = 5.0) -> None:
-        self.label, self.enabled, self.every = label, enabled, every
-        self.started = self.last = time.monotonic()
-
-    def tick(self, checker: ContaminationChecker, force: bool = False) -> None:
-        now = time.monotonic()
-        if self.enabled and (force or now - self.last >= self.every):
-            self.last = now
-            rate = checker.checked / max(now - self.started, 1e-9)
-            print(
-                f"synthmath: {self.label}: checked {checker.checked} texts ({rate:.0f}/s), "
-                f"{checker.contaminated} match benchmark items",
-                file=sys.stderr,
-                flush=True,
-            )
-
-
 def check_inputs(paths: Sequence[Path], fields: Sequence[str] = DEFAULT_FIELDS) -> None:
     """Fail at once, before any model loads, when a file is missing or its first row has no id or text."""
     for path in paths:
@@ -134,7 +112,7 @@ def _rows(paths: Sequence[Path], fields: Sequence[str]) -> Iterator[tuple[str, s
 def write_reports(
     out: Path, checker: ContaminationChecker, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    from ..output import write_json_atomic
+    from ..summary import write_json_atomic
 
     report = {**checker.report(), **(extra or {})}
     write_json_atomic(out / "contamination_report.json", report)
@@ -156,132 +134,19 @@ def check_files(
     from ..output import prepare_dir
 
     prepare_dir(out)
-    ticker = _Ticker("contamination", progress)
     partial = out / "contamination.jsonl.partial"
-    with partial.open("w", encoding="utf-8") as f:
+
+    def line() -> str:
+        rate = checker.checked / max(bar.elapsed, 1e-9)
+        return f"{checker.contaminated} match benchmark items | {rate:.0f}/s"
+
+    with (
+        ProgressReporter(None, enabled=progress, interval=5.0, unit="texts checked") as bar,
+        partial.open("w", encoding="utf-8") as f,
+    ):
         for result in checker.check(_rows(paths, fields)):
             f.write(json.dumps(result.to_json_dict(), ensure_ascii=False) + "\n")
-            ticker.tick(checker)
+            bar.update(checker.checked, line)
+        bar.update(checker.checked, line(), force=True)
     os.replace(partial, out / "contamination.jsonl")
-    ticker.tick(checker, force=True)
     return write_reports(out, checker, {"inputs": [str(p) for p in paths], "fields": list(fields)})
-
-
-def _write(f: IO[str], result: CheckResult, kind: str) -> None:
-    f.write(json.dumps({**result.to_json_dict(), "kind": kind}, ensure_ascii=False) + "\n")
-
-
-def check_seeds(checker: ContaminationChecker, seeds: Iterable[Any], f: IO[str]) -> dict[str, CheckResult]:
-    """Check seed problems; write every result; return the contaminated ones by seed id."""
-    hits: dict[str, CheckResult] = {}
-    for result in checker.check((s.id, s.problem) for s in seeds):
-        _write(f, result, "seed")
-        if result.contaminated:
-            hits[result.id] = result
-    return hits
-
-
-def _reason(result: CheckResult | None, seed: CheckResult | None) -> str:
-    parts = []
-    for label, r in (("question", result), ("seed", seed)):
-        if r is not None and r.matches:
-            m = r.matches[0]
-            parts.append(f"{label} matches {m.benchmark} item {m.benchmark_id} ({m.method}, score {m.score})")
-    return "; ".join(parts)
-
-
-def gate_build(
-    *,
-    checker: ContaminationChecker,
-    seeds: Iterable[Any],
-    records: Path,
-    rejects: Path,
-    out: Path,
-    mode: str,
-    progress: bool = False,
-) -> dict[str, Any]:
-    """Check a finished build's seeds and generated questions; drop, flag or count what matches.
-
-    ``records`` (a JSONL file) is rewritten in place: without contaminated records for ``drop`` (which
-    appends them to ``rejects`` with their matches), with a ``contaminated`` column for ``flag``.
-    Returns the counts; ``dropped`` lists (seed_id, subject, level) of each dropped record.
-    """
-    from ..records import Reject
-
-    ticker = _Ticker("contamination check", progress)
-    pending: deque[dict[str, Any]] = deque()
-    counts: Counter[str] = Counter(dict.fromkeys(("records_checked", "records_contaminated"), 0))
-    dropped: list[tuple[str, Any, Any]] = []
-    contamination = out / "contamination.jsonl.partial"
-    rewritten = records.with_name(records.name + ".gate")
-    with contamination.open("w", encoding="utf-8") as cf:
-        seed_hits = check_seeds(checker, seeds, cf)
-        counts["seeds_checked"] = checker.checked
-        counts["seeds_contaminated"] = len(seed_hits)
-
-        def texts() -> Iterator[tuple[str, str]]:
-            with records.open(encoding="utf-8") as src:
-                for line in src:
-                    row = json.loads(line)
-                    pending.append(row)
-                    yield str(row["id"]), record_text(row, DEFAULT_FIELDS) or ""
-
-        with rewritten.open("w", encoding="utf-8") as dst, rejects.open("a", encoding="utf-8") as rej:
-            for result in checker.check(texts()):
-                row = pending.popleft()
-                seed = seed_hits.get(str(row.get("seed_id")))
-                bad = result.contaminated or seed is not None
-                result.contaminated = bad
-                cf.write(
-                    json.dumps(
-                        {**result.to_json_dict(), "kind": "record", "seed_contaminated": seed is not None}
-                    )
-                    + "\n"
-                )
-                counts["records_checked"] += 1
-                counts["records_contaminated"] += bad
-                if mode == "flag":
-                    row["contaminated"] = bad
-                if bad and mode == "drop":
-                    reject = Reject(
-                        seed_id=str(row.get("seed_id")),
-                        stage="contamination",
-                        reason="benchmark_match",
-                        detail=_reason(result, seed),
-                        question=record_text(row, DEFAULT_FIELDS),
-                        extra={"record": row, "matches": result.to_json_dict()["matches"]},
-                    )
-                    rej.write(json.dumps(reject.to_json_dict(), ensure_ascii=False) + "\n")
-                    dropped.append((str(row.get("seed_id")), row.get("subject"), row.get("level")))
-                else:
-                    dst.write(json.dumps(row, ensure_ascii=False) + "\n")
-                ticker.tick(checker)
-    os.replace(rewritten, records)
-    os.replace(contamination, out / "contamination.jsonl")
-    ticker.tick(checker, force=True)
-    report = write_reports(out, checker, {"mode": mode, **counts})
-    if mode == "fail" and (counts["records_contaminated"] or counts["seeds_contaminated"]):
-        from ..errors import ContaminationError
-
-        raise ContaminationError(
-            f"{counts['records_contaminated']} records and {counts['seeds_contaminated']} seeds match "
-            f"benchmark items - see {out / 'contamination_report.md'}; rerun with --on-contamination drop"
-        )
-    return {
-        "mode": mode,
-        **counts,
-        "records_dropped": len(dropped),
-        "stages": report["stages"],
-        "benchmarks": report["benchmarks"],
-        "thresholds": report["thresholds"],
-        "records_per_second": report["records_per_second"],
-        "dropped": dropped,
-    }
-
-
-def check_config_benchmarks(specs: Sequence[str]) -> None:
-    """Fail early (before hours of generation) on a benchmark spec that cannot be loaded."""
-    for spec in specs:
-        name, sep, path = spec.partition("=")
-        if sep and not Path(path.strip()).expanduser().is_file():
-            raise ConfigError(f"benchmark {name}: {path} not found - check --benchmark {name}=PATH")
