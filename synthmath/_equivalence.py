@@ -38,7 +38,12 @@ _UNIT = re.compile(
     r"\s*\}\s*(?P<power>\^\s*\{?\s*[23]\s*\}?)?\s*$"
 )
 _THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_MIXED = re.compile(r"(-?)(\d+)\\frac\{(\d+)\}\{(\d+)\}")
+_MIXED = re.compile(r"(-?)(\d+)\\frac(?:\{(\d+)\}\{(\d+)\}|(\d)(\d))")
+# an integer right before a numeric fraction: a mixed number (2\frac12) or a product? only whole answers
+# are read as mixed numbers; inside an expression it is too ambiguous to compare
+_INT_FRAC = re.compile(r"(?<![\d.}^_])\d+\\frac(?:\{\d+\}|\d)(?:\{\d+\}|\d)")
+_FRAC_SHORT = re.compile(r"\\frac(\d)(\d)(?!\d)")
+_SQRT_SHORT = re.compile(r"\\sqrt(\d)(?!\d)")
 _DECIMAL = re.compile(r"[+-]?(\d*)\.(\d+)")
 _LETTERS = re.compile(r"\(?([A-Z])\)?(?:,\(?[A-Z]\)?)*")
 _SIMPLE_LHS = re.compile(r"[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+")
@@ -47,7 +52,7 @@ _MATRIX = re.compile(r"\\begin\{([pbvB]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\
 
 def split_unit(ans: str) -> tuple[str, str | None]:
     """``ans`` without a trailing ``\\text{ unit}`` (and its ``^2``), and the unit (lower case, singular)."""
-    m = _UNIT.match(ans.strip())
+    m = _UNIT.match(ans.strip().rstrip(".").rstrip())
     if m is None:
         return ans, None
     unit = " ".join(m.group("unit").lower().rstrip(".").split())
@@ -74,7 +79,7 @@ def normalize_answer(ans: str) -> str:
     trailing unit and text wrappers; maps ``\\dfrac``/``\\tfrac`` to ``\\frac``; drops whitespace (but
     not between two digits), a trailing full stop and thousands separators (``1,000``).
     """
-    s = _SPACING.sub(" ", ans.strip())
+    s = _SPACING.sub(" ", ans.strip().replace("\\!", ""))
     s = s.replace("\\$", "").replace("$", "").replace("\\%", "").replace("%", "")
     s = _DEGREE.sub("", s)
     s = split_unit(s)[0]
@@ -82,10 +87,11 @@ def normalize_answer(ans: str) -> str:
         s = _WRAP.sub(r"\1", s)
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     s = s.replace("\\dbinom", "\\binom").replace("\\tbinom", "\\binom")
-    s = _squeeze(s).rstrip(".").strip()
-    if _THOUSANDS.fullmatch(s):
+    s = s.strip().rstrip(".").strip()
+    if _THOUSANDS.fullmatch(s):  # 1,000 but not "81, 256" (a list)
         s = s.replace(",", "")
-    return s
+    s = _squeeze(s)
+    return _SQRT_SHORT.sub(r"\\sqrt{\1}", _FRAC_SHORT.sub(r"\\frac{\1}{\2}", s))
 
 
 @dataclass(frozen=True)
@@ -176,10 +182,14 @@ def structure(s: str) -> Node:
 
 def _scalar(s: str) -> Node:
     m = _MIXED.fullmatch(s)
-    if m and int(m.group(4)) != 0:  # 1\frac{2}{3}: a mixed number, 1 + 2/3
-        sign = -1 if m.group(1) else 1
-        value = sign * (int(m.group(2)) + sympy.Rational(int(m.group(3)), int(m.group(4))))
+    if m:  # 1\frac{2}{3}: a mixed number, 1 + 2/3
+        num, den = int(m.group(3) or m.group(5)), int(m.group(4) or m.group(6))
+        if den == 0:
+            return Node("text", s)
+        value = (-1 if m.group(1) else 1) * (int(m.group(2)) + sympy.Rational(num, den))
         return Node("scalar", s, value=value)
+    if _INT_FRAC.search(s):
+        return Node("text", s)
     try:
         value = parse_scalar(s)
     except (ParseError, Unsupported, ZeroDivisionError):
@@ -196,7 +206,10 @@ def _scalar(s: str) -> Node:
     return Node("scalar", s, value=value, decimal=decimal)
 
 
-_BRACE_ARG = re.compile(r"\\(frac|sqrt|binom)(?![a-zA-Z])")
+_FALLBACK_COMMANDS = {
+    *(f"\\{f}" for f in "sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh log ln exp".split()),
+    *(f"\\{c}" for c in "frac sqrt binom pi cdot times div infty alpha beta gamma theta phi".split()),
+}
 
 
 def _fallback(s: str) -> Any:
@@ -206,6 +219,8 @@ def _fallback(s: str) -> Any:
         return None
     if re.search(r"\^\s*\{?\s*\d{5,}|\d{5,}\s*!|\^\s*\{[^{}]*\^", s):
         return None  # numbers too big to evaluate in bounded time
+    if not set(re.findall(r"\\[a-zA-Z]+", s)) <= _FALLBACK_COMMANDS or re.search(r"[<>=!|&']", s):
+        return None  # relations, |x| and the like: latex2sympy reads some of them as a part of the input
     from latex2sympy2_extended import latex2sympy
 
     try:
