@@ -147,7 +147,8 @@ def _decimal(fr: Fraction) -> str | None:
 def equal_forms(g: str) -> Iterator[tuple[str, str]]:
     """The gold ``g`` written another way: (kind, candidate)."""
     s = g.strip()
-    numeric = bool(re.fullmatch(r"[-\d.\\{}fracsqt]+", s)) and not re.search(r"[a-zA-Z]", re.sub(r"\\\w+", "", s))
+    bare = re.sub(r"\\\w+", "", s)
+    numeric = bool(re.fullmatch(r"[-\d.\\{}fracsqt]+", s)) and not re.search(r"[a-zA-Z]", bare)
     if "\\frac" in s:
         yield "dfrac", s.replace("\\frac", "\\dfrac")
         yield "tfrac", s.replace("\\frac", "\\tfrac")
@@ -178,7 +179,8 @@ def equal_forms(g: str) -> Iterator[tuple[str, str]]:
     if "\\left" in s:
         yield "left_right_dropped", s.replace("\\left", "").replace("\\right", "")
     is_list = "," in normalize_answer(s)  # "1,\\!000" is a number: spacing its comma makes a list
-    yield "spaces", re.sub(r"(?<!\\)([,=+])" if is_list else r"(?<!\\)([=+])", r" \1 ", s).replace("\\frac", "\\frac ").replace("\\sqrt", "\\sqrt ")
+    spaced = re.sub(r"(?<!\\)([,=+])" if is_list else r"(?<!\\)([=+])", r" \1 ", s)
+    yield "spaces", spaced.replace("\\frac", "\\frac ").replace("\\sqrt", "\\sqrt ")
     if is_list:
         yield "thin_spaces", s.replace(",", ",\\,")
     if _INT.fullmatch(s) and abs(int(s)) >= 1000:

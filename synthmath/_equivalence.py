@@ -24,7 +24,7 @@ from typing import Any
 
 import sympy
 
-from ._latex import ParseError, Unsupported, parse_scalar
+from ._latex import ParseError, TooLarge, Unsupported, parse_scalar
 
 __all__ = ["Node", "equivalent_normalized", "normalize_answer", "split_unit", "structure"]
 
@@ -34,8 +34,8 @@ _SPACING = re.compile(
 _DEGREE = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree|\^\s*\{\s*\}")
 _WRAP = re.compile(r"\\(?:text|textbf|textrm|textit|textnormal|mathrm|mathbf|mathit|mbox)\s*\{([^{}]*)\}")
 _UNIT = re.compile(
-    r"^(?P<math>.*?[^\s\\{(\[,=+\-])\s*\\(?:text|mbox|mathrm|textnormal)\s*\{\s*(?P<unit>[A-Za-z][A-Za-z .]*?)"
-    r"\s*\}\s*(?P<power>\^\s*\{?\s*[23]\s*\}?)?\s*$"
+    r"^(?P<math>.*?[^\s\\{(\[,=+\-])\s*\\(?:text|mbox|mathrm|textnormal)\s*"
+    r"\{\s*(?P<unit>[A-Za-z][A-Za-z .]*?)\s*\}\s*(?P<power>\^\s*\{?\s*[23]\s*\}?)?\s*$"
 )
 _THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _MIXED = re.compile(r"(-?)(\d+)\\frac(?:\{(\d+)\}\{(\d+)\}|(\d)(\d))")
@@ -162,13 +162,13 @@ def structure(s: str) -> Node:
     union = _split_top(s, "\\cup")
     if len(union) > 1:
         return Node("union", s, tuple(structure(p) for p in union))
-    if s.startswith("\\{") and s.endswith("\\}") and len(_split_top(s[2:-2], "\\}")) == 1:
-        inner = s[2:-2]
-        return Node("set", s, tuple(structure(p) for p in _split_top(inner, ",")) if inner else ())
+    if s.startswith("\\{") and s.endswith("\\}") and len(_split_top(s, "\\cup")) == 1:
+        elements = _split_top(s[2:-2], ",") if s[2:-2] else []
+        return Node("set", s, tuple(structure(p) for p in elements))
     if s[0] in "([" and s[-1] in ")]" and _closes_at_end(s):
-        inner = _split_top(s[1:-1], ",")
-        if len(inner) > 1:
-            return Node("tuple", s, tuple(structure(p) for p in inner), brackets=s[0] + s[-1])
+        elements = _split_top(s[1:-1], ",")
+        if len(elements) > 1:
+            return Node("tuple", s, tuple(structure(p) for p in elements), brackets=s[0] + s[-1])
     items = _split_top(s, ",")
     if len(items) > 1:
         return Node("list", s, tuple(structure(p) for p in items))
@@ -192,6 +192,8 @@ def _scalar(s: str) -> Node:
         return Node("text", s)
     try:
         value = parse_scalar(s)
+    except TooLarge:
+        return Node("text", s)
     except (ParseError, Unsupported, ZeroDivisionError):
         value = _fallback(s)
     except (TypeError, ValueError, ArithmeticError, RecursionError):
@@ -207,8 +209,9 @@ def _scalar(s: str) -> Node:
 
 
 _FALLBACK_COMMANDS = {
-    *(f"\\{f}" for f in "sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh log ln exp".split()),
-    *(f"\\{c}" for c in "frac sqrt binom pi cdot times div infty alpha beta gamma theta phi".split()),
+    *(f"\\{f}" for f in ("sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan")),
+    *(f"\\{f}" for f in ("sinh", "cosh", "tanh", "log", "ln", "exp", "frac", "sqrt", "binom", "pi")),
+    *(f"\\{c}" for c in ("cdot", "times", "div", "infty", "alpha", "beta", "gamma", "theta", "phi")),
 }
 
 
@@ -313,7 +316,8 @@ def _exactly_equal(x: Any, y: Any) -> bool:
     if d.is_Rational:
         return False
     symbols = sorted(d.free_symbols, key=str)
-    points = [{s: _POINTS[(i + k) % 3] + k for i, s in enumerate(symbols)} for k in range(3)] if symbols else [{}]
+    rounds = 3 if symbols else 1
+    points = [{s: _POINTS[(i + k) % 3] + k for i, s in enumerate(symbols)} for k in range(rounds)]
     tested = 0
     for point in points:
         value = sympy.N(d.subs(point), 50)

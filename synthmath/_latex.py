@@ -15,7 +15,7 @@ from typing import Any
 
 import sympy
 
-__all__ = ["ParseError", "Unsupported", "parse_scalar"]
+__all__ = ["ParseError", "TooLarge", "Unsupported", "parse_scalar"]
 
 
 class ParseError(ValueError):
@@ -24,6 +24,10 @@ class ParseError(ValueError):
 
 class Unsupported(ValueError):
     """A construct this parser leaves to latex2sympy."""
+
+
+class TooLarge(ValueError):
+    """A number too large to evaluate in bounded time (``10^{10^{10}}``): not compared as a value."""
 
 
 _TOKEN = re.compile(r"\s*(\d+\.?\d*|\.\d+|\\[a-zA-Z]+|\\.|[a-zA-Z]|[-+*/^_!()\[\]{}'|=,<>&])")
@@ -133,10 +137,10 @@ class _Parser:
             self.take()
             exponent = self.argument(signed=True)
             if exponent.is_Number and abs(exponent) > _MAX_EXPONENT:
-                raise Unsupported("exponent too large to evaluate")
-            if base.is_Number and exponent.is_Number and exponent.is_Rational and exponent > 1:
-                if abs(base) > 1 and float(exponent) * float(sympy.log(abs(base), 10)) > 5_000:
-                    raise Unsupported("power too large to evaluate")
+                raise TooLarge("exponent too large to evaluate")
+            big = base.is_Number and exponent.is_Rational and exponent > 1 and abs(base) > 1
+            if big and float(exponent) * float(sympy.log(abs(base), 10)) > 5_000:
+                raise TooLarge("power too large to evaluate")
             return base**exponent
         return base
 
@@ -145,7 +149,7 @@ class _Parser:
         while self.peek() == "!":
             self.take()
             if not (value.is_Integer and 0 <= value <= _MAX_FACTORIAL):
-                raise Unsupported("factorial of a non-integer or a huge integer")
+                raise TooLarge("factorial of a non-integer or a huge integer")
             value = sympy.factorial(value)
         return value
 
@@ -170,7 +174,7 @@ class _Parser:
             if len(tok) > 1:  # \frac123 is \frac{1}{2}3: an unbraced argument is one character
                 self.t.insert(self.i, tok[1:])
             return sympy.Integer(tok[0])
-        if len(tok) == 1 and tok.isalpha() or tok in _CONSTANTS or tok in _GREEK:
+        if (len(tok) == 1 and tok.isalpha()) or tok in _CONSTANTS or tok in _GREEK:
             return self.primary()
         raise ParseError(f"bad argument {tok!r}")
 

@@ -187,5 +187,6 @@ def gold_answer(solution: str) -> GoldAnswer:
             distinct.append(b)
     if len(distinct) > 1:
         shown = ", ".join(repr(d) for d in distinct[:5])
-        return GoldAnswer(None, "ambiguous_gold", f"the solution boxes {len(distinct)} different answers: {shown}", boxes)
+        detail = f"the solution boxes {len(distinct)} different answers: {shown}"
+        return GoldAnswer(None, "ambiguous_gold", detail, boxes)
     return GoldAnswer(last, None, "", boxes)
