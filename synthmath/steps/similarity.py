@@ -2,8 +2,9 @@
 
 Two texts are compared in two ways:
 
-- **containment**: the original, lower-cased and with whitespace collapsed, occurs inside the
-  candidate (``Solve this: <seed problem>`` is a copy, whatever is around it). Score 100.
+- **containment**: the original (at least 20 characters), lower-cased and with whitespace collapsed,
+  occurs inside the candidate (``Solve this: <seed problem>`` is a copy, whatever is around it).
+  Score 100.
 - **near-duplicate**: rapidfuzz's normalised Indel similarity (``fuzz.ratio``, 0 to 100), the lower of
   two: between the *prose* of the texts (lower case, whitespace collapsed, Asymptote code dropped,
   every math span replaced by one marker) and between the whole texts (lower case, whitespace
@@ -37,6 +38,7 @@ __all__ = [
 ]
 
 QUESTION_COPY_THRESHOLD = 90.0
+_MIN_CONTAINED = 20
 ANSWER_COPY_THRESHOLD = 90.0
 
 
@@ -72,7 +74,8 @@ def similarity(a: str, b: str) -> float:
 
 def _copy_check(original: str, candidate: str, threshold: float) -> CopyCheck:
     flat_original = _flat(original).rstrip(".?! ")
-    if flat_original and flat_original in _flat(candidate):
+    # below this length containment says little: a one-line solution "$2+3=\\boxed{5}$" fits in many
+    if len(flat_original) >= _MIN_CONTAINED and flat_original in _flat(candidate):
         return CopyCheck(True, 100.0, "contains")
     score = similarity(original, candidate)
     return CopyCheck(score >= threshold, score, "near_duplicate" if score >= threshold else "")
