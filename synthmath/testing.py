@@ -57,14 +57,22 @@ def _respell(word: str, variant: int) -> str:
     return [turned, word[::-1], turned[::-1], "".join(sorted(word)), turned, turned[::-1]][variant % 6]
 
 
-def reword(text: str, variant: int = 0) -> str:
+def reword(text: str, variant: int = 0, *, rewrap_math: bool = False) -> str:
     """A mechanical "rewording" for fake models: every prose word of three or more letters is
     respelled (one of six ways, by ``variant``), while math, diagrams, LaTeX commands, digits and
-    number words are kept. Unreadable, but it passes the copy checks as an honest rewording would."""
+    number words are kept. Unreadable, but it passes the copy checks as an honest rewording would.
+
+    ``rewrap_math`` writes inline ``$...$`` math as ``\\(...\\)``, as a rewritten solution would not
+    carry a formula-only original verbatim.
+    """
     parts = _KEEP.split(text)
-    return "".join(
+    out = "".join(
         p if i % 2 else _PROSE_WORD.sub(lambda m: _respell(m.group(0), variant), p) for i, p in enumerate(parts)
     )
+    pieces = out.split("$")
+    if not rewrap_math or "$$" in out or len(pieces) % 2 == 0:
+        return out
+    return "".join(p if k % 2 == 0 else f"\\({p}\\)" for k, p in enumerate(pieces))
 
 
 class _Server(ThreadingHTTPServer):

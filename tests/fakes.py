@@ -28,17 +28,9 @@ def rephrasing(seed: SeedProblem, i: int) -> str:
     return PREFIXES[i % len(PREFIXES)] + reword(seed.problem.strip(), i)
 
 
-def _dollars_to_parens(text: str) -> str:
-    """Inline math as ``\\(...\\)``: a rewritten solution does not carry the original's math verbatim."""
-    parts = text.split("$")
-    if len(parts) % 2 == 0 or "$$" in text:
-        return text
-    return "".join(p if k % 2 == 0 else f"\\({p}\\)" for k, p in enumerate(parts))
-
-
 def rewritten_solution(seed: SeedProblem, i: int = 0) -> str:
     """The ``i``-th rewrite MathRephraser gives of a seed's solution (same steps and final answer)."""
-    return f"We work on the reworded problem.\n\n{_dollars_to_parens(reword(seed.solution, i))}"
+    return f"We work on the reworded problem.\n\n{reword(seed.solution, i, rewrap_math=True)}"
 
 
 class MathRephraser:
