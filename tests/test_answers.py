@@ -194,9 +194,9 @@ _int = st.integers(min_value=-(10**6), max_value=10**6)
 def test_integers_equal_only_when_equal(a: int, b: int) -> None:
     assert answers_equivalent(str(a), str(b)) == (a == b)
     assert answers_equivalent(f"x = {a}", str(a)) and answers_equivalent(f"{a:,}", str(a))
-    assert (
-        not answers_equivalent(f"{a}+1", str(a)) and not answers_equivalent(f"({a}, {b})", f"({b}, {a})")
-    ) or a == b
+    assert not answers_equivalent(f"{a}+1", str(a))
+    if a != b:
+        assert not answers_equivalent(f"({a}, {b})", f"({b}, {a})")
 
 
 @settings(max_examples=60, deadline=None)
@@ -225,7 +225,7 @@ def test_decimals_match_to_their_own_precision(d: Decimal) -> None:
 @given(st.text(max_size=40), st.text(max_size=40))
 def test_equivalence_never_crashes(a: str, b: str) -> None:
     assert isinstance(answers_equivalent(a, b, timeout=2), bool)
-    assert answers_equivalent(a, a, timeout=2) or not normalize_answer(a) or True
+    assert answers_equivalent(a, a, timeout=2)  # the same text is the same answer, parsed or not
 
 
 def test_a_pathological_answer_times_out() -> None:
