@@ -19,7 +19,11 @@ __all__ = [
 ]
 
 _ASY = re.compile(r"\[asy\].*?(?:\[/asy\]|$)", re.DOTALL)  # diagram code: shared boilerplate, not wording
-_MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)", re.DOTALL)
+_MATH = re.compile(
+    r"\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)"
+    r"|\\begin\{(align|equation|gather|eqnarray|multline)(\*?)\}.*?\\end\{\1\2\}",
+    re.DOTALL,
+)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|\.\d+")
 
@@ -46,7 +50,8 @@ def drop_diagrams(text: str) -> str:
 
 
 def mask_math(text: str, mask: str = " § ") -> str:
-    """``text`` with each math span (``$...$``, ``$$...$$``, ``\\[...\\]``, ``\\(...\\)``) as ``mask``."""
+    """``text`` with each math span (``$...$``, ``$$...$$``, ``\\[...\\]``, ``\\(...\\)``, ``align``
+    and similar environments) as ``mask``."""
     return _MATH.sub(mask, text)
 
 
