@@ -144,7 +144,7 @@ CHANGED = "A rectangle is 4 cm wide. What is its area, in square centimeters?"  
     ("agree", "min_agree", "keep"), [(0, 1, False), (1, 1, True), (2, 3, False), (3, 3, True)]
 )
 def test_judge_solutions_needs_k_agreeing_answers(agree: int, min_agree: int, keep: bool) -> None:
-    answers = ["36.0", "\\frac{72}{2}", "36"][:agree] + ["35", None]
+    answers = [*["36.0", "\\frac{72}{2}", "36"][:agree], "35", None]
     verdict = judge_solutions(answers, "36", min_agree=min_agree)
     assert verdict.keep is keep and verdict.agree == agree and verdict.samples == len(answers)
     reject = verdict.reject(SEED, FAITHFUL)
