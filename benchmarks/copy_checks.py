@@ -61,7 +61,8 @@ def honest_pairs() -> list[tuple[str, str]]:
 def replace_words(text: str, k: int, rng: random.Random) -> str:
     """``text`` with ``k`` prose words (outside math) replaced by filler words."""
     parts = _MATH.split(text)
-    slots = [(i, m.start(), m.end()) for i in range(0, len(parts), 2) for m in re.finditer(r"[A-Za-z]+", parts[i])]
+    prose = range(0, len(parts), 2)
+    slots = [(i, m.start(), m.end()) for i in prose for m in re.finditer(r"[A-Za-z]+", parts[i])]
     for i, start, end in sorted(rng.sample(slots, min(k, len(slots))), key=lambda s: -s[1]):
         parts[i] = parts[i][:start] + rng.choice(_FILLERS) + parts[i][end:]
     return "".join(parts)

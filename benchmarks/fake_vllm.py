@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from synthmath.testing import reword  # noqa: E402
+from synthmath.testing import reword
 
 OPENINGS = ["Consider this problem. ", "Here is a question. ", "Work out the following. ", "Try this one. "]
 SOLUTION = re.compile(r"Reference solution:\n(.*?)\n\nReworded problem:", re.S)
@@ -30,7 +30,8 @@ def reply(body: dict) -> dict:
     last = body["messages"][-1]["content"]
     m = SOLUTION.search(last)
     if m:
-        texts = [f"Working through the reworded problem.\n\n{reword(m.group(1), i, rewrap_math=True)}" for i in range(n)]
+        opening = "Working through the reworded problem.\n\n"
+        texts = [opening + reword(m.group(1), i, rewrap_math=True) for i in range(n)]
     else:
         texts = [OPENINGS[i % len(OPENINGS)] + reword(last.strip(), i) for i in range(n)]
     words = sum(len(str(x.get("content", "")).split()) for x in body["messages"])

@@ -2,7 +2,14 @@
 Synth. Math-Alignment recipe (MetaMath-style rephrasing with an LLM served by vLLM)."""
 
 from ._version import __version__
-from .answers import answers_equivalent, extract_boxed, extract_gsm8k_answer
+from .answers import (
+    GoldAnswer,
+    VerificationTimeout,
+    answers_equivalent,
+    extract_boxed,
+    extract_gsm8k_answer,
+    gold_answer,
+)
 from .build import BuildStats, Pipeline, abuild_dpo, abuild_instruct, build_dpo, build_instruct
 from .config import BuildConfig
 from .contamination.benchmarks import load_benchmarks
@@ -33,6 +40,7 @@ __all__ = [
     "ContaminationChecker",
     "ContaminationError",
     "DPORecord",
+    "GoldAnswer",
     "InstructRecord",
     "Message",
     "Meta",
@@ -46,6 +54,7 @@ __all__ = [
     "ServerError",
     "ServerUnreachableError",
     "SynthmathError",
+    "VerificationTimeout",
     "__version__",
     "abuild_dpo",
     "abuild_instruct",
@@ -56,6 +65,7 @@ __all__ = [
     "check_files",
     "extract_boxed",
     "extract_gsm8k_answer",
+    "gold_answer",
     "load_benchmarks",
     "load_seeds",
     "make_checker",

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .mathtext import NUMBER_WORDS
+
 __all__ = ["CutConnection", "FakeOpenAIServer", "HTTPFailure", "Reply", "reword"]
 
 # what reword leaves alone: math, diagrams, LaTeX commands with their arguments
@@ -41,16 +43,13 @@ _KEEP = re.compile(
     r"(\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)|\[asy\].*?\[/asy\]|\\[a-zA-Z]+(?:\{[^{}]*\})*)", re.S
 )
 _PROSE_WORD = re.compile(r"(?<![\\\w])[A-Za-z]{3,}(?![\w{])")
-_SPARE = {"half", "once", "twice", "thrice", "double", "triple", "dozen", "pair", "square", "squared", "cube"}
-_SPARE |= {"cubed", "first", "second", "third", "thirds", "fourth", "quarter", "quarters", "fifth", "sixth"}
-_SPARE |= {"seventh", "eighth", "ninth", "tenth", "hundred", "thousand", "million", "billion", "percent"}
-_SPARE |= set("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen".split())
-_SPARE |= set("fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy".split())
-_SPARE |= {"eighty", "ninety"}
+# number words (and words that hint at a number) carry the numbers the question checks look for
+_SPARE = NUMBER_WORDS | {"once", "pair", "square", "squared", "cube", "cubed", "first", "second", "third"}
+_SPARE |= {"thirds", "fourth", "quarters", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"}
 
 
 def _respell(word: str, variant: int) -> str:
-    if word.lower() in _SPARE:  # number words carry numbers the question checks look for
+    if word.lower() in _SPARE:
         return word
     cut = len(word) // (2 if variant % 6 < 4 else 3)
     turned = word[cut:] + word[:cut]
@@ -66,9 +65,8 @@ def reword(text: str, variant: int = 0, *, rewrap_math: bool = False) -> str:
     carry a formula-only original verbatim.
     """
     parts = _KEEP.split(text)
-    out = "".join(
-        p if i % 2 else _PROSE_WORD.sub(lambda m: _respell(m.group(0), variant), p) for i, p in enumerate(parts)
-    )
+    respell = lambda m: _respell(m.group(0), variant)  # noqa: E731
+    out = "".join(p if i % 2 else _PROSE_WORD.sub(respell, p) for i, p in enumerate(parts))
     pieces = out.split("$")
     if not rewrap_math or "$$" in out or len(pieces) % 2 == 0:
         return out
