@@ -63,11 +63,14 @@ def normalize_number(tok: str) -> str:
     return f"{whole}.{fraction}" if fraction else whole
 
 
+def _raw_tokens(text: str) -> list[str]:
+    s = _THOUSANDS.sub("", text).lower()
+    return [normalize_number(t) if t[0] in "0123456789." else t for t in _TOKEN.findall(s)]
+
+
 def word_tokens(text: str) -> list[str]:
     """The lower-case words and normalised numbers of ``text``, number words spelled as digits."""
-    s = _THOUSANDS.sub("", text).lower()
-    tokens = [normalize_number(t) if t[0] in "0123456789." else t for t in _TOKEN.findall(s)]
-    return spell_numbers(tokens)
+    return spell_numbers(_raw_tokens(text))
 
 
 def spell_numbers(tokens: list[str]) -> list[str]:
@@ -114,13 +117,13 @@ def spell_numbers(tokens: list[str]) -> list[str]:
     return out
 
 
-def numbers_in(text: str, *, hints: bool = False) -> set[str]:
-    """The numbers ``text`` mentions, normalised, whether written in digits or in words.
+def numbers_in(text: str, *, words: bool = True, hints: bool = False) -> set[str]:
+    """The numbers ``text`` mentions, normalised: written in digits, and in words unless ``words`` is off.
 
     With ``hints``, words that only suggest a number count too (``third`` -> 3, ``squared`` -> 2): use it
     to ask whether a number is still mentioned, not to match texts.
     """
-    tokens = word_tokens(text)
+    tokens = spell_numbers(_raw_tokens(text)) if words else _raw_tokens(text)
     found = {t for t in tokens if t[0].isdigit()}
     if hints:
         found |= {_HINTS[t] for t in tokens if t in _HINTS}

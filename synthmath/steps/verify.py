@@ -53,9 +53,9 @@ def clean_question(text: str) -> str:
 
 
 def missing_numbers(original: str, rephrased: str) -> list[str]:
-    """Numbers of ``original`` that ``rephrased`` mentions neither in digits nor in words."""
+    """Numbers ``original`` writes in digits that ``rephrased`` mentions neither in digits nor in words."""
     have = numbers_in(rephrased, hints=True)
-    return sorted(numbers_in(original) - have, key=lambda s: (len(s), s))
+    return sorted(numbers_in(original, words=False) - have, key=lambda s: (len(s), s))
 
 
 def check_question(
