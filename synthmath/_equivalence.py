@@ -43,6 +43,7 @@ _MIXED = re.compile(r"(-?)(\d+)\\frac(?:\{(\d+)\}\{(\d+)\}|(\d)(\d))")
 # are read as mixed numbers; inside an expression it is too ambiguous to compare
 _INT_FRAC = re.compile(r"(?<![\d.}^_])\d+\\frac(?:\{\d+\}|\d)(?:\{\d+\}|\d)")
 _FRAC_SHORT = re.compile(r"\\frac(\d)(\d)(?!\d)")
+_SUB_SHORT = re.compile(r"_\{(\w)\}")
 _SQRT_SHORT = re.compile(r"\\sqrt(\d)(?!\d)")
 _DECIMAL = re.compile(r"[+-]?(\d*)\.(\d+)")
 _LETTERS = re.compile(r"\(?([A-Z])\)?(?:,\(?[A-Z]\)?)*")
@@ -91,6 +92,7 @@ def normalize_answer(ans: str) -> str:
     if _THOUSANDS.fullmatch(s):  # 1,000 but not "81, 256" (a list)
         s = s.replace(",", "")
     s = _squeeze(s)
+    s = _SUB_SHORT.sub(r"_\1", s)  # 1011_{2} is 1011_2; but x_{12} stays (x_12 is x_1 times 2)
     return _SQRT_SHORT.sub(r"\\sqrt{\1}", _FRAC_SHORT.sub(r"\\frac{\1}{\2}", s))
 
 
@@ -208,6 +210,7 @@ def _scalar(s: str) -> Node:
     return Node("scalar", s, value=value, decimal=decimal)
 
 
+_FALLBACK_CHARS = re.compile(r"[\w\s+\-*/^(){}\[\].\\]*")
 _FALLBACK_COMMANDS = {
     *(f"\\{f}" for f in ("sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan")),
     *(f"\\{f}" for f in ("sinh", "cosh", "tanh", "log", "ln", "exp", "frac", "sqrt", "binom", "pi")),
@@ -217,13 +220,14 @@ _FALLBACK_COMMANDS = {
 
 def _fallback(s: str) -> Any:
     """latex2sympy's whole-input parse, for constructs outside our own parser (``\\sin``, ``\\log``)."""
-    # latex2sympy reads "2 3" as 5 and folds upper-case variables to lower case: not for us
-    if re.search(r"(?<![_^\d])\d+\s+\d", s) or re.search(r"(?<![\\a-zA-Z])[A-Z]", s) or "\\text" in s:
+    # latex2sympy reads "2 3" as 5, folds upper-case variables to lower case, and reads 10_9 (a numeral
+    # in base 9) as 10: not for us
+    if re.search(r"(?<![_^\d])\d+\s+\d|\d_", s) or re.search(r"(?<![\\a-zA-Z])[A-Z]", s) or "\\text" in s:
         return None
     if re.search(r"\^\s*\{?\s*\d{5,}|\d{5,}\s*!|\^\s*\{[^{}]*\^", s):
         return None  # numbers too big to evaluate in bounded time
-    if not set(re.findall(r"\\[a-zA-Z]+", s)) <= _FALLBACK_COMMANDS or re.search(r"[<>=!|&']", s):
-        return None  # relations, |x| and the like: latex2sympy reads some of them as a part of the input
+    if not set(re.findall(r"\\[a-zA-Z]+", s)) <= _FALLBACK_COMMANDS or not _FALLBACK_CHARS.fullmatch(s):
+        return None  # relations, ratios, |x| and the like: latex2sympy reads some as a part of the input
     from latex2sympy2_extended import latex2sympy
 
     try:

@@ -136,6 +136,9 @@ def _adversarial() -> Any:
         (r"3\sqrt{2}", r"2\sqrt{3}"),
         (r"10^{10^{10}}", "10"),
         (r"2 \frac{1}{2}+1", r"2\frac{1}{2}"),
+        ("3:1", "3"),  # a ratio is not its quotient
+        ("10_9", "10"),  # a numeral in base 9
+        (r"|-3|", "-3"),
     ],
 )
 def test_different_answers_are_rejected(candidate: str, gold: str) -> None:
@@ -167,6 +170,7 @@ def test_different_answers_are_rejected(candidate: str, gold: str) -> None:
         ("4i + 3", "3 + 4i"),
         (r"\sin \frac{\pi}{6}", r"\frac{1}{2}"),
         (r"(-\infty, 3]", r"\left(-\infty,3\right]"),
+        ("1011_{2}", "1011_2"),
     ],
 )
 def test_equal_forms_are_accepted(candidate: str, gold: str) -> None:
