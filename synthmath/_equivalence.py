@@ -34,8 +34,8 @@ _SPACING = re.compile(
 _DEGREE = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ|\\degree|\^\s*\{\s*\}")
 _WRAP = re.compile(r"\\(?:text|textbf|textrm|textit|textnormal|mathrm|mathbf|mathit|mbox)\s*\{([^{}]*)\}")
 _UNIT = re.compile(
-    r"^(?P<math>.*?[^\s\\{(\[,=+\-])\s*\\(?:text|mbox|mathrm|textnormal)\s*"
-    r"\{\s*(?P<unit>[A-Za-z][A-Za-z .]*?)\s*\}\s*(?P<power>\^\s*\{?\s*[23]\s*\}?)?\s*$"
+    r"\\(?:text|mbox|mathrm|textnormal)\s*\{\s*(?P<unit>[A-Za-z][A-Za-z .]*?)\s*\}"
+    r"\s*(?P<power>\^\s*\{?\s*[23]\s*\}?)?\s*$"
 )
 _THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _MIXED = re.compile(r"(-?)(\d+)\\frac(?:\{(\d+)\}\{(\d+)\}|(\d)(\d))")
@@ -43,6 +43,7 @@ _MIXED = re.compile(r"(-?)(\d+)\\frac(?:\{(\d+)\}\{(\d+)\}|(\d)(\d))")
 # are read as mixed numbers; inside an expression it is too ambiguous to compare
 _INT_FRAC = re.compile(r"(?<![\d.}^_])\d+\\frac(?:\{\d+\}|\d)(?:\{\d+\}|\d)")
 _FRAC_SHORT = re.compile(r"\\frac(\d)(\d)(?!\d)")
+_UNICODE = str.maketrans({"−": "-", "–": "-", "×": "\\times ", "·": "\\cdot ", "π": "\\pi ", "∞": "\\infty "})
 _SUB_SHORT = re.compile(r"_\{(\w)\}")
 _SQRT_SHORT = re.compile(r"\\sqrt(\d)(?!\d)")
 _DECIMAL = re.compile(r"[+-]?(\d*)\.(\d+)")
@@ -53,13 +54,15 @@ _MATRIX = re.compile(r"\\begin\{([pbvB]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\
 
 def split_unit(ans: str) -> tuple[str, str | None]:
     """``ans`` without a trailing ``\\text{ unit}`` (and its ``^2``), and the unit (lower case, singular)."""
-    m = _UNIT.match(ans.strip().rstrip(".").rstrip())
-    if m is None:
-        return ans, None
+    text = ans.strip().rstrip(".").rstrip()
+    m = _UNIT.search(text)
+    math = text[: m.start()].rstrip() if m else ""
+    if m is None or not math or math[-1] in "\\{([,=+-":
+        return ans, None  # no unit, or the text is the answer itself (\text{odd}, x\text{ and }...)
     unit = " ".join(m.group("unit").lower().rstrip(".").split())
     if unit.endswith("s") and len(unit) > 2:
         unit = unit[:-1]
-    return m.group("math"), unit + (m.group("power") or "").replace(" ", "")
+    return math, unit + (m.group("power") or "").replace(" ", "")
 
 
 def _squeeze(s: str) -> str:
@@ -80,7 +83,8 @@ def normalize_answer(ans: str) -> str:
     trailing unit and text wrappers; maps ``\\dfrac``/``\\tfrac`` to ``\\frac``; drops whitespace (but
     not between two digits), a trailing full stop and thousands separators (``1,000``).
     """
-    s = _SPACING.sub(" ", ans.strip().replace("\\!", ""))
+    s = ans.strip().translate(_UNICODE).replace("\\!", "")
+    s = _SPACING.sub(" ", s)
     s = s.replace("\\$", "").replace("$", "").replace("\\%", "").replace("%", "")
     s = _DEGREE.sub("", s)
     s = split_unit(s)[0]

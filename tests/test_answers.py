@@ -171,6 +171,7 @@ def test_different_answers_are_rejected(candidate: str, gold: str) -> None:
         (r"\sin \frac{\pi}{6}", r"\frac{1}{2}"),
         (r"(-\infty, 3]", r"\left(-\infty,3\right]"),
         ("1011_{2}", "1011_2"),
+        ("−3π", r"-3\pi"),
     ],
 )
 def test_equal_forms_are_accepted(candidate: str, gold: str) -> None:
