@@ -144,7 +144,7 @@ def main() -> None:
         seeds = list(load_seeds(args.seeds, limit=args.seeds_n))
         template = PromptSet()["rephrase_question"]
         with tempfile.TemporaryDirectory() as tmp:
-            # warm up both paths (imports, connections, math-verify)
+            # warm up both paths (imports, connections, sympy)
             asyncio.run(
                 bare_loop(
                     base_url,

@@ -1,8 +1,9 @@
 """A fast OpenAI-compatible fake server for benchmarks: asyncio, HTTP/1.1 keep-alive, fixed latency.
 
 It answers like a faithful rephrasing model that is always right, so that synthmath's pipeline keeps
-every candidate: a question request gets the problem back behind a new opening; an answer request
-(synthmath's rephrase_answer prompt) gets the reference solution back. Run it in its own process so it
+every candidate: a question request gets the problem back reworded (synthmath.testing.reword) behind a
+new opening; an answer request (synthmath's rephrase_answer prompt) gets the reference solution back,
+reworded the same way, so that the copy checks pass it. Run it in its own process so it
 does not share the client's interpreter:
 
     python benchmarks/fake_vllm.py --port 8100 --latency 0.05 [--record bodies.jsonl]
@@ -17,8 +18,13 @@ import argparse
 import asyncio
 import json
 import re
+import sys
 import time
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from synthmath.testing import reword
 
 OPENINGS = ["Consider this problem. ", "Here is a question. ", "Work out the following. ", "Try this one. "]
 SOLUTION = re.compile(r"Reference solution:\n(.*?)\n\nReworded problem:", re.S)
@@ -28,7 +34,11 @@ def reply(body: dict) -> dict:
     n = int(body.get("n") or 1)
     last = body["messages"][-1]["content"]
     m = SOLUTION.search(last)
-    texts = [m.group(1)] * n if m else [OPENINGS[i % len(OPENINGS)] + last.strip() for i in range(n)]
+    if m:
+        opening = "Working through the reworded problem.\n\n"
+        texts = [opening + reword(m.group(1), i, rewrap_math=True) for i in range(n)]
+    else:
+        texts = [OPENINGS[i % len(OPENINGS)] + reword(last.strip(), i) for i in range(n)]
     words = sum(len(str(x.get("content", "")).split()) for x in body["messages"])
     out = sum(len(t.split()) for t in texts)
     return {

@@ -1,8 +1,9 @@
 """Build a few DPO tuples without a GPU, against synthmath's fake OpenAI-compatible server.
 
-The fake "model" rephrases a question by putting an opening phrase in front of it, and answers a
-rephrased question with the seed's own solution. That is enough to watch the whole pipeline run:
-requests, question checks, answer verification, records and rejects.
+The fake "model" knows a few hand-written rewordings of each question and of its solution, and
+sometimes hands back the original problem or solution instead, as real models do. That is enough to
+watch the whole pipeline run: requests, question checks (copies are rejected), answer verification,
+records and rejects.
 
     python examples/build_with_fake_server.py
 """
@@ -10,7 +11,6 @@ requests, question checks, answer verification, records and rejects.
 from __future__ import annotations
 
 import json
-import threading
 from typing import Any
 
 from synthmath import Reject, SeedProblem, build_dpo
@@ -35,9 +35,25 @@ SEEDS = [
     ),
 ]
 
-# Two ways to reword a question. The build below asks for three rephrasings per seed, so the third
-# repeats the first and is rejected as a duplicate: that shows what on_reject receives.
-OPENINGS = ["Here is a problem to solve. ", "Work out the following. "]
+# What the fake model writes for each seed: rewordings of the question, then a solution of the reworded
+# question. The build asks for three rephrasings per seed: the third is the original problem handed
+# back, which the copy check rejects as question_copies_seed (that shows what on_reject receives).
+REWORDINGS = {
+    "demo/rectangle": [
+        "Find the area, in square centimeters, of a rectangle whose width is 4 cm and whose length is 9 cm.",
+        "How many square centimeters does a 4 cm by 9 cm rectangle cover?",
+    ],
+    "demo/divisors": [
+        "Count the positive integers that divide $18$ with no remainder.",
+        "What is the number of positive divisors of $18$?",
+    ],
+}
+SOLUTIONS = {
+    "demo/rectangle": "A rectangle's area is its width multiplied by its length, so it covers "
+    "$4 \\times 9 = \\boxed{36}$ square centimeters.",
+    "demo/divisors": "Factor it: $18 = 2 \\cdot 3^2$. A divisor picks an exponent of $2$ from $0$ to $1$ and "
+    "one of $3$ from $0$ to $2$, which gives $2 \\cdot 3 = \\boxed{6}$ divisors.",
+}
 
 
 class FakeModel:
@@ -45,23 +61,17 @@ class FakeModel:
 
     def __init__(self, seeds: list[SeedProblem]) -> None:
         self.seeds = seeds
-        self.rephrased: dict[str, SeedProblem] = {}  # rephrasing we sent -> its seed
-        self.lock = threading.Lock()  # the server answers requests on several threads
 
     def __call__(self, body: dict[str, Any]) -> Reply:
         n = int(body.get("n") or 1)
         last = body["messages"][-1]["content"]  # the prompt templates put the seed text last
-        with self.lock:
-            # An answer request quotes a rephrasing we produced earlier.
-            for question, seed in self.rephrased.items():
-                if question in last:
-                    return Reply([f"Working on the reworded problem.\n\n{seed.solution}"] * n)
-            # Otherwise it is a rephrasing request for one of the seeds.
-            seed = next(s for s in self.seeds if s.problem in last)
-            texts = [OPENINGS[i % len(OPENINGS)] + seed.problem for i in range(n)]
-            for text in texts:
-                self.rephrased[text] = seed
-            return Reply(texts)
+        # An answer request quotes one of our rewordings.
+        for seed_id, questions in REWORDINGS.items():
+            if any(q in last for q in questions):
+                return Reply([SOLUTIONS[seed_id]] * n)
+        # Otherwise it is a rephrasing request for one of the seeds.
+        seed = next(s for s in self.seeds if s.problem in last)
+        return Reply([*REWORDINGS[seed.id], seed.problem][:n])
 
 
 def main() -> None:

@@ -2,7 +2,14 @@
 Synth. Math-Alignment recipe (MetaMath-style rephrasing with an LLM served by vLLM)."""
 
 from ._version import __version__
-from .answers import answers_equivalent, extract_boxed, extract_gsm8k_answer
+from .answers import (
+    GoldAnswer,
+    VerificationTimeout,
+    answers_equivalent,
+    extract_boxed,
+    extract_gsm8k_answer,
+    gold_answer,
+)
 from .build import abuild_dpo, abuild_instruct, build_dpo, build_instruct, build_to_dir
 from .config import BuildConfig, StepSampling
 from .contamination.benchmarks import load_benchmarks
@@ -41,6 +48,7 @@ __all__ = [
     "ContaminationChecker",
     "ContaminationError",
     "DPORecord",
+    "GoldAnswer",
     "HubError",
     "HubUnreachableError",
     "InstructRecord",
@@ -60,6 +68,7 @@ __all__ = [
     "Summary",
     "SynthmathError",
     "TextEncodingError",
+    "VerificationTimeout",
     "__version__",
     "abuild_dpo",
     "abuild_instruct",
@@ -70,6 +79,7 @@ __all__ = [
     "check_files",
     "extract_boxed",
     "extract_gsm8k_answer",
+    "gold_answer",
     "iter_seed_stream",
     "load_benchmarks",
     "load_seeds",

@@ -1,18 +1,37 @@
-"""Final answers: extraction from solutions and equivalence to the gold answer.
+"""Final answers: extraction from solutions, the gold answer of a seed, and strict equivalence.
 
-Equivalence is decided by math-verify (symbolic, via sympy), after a cheap normalised string comparison
-that also serves as the fallback for answers math-verify cannot parse (text answers, intervals written
-oddly, units).
+Equivalence never says yes to a different answer: each answer is parsed in full (never a prefix) into
+its structure (tuple, interval, set, list, equation, matrix, multiple-choice letters, scalar) and
+compared exactly; see ``_equivalence.py`` for the rules. An answer that does not parse is only equal to
+the same normalised string. docs/verification.md gives the rules and their measured rates.
+
+Checking can call sympy on arbitrary model output, so :func:`answers_equivalent` takes a ``timeout``.
+It is enforced with ``SIGALRM``, which only works in a process's main thread: a build runs the checks
+in a pool of worker processes (whose main thread is the one that runs them), never on the event loop.
 """
 
 from __future__ import annotations
 
 import re
+import signal
 import threading
-from functools import lru_cache
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
 
-__all__ = ["answers_equivalent", "extract_boxed", "extract_gsm8k_answer", "normalize_answer"]
+from ._equivalence import equivalent_normalized, normalize_answer, split_unit, structure
+
+__all__ = [
+    "GoldAnswer",
+    "VerificationTimeout",
+    "answers_equivalent",
+    "boxed_answers",
+    "extract_boxed",
+    "extract_gsm8k_answer",
+    "gold_answer",
+    "normalize_answer",
+]
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 
@@ -38,6 +57,20 @@ def _match_braces(text: str, open_at: int) -> int | None:
                 return i + 1
         i += 1
     return None
+
+
+def boxed_answers(text: str) -> list[str]:
+    """The content of every complete ``\\boxed{...}`` / ``\\fbox{...}`` in ``text``, in order."""
+    out = []
+    for m in _BOX_RE.finditer(text):
+        i = m.end()
+        while i < len(text) and text[i] in " \t":
+            i += 1
+        if i < len(text) and text[i] == "{":
+            end = _match_braces(text, i)
+            if end is not None:
+                out.append(text[i + 1 : end - 1].strip())
+    return out
 
 
 def extract_boxed(text: str) -> str | None:
@@ -75,67 +108,85 @@ def extract_gsm8k_answer(text: str) -> str | None:
     return ans or None
 
 
-_TEXT_WRAP = re.compile(r"\\(?:text|textbf|mathrm|mbox|textnormal)\s*\{([^{}]*)\}")
-_REMOVE = [
-    "\\left",
-    "\\right",
-    "\\!",
-    "\\,",
-    "\\;",
-    "\\:",
-    "\\ ",
-    "\\displaystyle",
-    "$",
-    "^\\circ",
-    "^{\\circ}",
-    "\\%",
-    "%",
-]
+class VerificationTimeout(TimeoutError):
+    """Checking one answer took longer than its timeout (the caller rejects it as ``verify_timeout``)."""
 
 
-def normalize_answer(ans: str) -> str:
-    """A canonical string form of an answer, for exact comparison.
+@contextmanager
+def _deadline(seconds: float | None) -> Iterator[None]:
+    """Raise VerificationTimeout in the block after ``seconds``; a no-op outside the main thread."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if seconds is None or seconds <= 0 or not usable:
+        yield
+        return
 
-    Removes spacing commands, ``\\left``/``\\right``, dollar signs, degree and percent signs and text
-    wrappers; maps ``\\dfrac``/``\\tfrac`` to ``\\frac``; drops whitespace and a trailing full stop.
-    """
-    s = ans.strip()
-    for _ in range(3):
-        s = _TEXT_WRAP.sub(r"\1", s)
-    for token in _REMOVE:
-        s = s.replace(token, "")
-    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
-    s = re.sub(r"\s+", "", s)
-    s = s.rstrip(".")
-    if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", s):
-        s = s.replace(",", "")
-    return s
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise VerificationTimeout(f"checking the answer took more than {seconds:g} s")
 
-
-@lru_cache(maxsize=65536)
-def _parse(expr: str) -> Any:
-    from math_verify import parse
-
-    timeout = 5 if threading.current_thread() is threading.main_thread() else None
-    # math-verify finds the boxed answer itself; wrapping makes a bare expression look like one
-    return parse(f"\\boxed{{{expr}}}", parsing_timeout=timeout)
-
-
-def answers_equivalent(candidate: str, gold: str) -> bool:
-    """Whether ``candidate`` is mathematically the same answer as ``gold``.
-
-    Both are bare answers (the content of a box, not whole solutions).
-    """
-    if normalize_answer(candidate) == normalize_answer(gold):
-        return True
-    from math_verify import verify
-
-    gold_parsed = _parse(gold)
-    cand_parsed = _parse(candidate)
-    if not gold_parsed or not cand_parsed:
-        return False
-    timeout = 5 if threading.current_thread() is threading.main_thread() else None
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return bool(verify(gold_parsed, cand_parsed, timeout_seconds=timeout))
-    except Exception:  # math-verify can raise on exotic sympy objects: treat as not verified
-        return False
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def answers_equivalent(candidate: str, gold: str, *, timeout: float | None = None) -> bool:
+    """Whether ``candidate`` is the same answer as ``gold`` (both bare answers: the content of a box).
+
+    Strict: a different answer is never accepted, while the same answer written another way is
+    (``\\dfrac12``/``0.5``, ``x = 3``/``3``, units, degrees, spacing, ``1,000``/``1000``).
+
+    ``timeout`` (seconds) bounds the check; past it, :class:`VerificationTimeout` is raised. It relies
+    on ``SIGALRM`` and is only enforced in a process's main thread (a worker process of a pool is
+    fine); elsewhere the check runs unbounded, apart from the parser's own limits on huge numbers.
+    """
+    with _deadline(timeout):
+        cand_math, cand_unit = split_unit(candidate)
+        gold_math, gold_unit = split_unit(gold)
+        if cand_unit and gold_unit and cand_unit != gold_unit:
+            return False  # 5 cm is not 5 m; a unit on one side only is ignored
+        c, g = normalize_answer(cand_math), normalize_answer(gold_math)
+        if c == g:
+            return True
+        try:
+            return equivalent_normalized(structure(c), structure(g))
+        except VerificationTimeout:
+            raise
+        except Exception:  # sympy can fail on exotic input: an answer we cannot check is not verified
+            return False
+
+
+@dataclass(frozen=True)
+class GoldAnswer:
+    """A seed solution's gold answer, or why it has none a check can trust.
+
+    ``answer`` is the last box when every box of the solution holds the same answer; otherwise it is
+    None and ``reason`` says why: ``no_answer`` (no complete box) or ``ambiguous_gold`` (boxes holding
+    different answers: alternatives, several solutions or an intermediate result, which one
+    comparison cannot tell apart).
+    """
+
+    answer: str | None
+    reason: str | None = None
+    detail: str = ""
+    boxes: tuple[str, ...] = ()
+
+
+def gold_answer(solution: str) -> GoldAnswer:
+    """The gold answer of a boxed (MATH-style) solution under the ambiguity rule of :class:`GoldAnswer`."""
+    last = extract_boxed(solution)
+    boxes = tuple(boxed_answers(solution))
+    if not last:
+        detail = "the final \\boxed{} is empty" if last == "" else "no complete \\boxed{} answer"
+        return GoldAnswer(None, "no_answer", detail, boxes)
+    distinct: list[str] = []
+    for b in boxes:
+        if b and not any(answers_equivalent(b, d, timeout=None) for d in distinct):
+            distinct.append(b)
+    if len(distinct) > 1:
+        shown = ", ".join(repr(d) for d in distinct[:5])
+        detail = f"the solution boxes {len(distinct)} different answers: {shown}"
+        return GoldAnswer(None, "ambiguous_gold", detail, boxes)
+    return GoldAnswer(last, None, "", boxes)

@@ -55,6 +55,10 @@ class Meta(_Model):
     synthmath_version: str
     created_at: str
     seed_source: str = ""
+    # copy-check scores (0-100, see docs/verification.md): the question's similarity to its seed
+    # problem, the answer's to the original solution; None when not measured
+    question_similarity: float | None = None
+    answer_similarity: float | None = None
 
 
 class InstructRecord(_Model):

@@ -10,6 +10,9 @@ The handler sees each ``/v1/chat/completions`` body and returns the reply: one t
 choice, an HTTP error, or a dropped connection. The server answers ``/v1/models`` with ``models``, fills
 in ``usage`` (whitespace-separated words as tokens), and keeps every request body in ``requests``.
 
+:func:`reword` is a mechanical stand-in for a model's rewording (formulas and numbers kept, the other
+words changed), for handlers that must pass synthmath's copy checks.
+
 ``python -m synthmath.testing --port 8123`` runs an echoing one in its own process until stopped. It
 takes the command lines of ``vllm serve MODEL`` and of ``python -m llama_cpp.server`` (flags it does not
 know are ignored), so tests can stand it in for either as a managed server.
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import signal
 import socket
 import sys
@@ -30,7 +34,43 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["CutConnection", "FakeOpenAIServer", "HTTPFailure", "Reply"]
+from .mathtext import NUMBER_WORDS
+
+__all__ = ["CutConnection", "FakeOpenAIServer", "HTTPFailure", "Reply", "reword"]
+
+# what reword leaves alone: math, diagrams, LaTeX commands with their arguments
+_KEEP = re.compile(
+    r"(\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)|\[asy\].*?\[/asy\]|\\[a-zA-Z]+(?:\{[^{}]*\})*)", re.S
+)
+_PROSE_WORD = re.compile(r"(?<![\\\w])[A-Za-z]{3,}(?![\w{])")
+# number words (and words that hint at a number) carry the numbers the question checks look for
+_SPARE = NUMBER_WORDS | {"once", "pair", "square", "squared", "cube", "cubed", "first", "second", "third"}
+_SPARE |= {"thirds", "fourth", "quarters", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"}
+
+
+def _respell(word: str, variant: int) -> str:
+    if word.lower() in _SPARE:
+        return word
+    cut = len(word) // (2 if variant % 6 < 4 else 3)
+    turned = word[cut:] + word[:cut]
+    return [turned, word[::-1], turned[::-1], "".join(sorted(word)), turned, turned[::-1]][variant % 6]
+
+
+def reword(text: str, variant: int = 0, *, rewrap_math: bool = False) -> str:
+    """A mechanical "rewording" for fake models: every prose word of three or more letters is
+    respelled (one of six ways, by ``variant``), while math, diagrams, LaTeX commands, digits and
+    number words are kept. Unreadable, but it passes the copy checks as an honest rewording would.
+
+    ``rewrap_math`` writes inline ``$...$`` math as ``\\(...\\)``, as a rewritten solution would not
+    carry a formula-only original verbatim.
+    """
+    parts = _KEEP.split(text)
+    respell = lambda m: _respell(m.group(0), variant)  # noqa: E731
+    out = "".join(p if i % 2 else _PROSE_WORD.sub(respell, p) for i, p in enumerate(parts))
+    pieces = out.split("$")
+    if not rewrap_math or "$$" in out or len(pieces) % 2 == 0:
+        return out
+    return "".join(p if k % 2 == 0 else f"\\({p}\\)" for k, p in enumerate(pieces))
 
 
 class _Server(ThreadingHTTPServer):

@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from synthmath.records import SeedProblem
-from synthmath.testing import Reply
+from synthmath.testing import Reply, reword
 
 PREFIXES = [
     "Consider the following problem. ",
@@ -23,14 +23,26 @@ def _hash(*parts: Any) -> int:
     return int.from_bytes(hashlib.sha256("\x00".join(map(str, parts)).encode()).digest()[:8], "big")
 
 
+def rephrasing(seed: SeedProblem, i: int) -> str:
+    """The ``i``-th rewording MathRephraser gives of a seed: an opening, then the problem reworded."""
+    return PREFIXES[i % len(PREFIXES)] + reword(seed.problem.strip(), i)
+
+
+def rewritten_solution(seed: SeedProblem, i: int = 0) -> str:
+    """The ``i``-th rewrite MathRephraser gives of a seed's solution (same steps and final answer)."""
+    return f"We work on the reworded problem.\n\n{reword(seed.solution, i, rewrap_math=True)}"
+
+
 class MathRephraser:
-    """Rephrases faithfully (a new opening, every number kept); answers with the seed's own solution,
-    whose final answer is wrong for about ``wrong_rate`` of the answers (decided by a hash of the request,
-    so reruns are identical). ``wrong`` collects every wrong answer text it sent."""
+    """Rephrases faithfully (a new opening, the prose reworded, every number and formula kept); answers
+    with the seed's own solution reworded, whose final answer is wrong for about ``wrong_rate`` of the
+    answers (decided by a hash of the request, so reruns are identical). ``wrong`` collects every wrong
+    answer text it sent."""
 
     def __init__(self, seeds: list[SeedProblem], wrong_rate: float = 0.3) -> None:
         self.seeds = seeds
         self.by_problem = {s.problem.strip(): s for s in seeds}
+        self.by_question = {rephrasing(s, k): s for s in seeds for k in range(len(PREFIXES))}
         self.wrong_rate = wrong_rate
         self.wrong: set[str] = set()
         self.wrong_count = 0
@@ -41,19 +53,20 @@ class MathRephraser:
         """Stateless: the reply depends only on the request, so any server instance gives the same one."""
         n = int(body.get("n") or 1)
         last = body["messages"][-1]["content"]
-        seed = self.by_problem.get(last.strip()) or next(s for s in self.seeds if s.problem.strip() in last)
+        seed = self.by_problem.get(last.strip())
         with self.lock:
-            for prefix in PREFIXES:
-                question = prefix + seed.problem.strip()
-                if question in last:
-                    self.calls["answer"] += 1
-                    return Reply([self._answer(seed, question, body.get("seed"), i) for i in range(n)])
+            if seed is None:  # an answer request: it quotes one of our rephrasings
+                for question, s in self.by_question.items():
+                    if question in last:
+                        self.calls["answer"] += 1
+                        return Reply([self._answer(s, question, body.get("seed"), i) for i in range(n)])
+                seed = next(s for s in self.seeds if s.problem.strip() in last)
             self.calls["question"] += 1
         offset = _hash(seed.id, body.get("seed")) % len(PREFIXES)
-        return Reply([PREFIXES[(offset + i) % len(PREFIXES)] + seed.problem.strip() for i in range(n)])
+        return Reply([rephrasing(seed, offset + i) for i in range(n)])
 
     def _answer(self, seed: SeedProblem, question: str, req_seed: Any, i: int) -> str:
-        text = f"We work on the reworded problem.\n\n{seed.solution}"
+        text = rewritten_solution(seed, i)
         if _hash(question, req_seed, i) % 1000 < self.wrong_rate * 1000:
             text += f"\n\nSo the final answer is $\\boxed{{{seed.gold_answer}+1}}$."
             self.wrong.add(text)

@@ -6,9 +6,9 @@ import pytest
 
 from synthmath import BuildConfig, DPORecord, InstructRecord, Reject, SeedProblem, build_dpo, build_instruct
 from synthmath.prompts import PromptSet
-from synthmath.testing import FakeOpenAIServer, HTTPFailure, Reply
+from synthmath.testing import FakeOpenAIServer, HTTPFailure, Reply, reword
 
-from .fakes import MathRephraser
+from .fakes import MathRephraser, rewritten_solution
 
 
 def test_instruct_bar(
@@ -43,12 +43,9 @@ def test_dpo_bar(server: FakeOpenAIServer, rephraser: MathRephraser, math_seeds:
     for r in records:
         seed = by_id[r.seed_id]
         assert r.rejected == seed.solution
-        assert (
-            isinstance(r.prompt, str)
-            and r.prompt != seed.problem.strip()
-            and seed.problem.strip() in r.prompt
-        )
-        assert r.chosen not in rephraser.wrong
+        assert isinstance(r.prompt, str) and isinstance(r.chosen, str)
+        assert r.prompt in rephraser.by_question and seed.problem.strip() not in r.prompt
+        assert r.chosen not in rephraser.wrong and seed.solution.strip() not in r.chosen
 
 
 def test_dpo_chat_form(server: FakeOpenAIServer, math_seeds: list[SeedProblem]) -> None:
@@ -101,12 +98,13 @@ def test_fixed_prompt_part_comes_first(server: FakeOpenAIServer, math_seeds: lis
 
 def test_question_checks(math_seeds: list[SeedProblem]) -> None:
     seed = next(s for s in math_seeds if any(c.isdigit() for c in s.problem))
-    no_numbers = "".join(c for c in seed.problem if not c.isdigit())
+    reworded = "Restated. " + reword(seed.problem)
+    no_numbers = "".join(c for c in reword(seed.problem, 1) if not c.isdigit())
     replies = [
         seed.problem,
-        "Rephrased question: Restated. " + seed.problem,
+        "Rephrased question: " + reworded,
         "",
-        "Restated. " + seed.problem,
+        reworded,
         no_numbers + " (reworded)",
         "cut off",
     ]
@@ -115,7 +113,7 @@ def test_question_checks(math_seeds: list[SeedProblem]) -> None:
     def handler(body: dict[str, object]) -> Reply:
         if body["n"] == 6:
             return Reply(replies, reasons)
-        return Reply([f"{seed.solution}"])
+        return Reply([rewritten_solution(seed)])
 
     rejects: list[Reject] = []
     with FakeOpenAIServer(handler, models=["m"]) as s:
@@ -124,8 +122,14 @@ def test_question_checks(math_seeds: list[SeedProblem]) -> None:
                 [seed], base_url=s.url, contamination=False, rephrasings=6, on_reject=rejects.append
             )
         )
-    assert [r.question for r in records] == ["Restated. " + seed.problem]
-    assert [r.reason for r in rejects] == ["identical", "empty", "duplicate", "missing_numbers", "truncated"]
+    assert [r.question for r in records] == [reworded]
+    assert [r.reason for r in rejects] == [
+        "question_copies_seed",
+        "empty",
+        "duplicate_rephrasing",
+        "missing_numbers",
+        "truncated",
+    ]
     rejects.clear()
     with FakeOpenAIServer(handler, models=["m"]) as s:
         records = list(
@@ -144,8 +148,9 @@ def test_question_checks(math_seeds: list[SeedProblem]) -> None:
 def test_answer_checks(math_seeds: list[SeedProblem]) -> None:
     seed = math_seeds[0]
     answers = [
-        seed.solution,
-        seed.solution,
+        rewritten_solution(seed),
+        rewritten_solution(seed),
+        "Here is the solution.\n" + seed.solution,
         "I do not know.",
         "",
         seed.solution[:-3],
@@ -154,8 +159,8 @@ def test_answer_checks(math_seeds: list[SeedProblem]) -> None:
 
     def handler(body: dict[str, object]) -> Reply:
         if body["n"] == 1:
-            return Reply(["Put differently: " + seed.problem])
-        return Reply(answers, ["stop", "stop", "stop", "stop", "length", "stop"])
+            return Reply(["Put differently: " + reword(seed.problem)])
+        return Reply(answers, ["stop", "stop", "stop", "stop", "stop", "length", "stop"])
 
     rejects: list[Reject] = []
     with FakeOpenAIServer(handler, models=["m"]) as s:
@@ -165,13 +170,14 @@ def test_answer_checks(math_seeds: list[SeedProblem]) -> None:
                 base_url=s.url,
                 contamination=False,
                 rephrasings=1,
-                answer_samples=6,
+                answer_samples=7,
                 on_reject=rejects.append,
             )
         )
-    assert [r.answer for r in records] == [seed.solution]
+    assert [r.answer for r in records] == [rewritten_solution(seed)]
     assert [r.reason for r in rejects] == [
         "duplicate",
+        "answer_copies_original",
         "no_boxed_answer",
         "empty",
         "truncated",

@@ -23,7 +23,7 @@ from synthmath.records import SeedProblem
 from synthmath.testing import FakeOpenAIServer, Reply
 
 from .conftest import DATA, MATH_TRAIN, need_data, read_jsonl
-from .fakes import MathRephraser
+from .fakes import MathRephraser, rewritten_solution
 
 GSM8K_TEST = DATA / "gsm8k" / "test.jsonl"
 GSM8K_TRAIN = DATA / "gsm8k" / "train.jsonl"
@@ -321,12 +321,21 @@ def test_build_gate_with_the_judge(
     seeds_path.write_text("".join(json.dumps(s) + "\n" for s in seeds))
     rephraser = MathRephraser(math_seeds)
     judged: list[str] = []
+    # honest rewordings of the geometric-sum seed, close enough in meaning for the embedding stage
+    series = seeds[3]["problem"].split("$")[1]
+    honest = [f"Compute the total ${series}$.", f"Find the value of ${series}$.", f"Evaluate ${series}$."]
+    geometric = next(s for s in math_seeds if s.id == seeds[3]["id"])
 
     def handler(request: dict[str, Any]) -> Reply | str:
+        n = int(request.get("n") or 1)
+        last = request["messages"][-1]["content"]
         if "decide whether they are the same problem" in request["messages"][0]["content"]:
-            text = request["messages"][-1]["content"]
-            judged.append(text)
-            return Reply(["same" if "729" in text else "different"])
+            judged.append(last)
+            return Reply(["same" if "729" in last else "different"])
+        if any(q in last for q in honest):
+            return Reply([rewritten_solution(geometric, i) for i in range(n)])
+        if last.strip() == geometric.problem.strip():
+            return Reply(honest[:n])
         return rephraser(request)
 
     with FakeOpenAIServer(handler, models=["m"]) as server:

@@ -140,7 +140,7 @@ def render_card(
             else "each rewording solved afresh (rejection sampling)."
         ),
         "4. **Verify**: an answer is kept only if its final `\\boxed{}` answer is mathematically equivalent "
-        "to the seed's gold answer (checked with math-verify).",
+        "to the seed's gold answer (compared exactly, never through a partial parse).",
         "",
         "## Provenance",
         "",

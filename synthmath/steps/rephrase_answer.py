@@ -12,6 +12,7 @@ from ..engine.base import ChatRequest, ChatResult
 from ..prompts import PromptSet
 from ..records import Reject, SeedProblem
 from .base import Sampling, make_request
+from .similarity import ANSWER_COPY_THRESHOLD
 from .verify import check_answer
 
 __all__ = ["RephraseAnswer"]
@@ -20,11 +21,22 @@ __all__ = ["RephraseAnswer"]
 class RephraseAnswer:
     stage: Literal["answer"] = "answer"
 
-    def __init__(self, prompts: PromptSet, sampling: Sampling, *, mode: str, samples: int) -> None:
+    def __init__(
+        self,
+        prompts: PromptSet,
+        sampling: Sampling,
+        *,
+        mode: str,
+        samples: int,
+        copy_threshold: float | None = ANSWER_COPY_THRESHOLD,
+        timeout: float | None = None,
+    ) -> None:
         self.template = prompts["rephrase_answer" if mode == "rephrase" else "solve"]
         self.sampling = sampling
         self.mode = mode
         self.samples = samples
+        self.copy_threshold = copy_threshold  # None: keep answers that copy the original solution
+        self.timeout = timeout
 
     def request(self, seed: SeedProblem, question: str, index: int) -> ChatRequest:
         values = {"question": question}
@@ -35,7 +47,11 @@ class RephraseAnswer:
         )
 
     def parse(self, seed: SeedProblem, question: str, result: ChatResult) -> tuple[list[str], list[Reject]]:
-        """The verified answers (distinct, in sample order), and a reject for each other candidate."""
+        """The verified answers (distinct, in sample order), and a reject for each other candidate.
+
+        CPU-bound (sympy): run it in a worker process. A kept answer's similarity to the original
+        solution is ``similarity.answer_copies_original(answer, seed.solution).score``.
+        """
         if result.error is not None:
             return [], [
                 Reject(
@@ -51,7 +67,14 @@ class RephraseAnswer:
         rejects: list[Reject] = []
         for i, choice in enumerate(result.choices):
             text = choice.text.strip()
-            extracted, failure = check_answer(text, choice.finish_reason, seed.gold_answer)
+            extracted, failure = check_answer(
+                text,
+                choice.finish_reason,
+                seed.gold_answer,
+                original=seed.solution,
+                copy_threshold=self.copy_threshold,
+                timeout=self.timeout,
+            )
             if failure is None and text in kept:
                 failure = ("duplicate", "the same answer was produced earlier for this question")
             if failure is None:

@@ -8,6 +8,7 @@ from ..engine.base import ChatRequest, ChatResult
 from ..prompts import PromptSet
 from ..records import Reject, SeedProblem
 from .base import Sampling, make_request
+from .similarity import QUESTION_COPY_THRESHOLD
 from .verify import check_question, clean_question
 
 __all__ = ["RephraseQuestion"]
@@ -18,11 +19,22 @@ class RephraseQuestion:
 
     stage: Literal["question"] = "question"
 
-    def __init__(self, prompts: PromptSet, sampling: Sampling, *, k: int, require_numbers: bool) -> None:
+    def __init__(
+        self,
+        prompts: PromptSet,
+        sampling: Sampling,
+        *,
+        k: int,
+        require_numbers: bool,
+        copy_threshold: float = QUESTION_COPY_THRESHOLD,
+        duplicate_threshold: float = QUESTION_COPY_THRESHOLD,
+    ) -> None:
         self.template = prompts["rephrase_question"]
         self.sampling = sampling
         self.k = k
         self.require_numbers = require_numbers
+        self.copy_threshold = copy_threshold
+        self.duplicate_threshold = duplicate_threshold
 
     def request(self, seed: SeedProblem) -> ChatRequest:
         return make_request(
@@ -30,7 +42,11 @@ class RephraseQuestion:
         )
 
     def parse(self, seed: SeedProblem, result: ChatResult) -> tuple[list[str], list[Reject]]:
-        """The kept rephrasings, in sample order, and a reject for each other candidate."""
+        """The kept rephrasings, in sample order, and a reject for each other candidate.
+
+        ``similarity.question_copies_seed(seed.problem, question).score`` is a kept question's
+        similarity to its seed (for the record's meta).
+        """
         if result.error is not None:
             return [], [
                 Reject(seed_id=seed.id, stage=self.stage, reason="request_error", detail=result.error)
@@ -40,7 +56,13 @@ class RephraseQuestion:
         for i, choice in enumerate(result.choices):
             question = clean_question(choice.text)
             failure = check_question(
-                seed.problem, question, choice.finish_reason, kept, require_numbers=self.require_numbers
+                seed.problem,
+                question,
+                choice.finish_reason,
+                kept,
+                require_numbers=self.require_numbers,
+                copy_threshold=self.copy_threshold,
+                duplicate_threshold=self.duplicate_threshold,
             )
             if failure is None:
                 kept.append(question)

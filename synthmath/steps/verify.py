@@ -1,14 +1,25 @@
 """Checks on candidates: is a rephrased question usable, is an answer verified against the gold answer.
 
-Each check returns None for a pass, or a ``(reason, detail)`` pair that becomes a reject.
+Each check returns None for a pass, or a ``(reason, detail)`` pair that becomes a reject. The copy
+checks behind ``question_copies_seed``, ``duplicate_rephrasing`` and ``answer_copies_original`` live in
+``similarity.py``; answer equivalence in ``synthmath.answers``. Checking an answer runs sympy: call
+:func:`check_answer` in a worker process, with a timeout.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 
-from ..answers import answers_equivalent, extract_boxed
+from ..answers import VerificationTimeout, answers_equivalent, extract_boxed
+from ..mathtext import numbers_in
+from .similarity import (
+    ANSWER_COPY_THRESHOLD,
+    QUESTION_COPY_THRESHOLD,
+    answer_copies_original,
+    duplicate_rephrasing,
+    question_copies_seed,
+)
 
 __all__ = ["check_answer", "check_question", "clean_question", "missing_numbers", "numbers_in"]
 
@@ -20,66 +31,6 @@ _PREFIX = re.compile(
     re.I,
 )
 _ANNOUNCE = re.compile(r"rephras|reword|rewrit|restat|paraphras|question|problem|version", re.I)
-_NUMBER = re.compile(r"(?<![A-Za-z])\d+(?:\.\d+)?")
-_WORDS = {
-    "zero": "0",
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "eleven": "11",
-    "twelve": "12",
-    "thirteen": "13",
-    "fourteen": "14",
-    "fifteen": "15",
-    "sixteen": "16",
-    "seventeen": "17",
-    "eighteen": "18",
-    "nineteen": "19",
-    "twenty": "20",
-    "thirty": "30",
-    "forty": "40",
-    "fifty": "50",
-    "sixty": "60",
-    "seventy": "70",
-    "eighty": "80",
-    "ninety": "90",
-    "hundred": "100",
-    "thousand": "1000",
-    "once": "1",
-    "twice": "2",
-    "thrice": "3",
-    "double": "2",
-    "triple": "3",
-    "half": "2",
-    "halves": "2",
-    "third": "3",
-    "thirds": "3",
-    "quarter": "4",
-    "quarters": "4",
-    "fourth": "4",
-    "fifth": "5",
-    "sixth": "6",
-    "seventh": "7",
-    "eighth": "8",
-    "ninth": "9",
-    "tenth": "10",
-    "first": "1",
-    "second": "2",
-    "dozen": "12",
-    "pair": "2",
-    "square": "2",
-    "squared": "2",
-    "cube": "3",
-    "cubed": "3",
-}
-_WORD_RE = re.compile(r"[a-z]+")
 
 
 def clean_question(text: str) -> str:
@@ -101,45 +52,34 @@ def clean_question(text: str) -> str:
     return s
 
 
-def _canon(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
-def numbers_in(text: str) -> set[str]:
-    """The numbers written in ``text`` as digits (thousands separators dropped, ``2.50`` -> ``2.5``)."""
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    out = set()
-    for m in _NUMBER.findall(text):
-        if "." in m:
-            m = m.rstrip("0").rstrip(".") or "0"
-        out.add(m.lstrip("0") or "0")
-    return out
-
-
 def missing_numbers(original: str, rephrased: str) -> list[str]:
-    """Numbers of ``original`` that ``rephrased`` writes neither as digits nor as a number word."""
-    have = numbers_in(rephrased) | {_WORDS[w] for w in _WORD_RE.findall(rephrased.lower()) if w in _WORDS}
-    return sorted(numbers_in(original) - have, key=lambda s: (len(s), s))
+    """Numbers ``original`` writes in digits that ``rephrased`` mentions neither in digits nor in words."""
+    have = numbers_in(rephrased, hints=True)
+    return sorted(numbers_in(original, words=False) - have, key=lambda s: (len(s), s))
 
 
 def check_question(
     original: str,
     candidate: str,
     finish_reason: str | None,
-    earlier: Iterable[str],
+    earlier: Sequence[str],
     *,
     require_numbers: bool = True,
+    copy_threshold: float = QUESTION_COPY_THRESHOLD,
+    duplicate_threshold: float = QUESTION_COPY_THRESHOLD,
 ) -> Failure | None:
-    """Whether a rephrased question is usable: complete, non-empty, new, unique and faithful."""
+    """Whether a rephrased question is usable: complete, non-empty, not a copy of the seed problem, not
+    a near-duplicate of an ``earlier`` kept rephrasing of the same seed, and keeping every number."""
     if finish_reason == "length":
         return "truncated", "the reply hit max_tokens before it ended"
     if not candidate.strip():
         return "empty", "the reply was empty"
-    canon = _canon(candidate)
-    if canon == _canon(original):
-        return "identical", "the rephrasing is the original question"
-    if any(canon == _canon(e) for e in earlier):
-        return "duplicate", "the same rephrasing was produced earlier for this seed"
+    copy = question_copies_seed(original, candidate, threshold=copy_threshold)
+    if copy.copied:
+        return "question_copies_seed", copy.detail("the seed problem")
+    dup, score = duplicate_rephrasing(candidate, earlier, threshold=duplicate_threshold)
+    if dup is not None:
+        return "duplicate_rephrasing", f"near-duplicate of kept rephrasing {dup} (similarity {score:.1f})"
     if require_numbers:
         missing = missing_numbers(original, candidate)
         if missing:
@@ -147,8 +87,22 @@ def check_question(
     return None
 
 
-def check_answer(text: str, finish_reason: str | None, gold: str) -> tuple[str | None, Failure | None]:
-    """The extracted final answer, and why the answer fails (None when it is verified)."""
+def check_answer(
+    text: str,
+    finish_reason: str | None,
+    gold: str,
+    *,
+    original: str | None = None,
+    copy_threshold: float | None = ANSWER_COPY_THRESHOLD,
+    timeout: float | None = None,
+) -> tuple[str | None, Failure | None]:
+    """The extracted final answer, and why the answer fails (None when it is verified).
+
+    ``original`` is the seed's solution: an answer that copies it (a DPO pair whose chosen equals its
+    rejected) fails as ``answer_copies_original``; ``copy_threshold`` None turns that check off.
+    ``timeout`` bounds the equivalence check (see :func:`synthmath.answers_equivalent`); past it the
+    answer fails as ``verify_timeout``.
+    """
     if finish_reason == "length":
         return extract_boxed(text), ("truncated", "the reply hit max_tokens before it ended")
     if not text.strip():
@@ -156,6 +110,15 @@ def check_answer(text: str, finish_reason: str | None, gold: str) -> tuple[str |
     extracted = extract_boxed(text)
     if extracted is None:
         return None, ("no_boxed_answer", "no complete \\boxed{} final answer")
-    if not answers_equivalent(extracted, gold):
+    if original is not None and copy_threshold is not None:
+        copy = answer_copies_original(text, original, threshold=copy_threshold)
+        if copy.copied:
+            return extracted, ("answer_copies_original", copy.detail("the original solution"))
+    try:
+        same = answers_equivalent(extracted, gold, timeout=timeout)
+    except VerificationTimeout:
+        detail = f"checking {extracted!r} against the gold answer took over {timeout:g} s"
+        return extracted, ("verify_timeout", detail)
+    if not same:
         return extracted, ("wrong_answer", f"final answer {extracted!r} is not equivalent to gold {gold!r}")
     return extracted, None

@@ -1,0 +1,130 @@
+"""Math-aware text normalisation shared by the checks: numbers, number words, diagrams, math spans.
+
+One place decides how ``1,000``, ``2.50``, ``twelve`` and ``three hundred twenty-five`` read as numbers,
+so that the question checks and the contamination n-grams agree on what a number is.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "NUMBER_WORDS",
+    "drop_diagrams",
+    "mask_math",
+    "normalize_number",
+    "numbers_in",
+    "spell_numbers",
+    "word_tokens",
+]
+
+_ASY = re.compile(r"\[asy\].*?(?:\[/asy\]|$)", re.DOTALL)  # diagram code: shared boilerplate, not wording
+_MATH = re.compile(
+    r"\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)"
+    r"|\\begin\{(align|equation|gather|eqnarray|multline)(\*?)\}.*?\\end\{\1\2\}",
+    re.DOTALL,
+)
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|\.\d+")
+
+_SMALL = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
+_SMALL += " sixteen seventeen eighteen nineteen"
+_UNITS = {w: i for i, w in enumerate(_SMALL.split())}
+_TENS = {w: 10 * i for i, w in enumerate(["twenty", "thirty", "forty", "fifty"], 2)}
+_TENS |= {w: 10 * i for i, w in enumerate(["sixty", "seventy", "eighty", "ninety"], 6)}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
+# words that stand for numbers; fractions give the digits "1/2" would have
+_ALIASES: dict[str, list[str]] = {"dozen": ["12"], "twice": ["2"], "double": ["2"], "thrice": ["3"]}
+_ALIASES |= {"triple": ["3"], "half": ["1", "2"], "quarter": ["1", "4"], "percent": []}
+NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ALIASES])
+# words that only hint at a number: enough to say a rephrasing still mentions it, not for matching text
+_HINTS = {"once": "1", "first": "1", "second": "2", "halves": "2", "third": "3", "thirds": "3"}
+_HINTS |= {"quarters": "4", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7", "eighth": "8"}
+_HINTS |= {"ninth": "9", "tenth": "10", "pair": "2", "square": "2", "squared": "2", "cube": "3"}
+_HINTS |= {"cubed": "3"}
+
+
+def drop_diagrams(text: str) -> str:
+    """``text`` without its Asymptote diagram code (``[asy]...[/asy]``)."""
+    return _ASY.sub(" ", text) if "[asy]" in text else text
+
+
+def mask_math(text: str, mask: str = " § ") -> str:
+    """``text`` with each math span (``$...$``, ``$$...$$``, ``\\[...\\]``, ``\\(...\\)``, ``align``
+    and similar environments) as ``mask``."""
+    return _MATH.sub(mask, text)
+
+
+def normalize_number(tok: str) -> str:
+    """A number token without leading or trailing fractional zeros (``007`` -> ``7``, ``2.50`` -> ``2.5``)."""
+    whole, _, fraction = tok.partition(".")
+    whole = whole.lstrip("0") or "0"
+    fraction = fraction.rstrip("0")
+    return f"{whole}.{fraction}" if fraction else whole
+
+
+def _raw_tokens(text: str) -> list[str]:
+    s = _THOUSANDS.sub("", text).lower()
+    return [normalize_number(t) if t[0] in "0123456789." else t for t in _TOKEN.findall(s)]
+
+
+def word_tokens(text: str) -> list[str]:
+    """The lower-case words and normalised numbers of ``text``, number words spelled as digits."""
+    return spell_numbers(_raw_tokens(text))
+
+
+def spell_numbers(tokens: list[str]) -> list[str]:
+    """Number words as digits: "three hundred twenty five" -> "325", "a dozen" -> "12", "half" -> "1 2".
+
+    "two three" stays two numbers; "hundreds" stays a word. Tokens are lower case.
+    """
+    where = [i for i, t in enumerate(tokens) if t in NUMBER_WORDS]
+    if not where:
+        return tokens
+    out = tokens[: where[0]]
+    i = where[0]
+    while i < len(tokens):
+        t = tokens[i]
+        if t in _ALIASES:
+            out.extend(_ALIASES[t])
+            i += 1
+            continue
+        if t not in _UNITS and t not in _TENS and not (t in _SCALES and out and out[-1] == "a"):
+            out.append(t)
+            i += 1
+            continue
+        if t in _SCALES:
+            out.pop()  # "a hundred"
+        total = current = 0
+        last = ""  # kind of the previous number word: unit, ten or scale
+        while i < len(tokens):
+            t = tokens[i]
+            kind = "unit" if t in _UNITS else "ten" if t in _TENS else "scale" if t in _SCALES else ""
+            if not kind or (last == "unit" and kind != "scale") or (last == "ten" and kind != "unit"):
+                break
+            if kind == "unit":
+                current += _UNITS[t]
+            elif kind == "ten":
+                current += _TENS[t]
+            elif _SCALES[t] == 100:
+                current = (current or 1) * 100
+            else:
+                total += (current or 1) * _SCALES[t]
+                current = 0
+            last = kind
+            i += 1
+        out.append(str(total + current))
+    return out
+
+
+def numbers_in(text: str, *, words: bool = True, hints: bool = False) -> set[str]:
+    """The numbers ``text`` mentions, normalised: written in digits, and in words unless ``words`` is off.
+
+    With ``hints``, words that only suggest a number count too (``third`` -> 3, ``squared`` -> 2): use it
+    to ask whether a number is still mentioned, not to match texts.
+    """
+    tokens = spell_numbers(_raw_tokens(text)) if words else _raw_tokens(text)
+    found = {t for t in tokens if t[0].isdigit()}
+    if hints:
+        found |= {_HINTS[t] for t in tokens if t in _HINTS}
+    return found
