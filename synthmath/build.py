@@ -279,6 +279,8 @@ def _summary(
                 completion=engine.completion_tokens,
                 cached_prompt=engine.cached_prompt_tokens,
                 cached_completion=engine.cached_completion_tokens,
+                solve_check_prompt=stats.solve_check_tokens["prompt"],
+                solve_check_completion=stats.solve_check_tokens["completion"],
             ),
             "engine": engine.to_dict(),
             "by_subject": by_subject,

@@ -235,6 +235,33 @@ step_options = _compose(
     ),
     click.option("--prompts-dir", type=click.Path(path_type=Path), help="Use your own prompt files."),
     click.option(
+        "--question-copy-threshold",
+        type=float,
+        help="Reject a rephrasing this similar (0-100) to its seed problem [default: 90].",
+    ),
+    click.option(
+        "--duplicate-threshold",
+        type=float,
+        help="Reject a rephrasing this similar (0-100) to an earlier one of the same seed [default: 90].",
+    ),
+    click.option(
+        "--answer-copy-threshold",
+        type=float,
+        help="Reject an answer this similar (0-100) to the original solution [default: 90].",
+    ),
+    click.option(
+        "--check-questions",
+        type=click.Choice(["none", "solve"]),
+        help="solve: keep a rephrasing only if the model, solving it from scratch, reaches the gold answer "
+        "[default: none].",
+    ),
+    click.option(
+        "--solve-check-samples", type=int, help="Solutions per rephrasing for the solve check [default: 4]."
+    ),
+    click.option(
+        "--solve-check-min-agree", type=int, help="Solutions that must reach the gold answer [default: 1]."
+    ),
+    click.option(
         "--require-numbers/--no-require-numbers",
         default=None,
         help="Reject rephrasings that drop a number of the original [default: on].",

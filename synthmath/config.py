@@ -76,6 +76,22 @@ class BuildConfig(BaseModel):
     answer_mode: Literal["rephrase", "solve"] = "rephrase"
     answer_samples: int = Field(1, ge=1, le=64)
     require_numbers: bool = Field(True, description="reject rephrasings that drop a number of the original")
+    question_copy_threshold: float = Field(
+        90.0, ge=0, le=100, description="reject a rephrasing this similar to its seed (rapidfuzz, 0-100)"
+    )
+    duplicate_threshold: float = Field(
+        90.0, ge=0, le=100, description="reject a rephrasing this similar to an earlier one of its seed"
+    )
+    answer_copy_threshold: float | None = Field(
+        90.0, ge=0, le=100, description="reject an answer this similar to the original solution (None: off)"
+    )
+    check_questions: Literal["none", "solve"] = Field(
+        "none", description="solve: keep a rephrasing only if independent solutions reach the gold answer"
+    )
+    solve_check_samples: int = Field(
+        4, ge=1, le=64, description="solutions per rephrasing for the solve check"
+    )
+    solve_check_min_agree: int = Field(1, ge=1, description="solutions that must reach the gold answer")
 
     # contamination gate (run at the end of a build written to a directory)
     contamination: bool = Field(True, description="check seeds and generated questions against benchmarks")
@@ -207,6 +223,15 @@ class BuildConfig(BaseModel):
             raise ValueError("--serve MODEL names the model - drop --model")
         if (self.serve_args or self.serve_timeout is not None) and not managed:
             raise ValueError("--serve-arg and --serve-timeout need --local or --serve")
+        return self
+
+    @model_validator(mode="after")
+    def _solve_check(self) -> BuildConfig:
+        if self.solve_check_min_agree > self.solve_check_samples:
+            raise ValueError(
+                f"solve_check_min_agree ({self.solve_check_min_agree}) is more than solve_check_samples "
+                f"({self.solve_check_samples}) - no rephrasing could pass"
+            )
         return self
 
     @field_validator("shard")

@@ -90,6 +90,8 @@ class Tokens(_Model):
     completion: int = 0
     cached_prompt: int = 0
     cached_completion: int = 0
+    solve_check_prompt: int = 0  # the part of all tokens that the solve check's requests took
+    solve_check_completion: int = 0
 
     def __add__(self, o: Tokens) -> Tokens:
         return Tokens(**{k: getattr(self, k) + getattr(o, k) for k in Tokens.model_fields})

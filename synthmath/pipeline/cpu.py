@@ -26,12 +26,21 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..engine.base import ChatResult
 from ..records import DPORecord, InstructRecord, Message, Meta, Reject, SeedProblem
+from ..steps.similarity import answer_copies_original, question_copies_seed
 
 if TYPE_CHECKING:
     from ..contamination.check import CheckResult, ContaminationChecker
     from ..steps import RephraseAnswer, RephraseQuestion
 
-__all__ = ["AnswerOutcome", "GateOutcome", "GateSpec", "QuestionOutcome", "WorkerSpec", "run_batch"]
+__all__ = [
+    "AnswerOutcome",
+    "GateOutcome",
+    "GateSpec",
+    "QuestionOutcome",
+    "SolveOutcome",
+    "WorkerSpec",
+    "run_batch",
+]
 
 Kind = Literal["instruct", "dpo"]
 
@@ -60,6 +69,12 @@ class WorkerSpec:
     answer_samples: int = 1
     chat: bool = False
     gate: GateSpec | None = None
+    question_copy_threshold: float = 90.0
+    duplicate_threshold: float = 90.0
+    answer_copy_threshold: float | None = 90.0
+    verify_timeout: float | None = 5.0
+    solve_check_samples: int = 4
+    solve_check_min_agree: int = 1
 
 
 @dataclass
@@ -81,6 +96,13 @@ class QuestionOutcome:
 
 
 @dataclass
+class SolveOutcome:
+    kept: list[int]  # indexes of the rephrasings whose independent solutions reach the gold answer
+    rejects: list[str]
+    reasons: list[str]
+
+
+@dataclass
 class AnswerOutcome:
     records: list[str]  # JSON lines
     rejects: list[str]
@@ -93,15 +115,29 @@ class _State:
         from ..prompts import PromptSet
         from ..steps import RephraseAnswer, RephraseQuestion
         from ..steps.base import Sampling
+        from ..steps.solve_check import SolveCheck
 
         self.spec = spec
         prompts = PromptSet(Path(spec.prompts_dir) if spec.prompts_dir else None)
         sampling = Sampling()  # parsing only: the requests are built in the main process
         self.question_step: RephraseQuestion = RephraseQuestion(
-            prompts, sampling, k=spec.rephrasings, require_numbers=spec.require_numbers
+            prompts,
+            sampling,
+            k=spec.rephrasings,
+            require_numbers=spec.require_numbers,
+            copy_threshold=spec.question_copy_threshold,
+            duplicate_threshold=spec.duplicate_threshold,
         )
         self.answer_step: RephraseAnswer = RephraseAnswer(
-            prompts, sampling, mode=spec.answer_mode, samples=spec.answer_samples
+            prompts,
+            sampling,
+            mode=spec.answer_mode,
+            samples=spec.answer_samples,
+            copy_threshold=spec.answer_copy_threshold,
+            timeout=spec.verify_timeout,
+        )
+        self.solve_check = SolveCheck(
+            prompts, sampling, samples=spec.solve_check_samples, min_agree=spec.solve_check_min_agree
         )
         self.meta = Meta(**spec.meta, created_at="")
         self.checker: ContaminationChecker | None = None
@@ -184,6 +220,8 @@ def run_batch(jobs: list[tuple[Any, ...]]) -> list[Any]:
             if job[0] == "gate":
                 seed: SeedProblem = job[1]
                 to_gate.append((i, -1, seed.id, seed.problem))
+            elif job[0] == "solve":
+                out[i] = _solve(state, *job[1:])
             elif job[0] == "questions":
                 outcome = _questions(state, job[1], job[2])
                 out[i] = outcome
@@ -261,6 +299,19 @@ def _detail(result: CheckResult) -> str:
     return f"matches {m.benchmark} item {m.benchmark_id} ({m.method}, score {m.score})"
 
 
+def _solve(state: _State, seed: SeedProblem, questions: list[str], results: list[ChatResult]) -> SolveOutcome:
+    """The solve check's verdict on each rephrasing: the ones whose solutions reach the gold are kept."""
+    out = SolveOutcome(kept=[], rejects=[], reasons=[])
+    for qi, (question, result) in enumerate(zip(questions, results, strict=True)):
+        _, reject = state.solve_check.parse(seed, question, result, timeout=state.spec.verify_timeout)
+        if reject is None:
+            out.kept.append(qi)
+        else:
+            out.rejects.append(_line(reject))
+            out.reasons.append(reject.reason)
+    return out
+
+
 def _answers(
     state: _State, seed: SeedProblem, questions: list[str], results: list[ChatResult], flagged: list[bool]
 ) -> AnswerOutcome:
@@ -287,7 +338,12 @@ def _record(
     state: _State, seed: SeedProblem, rid: str, question: str, answer: str
 ) -> InstructRecord | DPORecord:
     meta = state.meta.model_copy(
-        update={"created_at": datetime.now(timezone.utc).isoformat(), "seed_source": seed.source}
+        update={
+            "created_at": datetime.now(timezone.utc).isoformat(),
+            "seed_source": seed.source,
+            "question_similarity": question_copies_seed(seed.problem, question).score,
+            "answer_similarity": answer_copies_original(answer, seed.solution).score,
+        }
     )
     common: dict[str, Any] = {
         "id": rid,

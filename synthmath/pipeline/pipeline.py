@@ -27,12 +27,14 @@ from ..prompts import PromptSet
 from ..records import Reject, SeedProblem
 from ..seeds import iter_seed_stream
 from ..steps import RephraseAnswer, RephraseQuestion
+from ..steps.solve_check import SolveCheck
 from ..summary import GateSummary
 from .cpu import (
     AnswerOutcome,
     GateOutcome,
     GateSpec,
     QuestionOutcome,
+    SolveOutcome,
     WorkerSpec,
     answer_timeout,
     question_timeout,
@@ -75,6 +77,16 @@ class Pipeline:
             self.prompts, a, mode=config.answer_mode, samples=config.answer_samples
         )
         self.stats = BuildStats()
+        self.solve_check = (
+            SolveCheck(
+                self.prompts,
+                config.step_sampling("question"),
+                samples=config.solve_check_samples,
+                min_agree=config.solve_check_min_agree,
+            )
+            if config.check_questions == "solve"
+            else None
+        )
         self.gate_summary: GateSummary | None = None
         self.gate_examples: list[dict[str, Any]] = []
         self.last_error: str | None = None
@@ -85,15 +97,18 @@ class Pipeline:
         self.context_length: int | None = config.max_prompt_tokens or engine.info().get("max_model_len")
         self._seen: set[bytes] = set()  # digests of seed ids: a repeated id would repeat record ids
 
+    def _templates(self) -> list[Any]:
+        steps: list[Any] = [self.question_step, self.answer_step, self.solve_check]
+        return list({s.template.name: s.template for s in steps if s is not None}.values())
+
     @property
     def prompt_hashes(self) -> dict[str, str]:
-        return {t.name: t.hash for t in (self.question_step.template, self.answer_step.template)}
+        return {t.name: t.hash for t in self._templates()}
 
     def prompt_texts(self) -> dict[str, dict[str, str]]:
         """Each prompt of the run with its hash and full text, for provenance."""
         return {
-            t.name: {"hash": t.hash, "text": t.path.read_text(encoding="utf-8")}
-            for t in (self.question_step.template, self.answer_step.template)
+            t.name: {"hash": t.hash, "text": t.path.read_text(encoding="utf-8")} for t in self._templates()
         }
 
     def worker_spec(self) -> WorkerSpec:
@@ -115,6 +130,12 @@ class Pipeline:
             answer_samples=c.answer_samples,
             chat=c.chat,
             gate=self.gate,
+            question_copy_threshold=c.question_copy_threshold,
+            duplicate_threshold=c.duplicate_threshold,
+            answer_copy_threshold=c.answer_copy_threshold,
+            verify_timeout=c.verify_timeout,
+            solve_check_samples=c.solve_check_samples,
+            solve_check_min_agree=c.solve_check_min_agree,
         )
 
     def seeds_from_config(self) -> Iterator[SeedProblem | Reject]:
@@ -201,6 +222,11 @@ class Pipeline:
         self.stats.questions_kept += len(q.questions)
         self.stats.question_rejects.update(q.reasons)
         out += [Emitted("reject", line) for line in q.rejects]
+        if q.questions and self.solve_check is not None:
+            questions, flags, rejects = await self._solve_check(seed, q.questions, q.flagged)
+            q.questions, q.flagged = questions, flags
+            self.stats.questions_kept -= len(rejects)
+            out += rejects
         if q.questions:
             results = await asyncio.gather(
                 *(
@@ -225,6 +251,29 @@ class Pipeline:
         self.stats.seeds_all_failed_in_row = self.stats.seeds_all_failed_in_row + 1 if all_failed else 0
         self._check_failures()
         return out
+
+    async def _solve_check(
+        self, seed: SeedProblem, questions: list[str], flagged: list[bool]
+    ) -> tuple[list[str], list[bool], list[Emitted]]:
+        """The solve check: each rephrasing solved from scratch; the ones whose solutions miss the gold go."""
+        assert self.solve_check is not None
+        results = await asyncio.gather(
+            *(self.engine.complete(self.solve_check.request(seed, qs, i)) for i, qs in enumerate(questions))
+        )
+        for r in results:
+            self._count_request(r)
+            self.stats.solve_check_tokens.update(prompt=r.prompt_tokens, completion=r.completion_tokens)
+        verdict: SolveOutcome = await self._cpu(
+            ("solve", seed, questions, list(results)),
+            SolveOutcome(kept=list(range(len(questions))), rejects=[], reasons=[]),
+            cost=sum(len(r.choices) for r in results),
+        )
+        self.stats.question_rejects.update(verdict.reasons)
+        return (
+            [questions[i] for i in verdict.kept],
+            [flagged[i] for i in verdict.kept],
+            [Emitted("reject", line) for line in verdict.rejects],
+        )
 
     async def _cpu(self, job: tuple[Any, ...], on_timeout: Any = None, cost: int = 1) -> Any:
         assert self.pool is not None

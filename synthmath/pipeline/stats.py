@@ -34,6 +34,7 @@ class BuildStats:
     records: int = 0
     answer_rejects: Counter[str] = field(default_factory=Counter)
     rejects: int = 0
+    solve_check_tokens: Counter[str] = field(default_factory=Counter)  # prompt / completion, counted apart
     by_subject: dict[str, Counter[str]] = field(default_factory=dict)
     by_level: dict[str, Counter[str]] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)

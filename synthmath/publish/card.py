@@ -66,6 +66,18 @@ def _reasons(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])) or "none"
 
 
+def _token_notes(tokens: dict[str, Any]) -> str:
+    """The parts of the token counts worth telling apart: the solve check's, and replies from the cache."""
+    notes = []
+    if tokens.get("solve_check_completion"):
+        notes.append(
+            f"the solve check took {tokens['solve_check_prompt']} in and {tokens['solve_check_completion']} out"
+        )
+    if tokens.get("cached_completion"):
+        notes.append(f"{tokens['cached_completion']} more out were replayed from the request cache")
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
 def render_card(
     summary: dict[str, Any],
     *,
@@ -194,7 +206,7 @@ def render_card(
         "",
         f"**{n} records** from {seeds['with_records']} of {seeds['processed']} seeds "
         f"({_pct(seeds.get('yield_rate'))}). Tokens: {summary['tokens']['prompt']} in, "
-        f"{summary['tokens']['completion']} out.",
+        f"{summary['tokens']['completion']} out" + _token_notes(summary["tokens"]) + ".",
         "",
     ]
     if summary.get("by_subject"):

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..answers import extract_boxed, extract_gsm8k_answer
+from ..answers import extract_boxed, extract_gsm8k_answer, gold_answer
 from ..errors import SeedError
 from ..records import Reject, SeedProblem
 
@@ -67,7 +67,8 @@ def row_to_seed(
     """One source row as a seed, or a seed-stage reject.
 
     Rejects: ``bad_field_type`` when the problem or solution is not a string (a list is never turned
-    into its Python spelling and sent to the model), ``no_answer`` when the solution has no final answer.
+    into its Python spelling and sent to the model), ``no_answer`` when the solution has no final answer,
+    ``ambiguous_gold`` when its boxes hold different answers (see :func:`synthmath.answers.gold_answer`).
     Raises SeedError (naming ``where``) when the row has no problem text or no solution at all.
     """
     if not isinstance(row, Mapping):
@@ -101,6 +102,16 @@ def row_to_seed(
         seed_id = default_id or _content_id(problem, solution)
 
     boxed = extract_boxed(solution)
+    if boxed:
+        judged = gold_answer(solution)  # several boxes with different answers: no gold a check can trust
+        if judged.reason == "ambiguous_gold":
+            return Reject(
+                seed_id=seed_id,
+                stage="seed",
+                reason="ambiguous_gold",
+                detail=f"{where}: {judged.detail}",
+                text=solution,
+            )
     gold = boxed or extract_gsm8k_answer(solution)
     if gold is None:
         for k in ("answer", "final_answer"):
