@@ -70,9 +70,8 @@ def _token_notes(tokens: dict[str, Any]) -> str:
     """The parts of the token counts worth telling apart: the solve check's, and replies from the cache."""
     notes = []
     if tokens.get("solve_check_completion"):
-        notes.append(
-            f"the solve check took {tokens['solve_check_prompt']} in and {tokens['solve_check_completion']} out"
-        )
+        spent = f"{tokens['solve_check_prompt']} in and {tokens['solve_check_completion']} out"
+        notes.append(f"the solve check took {spent}")
     if tokens.get("cached_completion"):
         notes.append(f"{tokens['cached_completion']} more out were replayed from the request cache")
     return f" ({'; '.join(notes)})" if notes else ""
