@@ -109,12 +109,9 @@ def test_solve_check_rejects_a_rephrasing_that_changed_the_answer(tmp_path: Path
         path = tmp_path / "six.jsonl"
         path.write_text("".join(json.dumps(s.model_dump()) + "\n" for s in seeds), encoding="utf-8")
         with FakeOpenAIServer(handler, models=["m"]) as server:
-            result = CliRunner().invoke(
-                main,
-                ["build-instruct", "--seeds", str(path), "--base-url", server.url, "--out", str(out)]
-                + ["--no-contamination", "--no-require-numbers", "--no-progress", *extra],
-                catch_exceptions=False,
-            )
+            args = ["build-instruct", "--seeds", str(path), "--base-url", server.url, "--out", str(out)]
+            args += ["--no-contamination", "--no-require-numbers", "--no-progress", *extra]
+            result = CliRunner().invoke(main, args, catch_exceptions=False)
         assert result.exit_code == 0, result.output
         return read_jsonl(out / "instruct.jsonl"), read_jsonl(out / "rejects.jsonl")
 
@@ -141,9 +138,7 @@ def test_a_check_that_overruns_its_budget_is_a_reject_and_the_rest_go_on(tmp_pat
         if slow.problem.strip() not in last and any(
             q in last for q in (rephrasing(slow, k) for k in range(4))
         ):
-            return Reply(
-                ["So it is $\\boxed{\\cos(10^{50})}$." for _ in reply.texts]
-            )  # costly to compare
+            return Reply(["So it is $\\boxed{\\cos(10^{50})}$." for _ in reply.texts])  # costly to compare
         return reply
 
     rejects: list[Reject] = []
