@@ -77,6 +77,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 1024  # the default backlog of 5 refuses connections under real concurrency
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # a client that went away (a build stopping): not the server's fault, no traceback
+        super().handle_error(request, client_address)
+
 
 @dataclass
 class Reply:
