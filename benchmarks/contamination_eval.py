@@ -83,7 +83,7 @@ def run(checker: ContaminationChecker, texts: list[tuple[str, str]], cos_bar: fl
     for start in range(0, len(texts), 256):
         batch = texts[start : start + 256]
         screenings = checker.screen(batch)
-        for s, r in zip(screenings, resolve(screenings, drop=checker.t.drop), strict=True):
+        for r in resolve(screenings, drop=checker.t.drop):
             levels[r.level or "none"] += 1
             lexical += any(m.method != "embedding" for m in r.matches)
         if checker.embeddings is not None:
@@ -118,16 +118,25 @@ def suites() -> dict[str, tuple[str, list[tuple[str, list[tuple[str, str]]]], li
         data = rows(path)
         out = [(f"{path.stem} (all)", [(r["id"], r["question"]) for r in data])]
         for style in sorted({r["style"] for r in data}):
-            out.append((f"{path.stem}: {style}", [(r["id"], r["question"]) for r in data if r["style"] == style]))
+            out.append(
+                (f"{path.stem}: {style}", [(r["id"], r["question"]) for r in data if r["style"] == style])
+            )
         return out
 
     return {
         "gsm8k": (
             f"gsm8k_test={DATA / 'gsm8k' / 'test.jsonl'}",
-            [(p.stem, [(r["id"], r["question"]) for r in rows(p)]) for p in sorted(sets.glob("gsm8k_test_*.jsonl"))],
+            [
+                (p.stem, [(r["id"], r["question"]) for r in rows(p)])
+                for p in sorted(sets.glob("gsm8k_test_*.jsonl"))
+            ],
             gsm_train,
         ),
-        "math": (f"math_test={DATA / 'math' / 'MATH_test.jsonl'}", by_style(sets / "math_test_rephrased.jsonl"), math_train),
+        "math": (
+            f"math_test={DATA / 'math' / 'MATH_test.jsonl'}",
+            by_style(sets / "math_test_rephrased.jsonl"),
+            math_train,
+        ),
         "math_train": (
             f"math_train={DATA / 'math' / 'MATH_train.jsonl'}",
             by_style(sets / "math_train_rewordings.jsonl") + by_style(sets / "math_train_siblings.jsonl"),
@@ -163,9 +172,9 @@ def main() -> None:
         print("| set | texts | same_problem (dropped) | same_template | n-gram baseline | MiniLM baseline |")
         print("|---|---:|---:|---:|---:|---:|")
         for label, r in results:
-            n = r["n"]
+            n, lv = r["n"], r["levels"]
             print(
-                f"| {label} | {n} | {r['levels']['same_problem'] / n:.3f} | {r['levels']['same_template'] / n:.3f} "
+                f"| {label} | {n} | {lv['same_problem'] / n:.3f} | {lv['same_template'] / n:.3f} "
                 f"| {r['lexical'] / n:.3f} | {r['minilm'] / n:.3f} |"
             )
         info = checker.info()

@@ -69,8 +69,12 @@ def main() -> None:
     rng = random.Random(14)
     rows = [json.loads(line) for line in DATA.open(encoding="utf-8")]
     out = []
-    for k, row in enumerate(rows[5::25]):
-        for style, sibling in (("numbers", change_numbers(row["problem"], rng)), ("ask", change_ask(row["problem"]))):
+    sources = rows[5::25]
+    for row in sources:
+        for style, sibling in (
+            ("numbers", change_numbers(row["problem"], rng)),
+            ("ask", change_ask(row["problem"])),
+        ):
             if sibling is not None and sibling != row["problem"]:
                 out.append(
                     {"id": f"math-train-sibling-{len(out)}", "source_benchmark": "math_train",
@@ -78,7 +82,7 @@ def main() -> None:
                 )  # fmt: skip
     with (HERE / "math_train_siblings.jsonl").open("w", encoding="utf-8") as f:
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in out)
-    print(f"{len(out)} siblings from {k + 1} items")
+    print(f"{len(out)} siblings from {len(sources)} items")
 
 
 if __name__ == "__main__":

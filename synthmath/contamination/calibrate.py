@@ -5,7 +5,7 @@ problems in the same style) is computed when the index is built:
 
 - the template threshold is the ``calibration`` quantile of the best score over all other items
   (never below ``embed_score``);
-- the problem threshold is the same quantile over the other items with the same mathematics
+- the problem threshold is the ``problem_calibration`` quantile over the other items with the same mathematics
   (:func:`~synthmath.contamination.mathsig.compare`; never below ``problem_score``). Distinct problems
   rarely keep all of one another's numbers and ask the same thing, so this bar sits lower: a rewording
   that keeps the math is caught from a weaker wording signal.
@@ -31,8 +31,10 @@ if TYPE_CHECKING:
 __all__ = ["calibrate"]
 
 
-def calibrate(checker: ContaminationChecker, benchmark: str, tokens: Sequence[Sequence[str]]) -> tuple[float, float]:
-    """(template threshold, problem threshold) of ``benchmark`` (``tokens``: every item's normalised tokens)."""
+def calibrate(
+    checker: ContaminationChecker, benchmark: str, tokens: Sequence[Sequence[str]]
+) -> tuple[float, float]:
+    """(template threshold, problem threshold) of ``benchmark`` (``tokens``: every item's tokens)."""
     import numpy as np
 
     t = checker.t
@@ -60,11 +62,13 @@ def calibrate(checker: ContaminationChecker, benchmark: str, tokens: Sequence[Se
             best.append(top)
             best_same.append(same)
     template = max(t.embed_score, float(np.quantile(best, t.calibration)))
-    problem = max(t.problem_score, float(np.quantile(best_same, t.calibration)))
+    problem = max(t.problem_score, float(np.quantile(best_same, t.problem_calibration)))
     return round(template, 4), round(problem, 4)
 
 
-def _lexical_copies(checker: ContaminationChecker, lo: int, tokens: Sequence[Sequence[str]]) -> dict[int, set[int]]:
+def _lexical_copies(
+    checker: ContaminationChecker, lo: int, tokens: Sequence[Sequence[str]]
+) -> dict[int, set[int]]:
     """For the items from ``lo`` on (``tokens``: theirs), the other items that the n-gram stages match
     (near-copies inside a benchmark, such as MATH's "smallest" / "largest" twins)."""
     t = checker.t

@@ -52,7 +52,15 @@ from .results import CheckResult, JudgeCandidate, Match, Screening
 from .retrieval import CandidateIndex
 from .scoring import BenchmarkStats, TextProfile, match_score
 
-__all__ = ["CheckResult", "CheckerSpec", "ContaminationChecker", "Judge", "Match", "Thresholds", "report_markdown"]
+__all__ = [
+    "CheckResult",
+    "CheckerSpec",
+    "ContaminationChecker",
+    "Judge",
+    "Match",
+    "Thresholds",
+    "report_markdown",
+]
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,7 @@ class Thresholds:
     embed_score: float = 1.9
     problem_score: float = 1.5
     calibration: float = 0.99
+    problem_calibration: float = 0.995
     function_df: float = 0.03
     judge_min: float = 0.6
     nearest_cosine: float = 0.7
@@ -85,6 +94,7 @@ class CheckerSpec:
     model: str = "sentence-transformers/all-MiniLM-L6-v2"
     thresholds: Thresholds = field(default_factory=Thresholds)
     cache_dir: Path | None = None
+    judge: bool = False  # list judge candidates in the screenings (the judge runs elsewhere)
 
 
 Judge = Any
@@ -108,17 +118,23 @@ class ContaminationChecker:
         judge: Judge | None = None,
         thresholds: Thresholds | None = None,
         cache_dir: Path | None = None,
+        ask_judge: bool | None = None,
     ) -> None:
         self.benchmarks = list(benchmarks)
+        # whether screenings list judge candidates (by default: when there is a judge to ask)
+        self.ask_judge = judge is not None if ask_judge is None else ask_judge
         self.t = t = thresholds or Thresholds()
         started = time.perf_counter()
         self.ngrams = NGramIndex.cached(self.benchmarks, (t.long_n, t.short_n), cache_dir)
         self.items = self.ngrams.items
         tokens = [normalize_tokens(it.text) for it in self.items]
-        mine = {b.name: [i for i, it in enumerate(self.items) if it.benchmark == b.name] for b in self.benchmarks}
+        mine = {
+            b.name: [i for i, it in enumerate(self.items) if it.benchmark == b.name] for b in self.benchmarks
+        }
         self.rows = {name: (rows[0], rows[-1] + 1) if rows else (0, 0) for name, rows in mine.items()}
         self.stats = {
-            b.name: BenchmarkStats.of(b, [tokens[i] for i in mine[b.name]], t.function_df) for b in self.benchmarks
+            b.name: BenchmarkStats.of(b, [tokens[i] for i in mine[b.name]], t.function_df)
+            for b in self.benchmarks
         }
         self.function_words = {name: s.function_words for name, s in self.stats.items() if s.skeleton_weight}
         self.profiles = [
@@ -138,7 +154,9 @@ class ContaminationChecker:
             self.index_seconds["embedding"] = time.perf_counter() - started
             started = time.perf_counter()
             for b in self.benchmarks:
-                self.embed_thresholds[b.name], self.problem_thresholds[b.name] = calibrate(self, b.name, tokens)
+                self.embed_thresholds[b.name], self.problem_thresholds[b.name] = calibrate(
+                    self, b.name, tokens
+                )
             self.index_seconds["calibration"] = time.perf_counter() - started
         self.judge = judge
         self.tally = Tally(self.info())
@@ -154,14 +172,17 @@ class ContaminationChecker:
             from .embeddings import load_model
 
             embedder = load_model(spec.model)
-        return cls(benches, embedder=embedder, judge=judge, thresholds=spec.thresholds, cache_dir=spec.cache_dir)
+        return cls(
+            benches, embedder=embedder, judge=judge, thresholds=spec.thresholds, cache_dir=spec.cache_dir,
+            ask_judge=spec.judge or judge is not None,
+        )  # fmt: skip
 
     @property
     def stages(self) -> list[str]:
         s = ["exact", f"ngram{self.t.long_n}", f"ngram{self.t.short_n}"]
         if self.embeddings is not None:
             s.append("embedding")
-        if self.judge is not None:
+        if self.ask_judge:
             s.append("judge")
         return s
 
@@ -206,7 +227,10 @@ class ContaminationChecker:
         out = [Screening(rid, text) for rid, text in texts]
         for s, found, profile in zip(out, lexical, profiles, strict=True):
             for j, stages in found.items():
-                same = any(m == "exact" for m, _ in stages) or compare(profile.math, self.profiles[j].math).same_math
+                same = (
+                    any(m == "exact" for m, _ in stages)
+                    or compare(profile.math, self.profiles[j].math).same_math
+                )
                 for method, score in stages:
                     self._add(s, j, method, score, "same_problem" if same else "same_template")
         self.tally.seconds["ngram"] += time.perf_counter() - started
@@ -233,7 +257,11 @@ class ContaminationChecker:
             # a rewording sits far closer to its item than to any other: its nearest, by a clear gap
             alone = -1
             if hi - lo >= 2:
-                first, second = np.partition(sims[lo:hi], hi - lo - 2)[-2:][::-1] if hi - lo > 2 else sorted(sims[lo:hi], reverse=True)
+                first, second = (
+                    np.partition(sims[lo:hi], hi - lo - 2)[-2:][::-1]
+                    if hi - lo > 2
+                    else sorted(sims[lo:hi], reverse=True)
+                )
                 if first >= t.nearest_cosine and first - second >= t.nearest_gap:
                     alone = lo + int(np.argmax(sims[lo:hi]))
             for j in self.candidates.candidates(profile, sims, b):
@@ -251,7 +279,7 @@ class ContaminationChecker:
                     self._add(s, j, "embedding", score, "same_template")
                 if not same and cos >= t.judge_min:
                     asks.append((score, j))
-        if self.judge is None or any(m.level == "same_problem" for m in s.matches):
+        if not self.ask_judge or any(m.level == "same_problem" for m in s.matches):
             return
         for _, j in sorted(asks, reverse=True)[: t.top_k]:
             item = self.items[j]
@@ -274,7 +302,11 @@ class ContaminationChecker:
         replies: list[str | None] = []
         if self.judge is not None and any(s.needs_judge for s in screenings):
             started = time.perf_counter()
-            requests = self.judge.requests(screenings) if hasattr(self.judge, "requests") else judge_requests(screenings)
+            requests = (
+                self.judge.requests(screenings)
+                if hasattr(self.judge, "requests")
+                else judge_requests(screenings)
+            )
             replies = self.judge(requests)
             self.tally.seconds["judge"] += time.perf_counter() - started
         results = resolve(screenings, replies, self.t.drop)

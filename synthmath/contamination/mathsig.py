@@ -34,7 +34,7 @@ RARE_ATOMS = 5  # an expression this long is specific enough to retrieve candida
 
 _MATH = re.compile(
     r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]"
-    r"|\\begin\{(?:align|equation|eqnarray|gather|multline)\*?\}(.+?)\\end\{(?:align|equation|eqnarray|gather|multline)\*?\}",
+    r"|\\begin\{(align|equation|eqnarray|gather|multline)\*?\}(.+?)\\end\{\5\*?\}",
     re.DOTALL,
 )
 _NOISE = re.compile(
@@ -48,20 +48,24 @@ _SYNONYMS = {
     r"\dbinom": r"\binom", r"\tbinom": r"\binom", r"\colon": ":", r"\ldots": r"\dots", r"\cdots": r"\dots",
 }  # fmt: skip
 _ATOM = re.compile(r"\\[a-zA-Z]+|\d+(?:\.\d+)?|[a-zA-Z]|[^\s{}]")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{[a-zA-Z*]+\}(?:\{[^{}]*\})?")
 _BRACED = re.compile(r"([\^_])\{([^{}])\}")
 _THOUSANDS = re.compile(r"(?<=\d)\{,\}(?=\d{3})")
 
+_MAX = "largest greatest maximum max biggest highest maximal maximize maximized longest larger greater bigger"
+_MIN = (
+    "smallest least minimum min fewest lowest minimal minimize minimized shortest smaller lesser fewer lower"
+)
+_QUANTITIES = """area perimeter volume radius diameter circumference probability remainder slope degree
+degrees angle height length width distance domain range"""
+_OPERATIONS = {"sum": "sum", "product": "product", "difference": "difference", "ratio": "ratio"}
+_OPERATIONS |= {"quotient": "ratio", "mean": "mean", "average": "mean", "median": "median", "mode": "mode"}
 _ASK_AXES: dict[str, dict[str, str]] = {
-    "extreme": {w: "max" for w in "largest greatest maximum max biggest highest maximal maximize maximized "
-                "longest larger greater bigger higher longer".split()}
-    | {w: "min" for w in "smallest least minimum min fewest lowest minimal minimize minimized shortest "
-       "smaller lesser fewer lower shorter".split()},
-    "operation": {"sum": "sum", "product": "product", "difference": "difference", "ratio": "ratio",
-                  "quotient": "ratio", "mean": "mean", "average": "mean", "median": "median", "mode": "mode"},
+    "extreme": {w: "max" for w in _MAX.split()} | {w: "min" for w in _MIN.split()},
+    "operation": _OPERATIONS | {"count": "count"},
     "sign": {"positive": "positive", "negative": "negative", "nonnegative": "positive"},
-    "quantity": {w: w for w in "area perimeter volume radius diameter circumference probability remainder "
-                 "slope degree degrees angle height length width distance".split()},
-}  # fmt: skip
+    "quantity": {w: w for w in _QUANTITIES.split()},
+}
 _ASK_WORDS = {w: (axis, group) for axis, words in _ASK_AXES.items() for w, group in words.items()}
 _QUESTION = re.compile(
     r"\b(?:what|which|how|find|compute|determine|evaluate|calculate|simplify|express|solve|give|write)\b"
@@ -71,6 +75,7 @@ _DIAGRAM_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _PUNCTUATION = frozenset(".,;:!?()[]|'\"")
 _AT_LEAST = re.compile(r"\bat (?:least|most)\b|\b[a-z]+er than\b")  # conditions, not asks
 _INSTRUCTION = re.compile(r"\W*(?:express|enter|give|write|simplify|round) (?:your|the|all|each|it|as)\b")
+_COUNT = re.compile(r"\bhow many\b|\bnumber of\b")
 _SENTENCE = re.compile(r"(?<=[.?!])\s+(?=[A-Z(\[])")
 
 
@@ -88,6 +93,7 @@ class MathProfile:
     asks: frozenset[tuple[str, str]]
     symbols: frozenset[str] = frozenset()
     diagram: Counter[str] | None = None
+    expressions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +105,7 @@ class MathAgreement:
     ``ask_conflict``: their asks differ on an axis; ``size``: the item's count of distinct numbers;
     ``recounted``: their LaTeX is nearly the same with other counts of its numbers, a symbol of the
     item's expressions was replaced by another, or their diagrams differ; ``atom_precision``: the
-    share of the text's expression atoms found, in order, in the item's; ``extra_symbols``: the
+    share of the text's LaTeX, by length, found verbatim in the item's; ``extra_symbols``: the
     letters and commands of the text's expressions that the item's lack (operators aside: a rewording
     writes "times" as ``\times``)."""
 
@@ -135,13 +141,14 @@ class MathAgreement:
 _TRIVIAL_MISSING = frozenset({"1"})
 _TRIVIAL_EXTRA = frozenset({"1", "2"})
 _COPIED_LATEX = 0.8  # expressions share at or above which the LaTeX counts as copied
-_ATOM_PRECISION = 0.7  # at least this share of a rewording's LaTeX atoms comes from the item
-_OPERATORS = frozenset(r"+ - = ^ _ / * < > \times \div \dots \pm".split())
+_ATOM_PRECISION = 0.3  # at least this share of a rewording's LaTeX is found in the item
+_OPERATOR_LIST = r"+ - = ^ _ / * < > \times \div \dots \pm"
+_OPERATORS = frozenset(_OPERATOR_LIST.split())
 
 
 def normalize_expression(expr: str) -> list[str]:
     """The atoms of one LaTeX expression, in a normal form."""
-    s = _THOUSANDS.sub("", expr)
+    s = _ENVIRONMENT.sub(" ", _THOUSANDS.sub("", expr))
     s = _NOISE.sub("", s)
     s = _BRACED.sub(r"\1\2", re.sub(r"\s+", " ", s))
     atoms = [_SYNONYMS.get(a, a) for a in _ATOM.findall(s)]
@@ -158,12 +165,15 @@ def _asks(prose: str) -> frozenset[tuple[str, str]]:
         question = next((s.lower() for s in reversed(sentences) if _QUESTION.search(s.lower())), "")
     asked = frozenset(_ask_words(question or prose.lower()))
     # the conditions count too: "the sum of its digits" / "the product of its digits"
-    stated = frozenset(("stated " + axis, group) for axis, group in _ask_words(prose.lower()) if axis != "quantity")
+    stated = frozenset(
+        ("stated " + axis, group) for axis, group in _ask_words(prose.lower()) if axis != "quantity"
+    )
     return asked | stated
 
 
 def _ask_words(text: str) -> list[tuple[str, str]]:
     text = _AT_LEAST.sub(" ", text)  # "at least two" is a condition, not an ask for the smallest
+    text = _COUNT.sub(" count ", text)
     return [_ASK_WORDS[w] for w in re.findall(r"[a-z]+", text) if w in _ASK_WORDS]
 
 
@@ -177,14 +187,19 @@ def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
     numbers = Counter(t for t in tokens if t[0].isdigit())
     atoms: list[str] = []
     rare: set[str] = set()
+    expressions = []
     for m in _MATH.finditer(text):
-        expr = normalize_expression(next(g for g in m.groups() if g is not None))
+        found = m.groups()  # $$, $, \(, \[ or an environment's (name, content)
+        expr = normalize_expression(found[5] if found[4] else next(g for g in found[:4] if g is not None))
         atoms.extend(expr)
+        expressions.append("".join(expr))
         if len(expr) >= RARE_ATOMS:
-            rare.add("".join(expr))
+            rare.add(expressions[-1])
     prose = _MATH.sub(" X ", text)
     symbols = frozenset(a for a in atoms if not a[0].isdigit() and a not in _PUNCTUATION)
-    return MathProfile(numbers, tuple(atoms), frozenset(rare), _asks(prose), symbols, diagram)
+    return MathProfile(
+        numbers, tuple(atoms), frozenset(rare), _asks(prose), symbols, diagram, tuple(expressions)
+    )
 
 
 def _lcs(a: tuple[str, ...], b: tuple[str, ...]) -> int:
@@ -223,7 +238,11 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     swapped = bool(item.symbols - text.symbols) and bool(text.symbols - item.symbols)
     redrawn = text.diagram is not None and item.diagram is not None and _differ(text.diagram, item.diagram)
     size = len(theirs - _TRIVIAL_MISSING)
-    precision = _lcs(item.atoms, text.atoms) / len(text.atoms) if text.atoms else 1.0
+    # the share of the text's LaTeX (by length) found verbatim in the item's: a rewording keeps its
+    # formulas or writes them in words; a different problem brings formulas of its own
+    joined = "\x00".join(item.expressions)
+    total = sum(len(e) for e in text.expressions)
+    precision = sum(len(e) for e in text.expressions if e in joined) / total if total else 1.0
     return MathAgreement(
         missing, extra, fewer or recounted, expressions, conflict, size, recounted or swapped or redrawn,
         precision, frozenset(text.symbols - item.symbols - _OPERATORS),
@@ -233,4 +252,3 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
 def _differ(a: Counter[str], b: Counter[str]) -> bool:
     """More than a tenth of two diagrams' numbers differ."""
     return sum(((a - b) + (b - a)).values()) > 0.1 * max(sum(a.values()), sum(b.values()), 1)
-

@@ -45,8 +45,21 @@ _ALIASES = {"dozen": ["12"], "twice": ["2"], "double": ["2"], "thrice": ["3"], "
 _ALIASES |= {"half": ["1", "2"], "quarter": ["1", "4"], "percent": []}
 # powers and ordinals: "x squared" is x^2, "the fourth power" ^4, "two thirds" 2/3, "three quarters" 3/4
 _ALIASES |= {"squared": ["2"], "cubed": ["3"], "halves": ["2"], "quarters": ["4"]}
-_ORDINALS = "third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
-_ALIASES |= {w: [str(i)] for i, w in enumerate(_ORDINALS, 3)} | {w + "s": [str(i)] for i, w in enumerate(_ORDINALS, 3)}
+_ORDINALS = [
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+]
+_ALIASES |= {w: [str(i)] for i, w in enumerate(_ORDINALS, 3)} | {
+    w + "s": [str(i)] for i, w in enumerate(_ORDINALS, 3)
+}
 _ALIASES |= {"hundredth": ["100"], "hundredths": ["100"], "thousandth": ["1000"], "thousandths": ["1000"]}
 # "the square root of" is \sqrt, "the cube root of" \sqrt[3]
 _ROOTS = {"square": ["sqrt"], "cube": ["sqrt", "3"]}

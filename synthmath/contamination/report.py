@@ -40,8 +40,8 @@ class Tally:
         if not result.contaminated:
             return
         self.contaminated += 1
-        for key in {(m.benchmark, m.method) for m in result.matches if m.level == result.level}:
-            self.found[key] += 1
+        for found in {(m.benchmark, m.method) for m in result.matches if m.level == result.level}:
+            self.found[found] += 1
         if len(self.examples) < 10:
             best = next(m for m in result.matches if m.level == result.level)
             self.examples.append(
@@ -53,7 +53,9 @@ class Tally:
                     "method": best.method,
                     "level": best.level,
                     "score": best.score,
-                    "benchmark_text": screening.item_texts.get(f"{best.benchmark}/{best.benchmark_id}", "")[:500],
+                    "benchmark_text": screening.item_texts.get(f"{best.benchmark}/{best.benchmark_id}", "")[
+                        :500
+                    ],
                 }
             )
 
@@ -68,7 +70,9 @@ class Tally:
         per_benchmark = {name: dict.fromkeys(stages, 0) for name in self.info["benchmarks"]}
         for (bench, method), n in self.found.items():
             per_benchmark.setdefault(bench, {})[method] = n
-        levels = {name: dict.fromkeys(LEVELS, 0) for name in self.info["benchmarks"]}
+        levels: dict[str, dict[str, int]] = {
+            name: dict.fromkeys(LEVELS, 0) for name in self.info["benchmarks"]
+        }
         for (bench, level), n in self.levels.items():
             levels.setdefault(bench, {})[level] = n
         speeds = {
@@ -113,20 +117,24 @@ def report_markdown(report: dict[str, Any]) -> str:
     long_rule = "any shared" if not t["long_overlap"] else f"share >= {t['long_overlap']}"
     rules = [f"{t['long_n']}-gram {long_rule}", f"{t['short_n']}-gram share >= {t['short_overlap']}"]
     if "embedding" in stages:
-        problem = report.get("problem_thresholds", {})
-        rules.append(
-            f"embedding match score (top {t['top_k']}) >= "
-            + ", ".join(f"{b} {v}" for b, v in report.get("embedding_thresholds", {}).items())
-            + (" (same template); " + ", ".join(f"{b} {v}" for b, v in problem.items()) + " with the same math"
-               " (same problem)" if problem else "")
-        )  # fmt: skip
+        template = ", ".join(f"{b} {v}" for b, v in report.get("embedding_thresholds", {}).items())
+        problem = ", ".join(f"{b} {v}" for b, v in report.get("problem_thresholds", {}).items())
+        rule = f"embedding match score (top {t['top_k']}) >= {template}"
+        if problem:
+            rule += f" (same template), >= {problem} or the nearest item by a clear margin with the same math"
+            rule += " (same problem)"
+        rules.append(rule)
     if "judge" in stages:
         rules.append(f"judge asked above cosine {t['judge_min']}, both orders")
     lines += ["", "Thresholds: " + "; ".join(rules) + "."]
     if report.get("judge"):
         j = report["judge"]
-        lines += ["", f"Judge: {j.get('model')} asked {j.get('asked', 0)} times; verdicts {j.get('verdicts', {})}, "
-                  f"{j.get('unclear', 0)} unclear."]  # fmt: skip
+        said = ", ".join(f"{k} {v}" for k, v in j.get("verdicts", {}).items())
+        lines += [
+            "",
+            f"Judge: {j.get('model')}, asked {j.get('asked', 0)} times "
+            f"({said}; {j.get('unclear', 0)} unclear).",
+        ]
     for ex in report["examples"][:5]:
         if ex is report["examples"][0]:
             lines += ["", "Examples:", ""]

@@ -74,7 +74,11 @@ class BenchmarkStats:
         idf = {w: math.log((n + 1) / (c + 1)) + 1 for w, c in content.items()}
         idf[""] = math.log(n + 1) + 1  # any word or number the benchmark does not use
         least = function_df * n
-        words = frozenset(w for w, c in df.items() if c >= least and not w[0].isdigit()) if weight else frozenset()
+        words = (
+            frozenset(w for w, c in df.items() if c >= least and not w[0].isdigit())
+            if weight
+            else frozenset()
+        )
         return cls(idf, words, weight)
 
 
@@ -113,7 +117,9 @@ def lcs(a: Sequence[str], b: Sequence[str]) -> int:
     return len(a) - v.bit_count()
 
 
-def match_score(text: TextProfile, item: TextProfile, cosine: float, benchmark: str, stats: BenchmarkStats) -> float:
+def match_score(
+    text: TextProfile, item: TextProfile, cosine: float, benchmark: str, stats: BenchmarkStats
+) -> float:
     """The embedding stage's score of one (text, item of ``benchmark``) pair; see the module docstring."""
     need, have = item.numbers, text.numbers
     shared = len(need & have)
