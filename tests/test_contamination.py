@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -494,3 +495,30 @@ def test_llm_judge_asks_the_engine(tmp_path: Path) -> None:
     assert [r.contaminated for r in results] == [False, True]
     assert len(server.requests) == 4 and judge.info()["asked"] == 4
     assert judge.info()["verdicts"] == {"same_problem": 3, "same_template": 0, "different": 1}
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("SYNTHMATH_TEST_BASE_URL") and HAS_EMBED),
+    reason="opt-in: set SYNTHMATH_TEST_BASE_URL to a running vLLM server (../shared/tools/vllm-cpu-serve.sh)",
+)
+def test_judge_against_a_real_vllm_server(tmp_path: Path, small_math: Path) -> None:
+    """check-contamination --judge against a real server: every near miss is asked in both orders, and
+    the verdicts land in the report (JSON and Markdown, the card's section)."""
+    rows = read_jsonl(MATH_REPHRASED)[:40]
+    texts = [{"id": f"sib{k}", "question": _other_numbers(r["question"], 1)} for k, r in enumerate(rows[:8])]
+    data = tmp_path / "records.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in texts))
+    out = tmp_path / "out"
+    code, output = invoke(
+        "check-contamination", data, "--out", out, "--benchmark", f"math_test={small_math}", "--judge",
+        "--base-url", os.environ["SYNTHMATH_TEST_BASE_URL"], "--cache-dir", tmp_path / "cache",
+        "--no-progress",
+    )  # fmt: skip
+    assert code == 0, output
+    report = json.loads((out / "contamination_report.json").read_text())
+    judge = report["judge"]
+    assert judge["asked"] > 0 and judge["asked"] % 2 == 0
+    assert sum(judge["verdicts"].values()) + judge["unclear"] == judge["asked"]
+    assert "Judge:" in (out / "contamination_report.md").read_text()
+    results = read_jsonl(out / "contamination.jsonl")
+    assert len(results) == len(texts) and all("level" in r for r in results)

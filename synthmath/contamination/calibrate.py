@@ -62,6 +62,8 @@ def calibrate(
             best.append(top)
             best_same.append(same)
     template = max(t.embed_score, float(np.quantile(best, t.calibration)))
+    if stats.skeleton_weight:  # word problems: one threshold (the checker does not use the other)
+        return round(template, 4), round(template, 4)
     problem = max(t.problem_score, float(np.quantile(best_same, t.problem_calibration)))
     return round(template, 4), round(problem, 4)
 

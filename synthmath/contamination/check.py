@@ -270,9 +270,12 @@ class ContaminationChecker:
                 item = self.items[j]
                 if s.nearest is None or score > s.nearest.score:
                     s.nearest = Match(item.benchmark, item.id, "embedding", score, "same_problem")
-                same = (score >= self.problem_thresholds[b] or j == alone) and compare(
-                    profile.math, self.profiles[j].math
-                ).same_math
+                if stats.skeleton_weight:  # word problems: the calibrated score alone (see the docstring)
+                    same = score >= self.embed_thresholds[b]
+                else:
+                    same = (score >= self.problem_thresholds[b] or j == alone) and compare(
+                        profile.math, self.profiles[j].math
+                    ).same_math
                 if same:
                     self._add(s, j, "embedding", score, "same_problem")
                 elif score >= self.embed_thresholds[b]:

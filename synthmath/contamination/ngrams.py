@@ -124,7 +124,7 @@ def _spell_numbers(tokens: list[str], where: list[int]) -> list[str]:
         while i < len(tokens):
             t = tokens[i]
             kind = "unit" if t in _UNITS else "ten" if t in _TENS else "scale" if t in _SCALES else ""
-            if not kind or (last == "unit" and kind != "scale") or (last == "ten" and kind != "unit"):
+            if not kind or (last == "unit" and kind != "scale") or (last == "ten" and kind == "ten"):
                 break
             if kind == "unit":
                 current += _UNITS[t]
