@@ -45,25 +45,13 @@ _ALIASES = {"dozen": ["12"], "twice": ["2"], "double": ["2"], "thrice": ["3"], "
 _ALIASES |= {"half": ["1", "2"], "quarter": ["1", "4"], "percent": []}
 # powers and ordinals: "x squared" is x^2, "the fourth power" ^4, "two thirds" 2/3, "three quarters" 3/4
 _ALIASES |= {"squared": ["2"], "cubed": ["3"], "halves": ["2"], "quarters": ["4"]}
-_ORDINALS = [
-    "third",
-    "fourth",
-    "fifth",
-    "sixth",
-    "seventh",
-    "eighth",
-    "ninth",
-    "tenth",
-    "eleventh",
-    "twelfth",
-]
-_ALIASES |= {w: [str(i)] for i, w in enumerate(_ORDINALS, 3)} | {
-    w + "s": [str(i)] for i, w in enumerate(_ORDINALS, 3)
-}
-_ALIASES |= {"hundredth": ["100"], "hundredths": ["100"], "thousandth": ["1000"], "thousandths": ["1000"]}
+_ORDINALS = "third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()  # noqa: SIM905
+_ALIASES |= {w + "s": [str(i)] for i, w in enumerate(_ORDINALS, 3)} | {"hundredths": ["100"]}
+# a singular ordinal is a number in "one third" and "the fourth power", not in "the third day"
+_ORDINAL = {w: str(i) for i, w in enumerate(_ORDINALS, 3)} | {"hundredth": "100", "thousandth": "1000"}
 # "the square root of" is \sqrt, "the cube root of" \sqrt[3]
 _ROOTS = {"square": ["sqrt"], "cube": ["sqrt", "3"]}
-_NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ALIASES, "root", "roots"])
+_NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ALIASES, *_ORDINAL, "root", "roots"])
 # numbers _number rewrites: a trailing zero after the point, or no digit before it ("2.50", ".5"), and
 # a leading zero ("007"); each pattern starts with a literal, which the regex engine scans for quickly
 _ODD_FRACTION = re.compile(r"\.(?:\d*0\b|(?<![\d.]\.)\d)")
@@ -107,6 +95,12 @@ def _spell_numbers(tokens: list[str], where: list[int]) -> list[str]:
         t = tokens[i]
         if t in _ALIASES:
             out.extend(_ALIASES[t])
+            i += 1
+            continue
+        if t in _ORDINAL:
+            after = tokens[i + 1] if i + 1 < len(tokens) else ""
+            fraction = bool(out) and out[-1][0].isdigit()
+            out.append(_ORDINAL[t] if fraction or after in ("power", "root", "roots") else t)
             i += 1
             continue
         if t in ("root", "roots"):
