@@ -227,10 +227,9 @@ class ContaminationChecker:
         out = [Screening(rid, text) for rid, text in texts]
         for s, found, profile in zip(out, lexical, profiles, strict=True):
             for j, stages in found.items():
-                same = (
-                    any(m == "exact" for m, _ in stages)
-                    or compare(profile.math, self.profiles[j].math).same_math
-                )
+                # the same wording: the same problem only with the same math, LaTeX for LaTeX
+                agreement = compare(profile.math, self.profiles[j].math)
+                same = agreement.same_math and agreement.same_latex
                 for method, score in stages:
                     self._add(s, j, method, score, "same_problem" if same else "same_template")
         self.tally.seconds["ngram"] += time.perf_counter() - started
@@ -248,34 +247,26 @@ class ContaminationChecker:
         s.item_texts.setdefault(f"{item.benchmark}/{item.id}", item.text)
 
     def _embedding_stage(self, s: Screening, profile: TextProfile, sims: Any) -> None:
-        import numpy as np
-
         t = self.t
         asks: list[tuple[float, int]] = []
-        for b, (lo, hi) in self.rows.items():
+        for b in self.rows:
             stats = self.stats[b]
-            # a rewording sits far closer to its item than to any other: its nearest, by a clear gap
-            alone = -1
-            if hi - lo >= 2:
-                first, second = (
-                    np.partition(sims[lo:hi], hi - lo - 2)[-2:][::-1]
-                    if hi - lo > 2
-                    else sorted(sims[lo:hi], reverse=True)
-                )
-                if first >= t.nearest_cosine and first - second >= t.nearest_gap:
-                    alone = lo + int(np.argmax(sims[lo:hi]))
+            scored = []
             for j in self.candidates.candidates(profile, sims, b):
                 cos = float(sims[j])
                 score = round(match_score(profile, self.profiles[j], cos, b, stats), 4)
+                # word problems: the calibrated score alone decides (see the module docstring)
+                same_math = (
+                    bool(stats.skeleton_weight) or compare(profile.math, self.profiles[j].math).same_math
+                )
+                scored.append((j, cos, score, same_math))
+            alone = self._alone(scored) if not stats.skeleton_weight else -1
+            bar = self.embed_thresholds[b] if stats.skeleton_weight else self.problem_thresholds[b]
+            for j, cos, score, same_math in scored:
                 item = self.items[j]
                 if s.nearest is None or score > s.nearest.score:
                     s.nearest = Match(item.benchmark, item.id, "embedding", score, "same_problem")
-                if stats.skeleton_weight:  # word problems: the calibrated score alone (see the docstring)
-                    same = score >= self.embed_thresholds[b]
-                else:
-                    same = (score >= self.problem_thresholds[b] or j == alone) and compare(
-                        profile.math, self.profiles[j].math
-                    ).same_math
+                same = same_math and (score >= bar or j == alone)
                 if same:
                     self._add(s, j, "embedding", score, "same_problem")
                 elif score >= self.embed_thresholds[b]:
@@ -288,6 +279,16 @@ class ContaminationChecker:
             item = self.items[j]
             s.judge.append(JudgeCandidate(item.benchmark, item.id, item.text, round(float(sims[j]), 4)))
             s.item_texts.setdefault(f"{item.benchmark}/{item.id}", item.text)
+
+    def _alone(self, scored: list[tuple[int, float, float, bool]]) -> int:
+        """The text's nearest item when it has the text's math and the next nearest item is at least
+        ``nearest_gap`` cosine further: a rewording sits far closer to its item than to any other."""
+        if not scored:
+            return -1
+        ranked = sorted(scored, key=lambda x: -x[1])
+        j, cos, _, same_math = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else -1.0
+        return j if same_math and cos >= self.t.nearest_cosine and cos - second >= self.t.nearest_gap else -1
 
     def check(self, texts: Iterable[tuple[str, str]], batch_size: int = 256) -> Iterator[CheckResult]:
         """Results for ``(id, text)`` pairs, in order; texts are processed ``batch_size`` at a time."""

@@ -107,7 +107,8 @@ class MathAgreement:
     item's expressions was replaced by another, or their diagrams differ; ``atom_precision``: the
     share of the text's LaTeX, by length, found verbatim in the item's; ``extra_symbols``: the
     letters and commands of the text's expressions that the item's lack (operators aside: a rewording
-    writes "times" as ``\times``)."""
+    writes "times" as ``\\times``); ``same_latex``: their expressions are the same atoms in the same
+    order, punctuation aside (or one of them has none)."""
 
     missing: frozenset[str]
     extra: frozenset[str]
@@ -118,6 +119,7 @@ class MathAgreement:
     recounted: bool = False
     atom_precision: float = 1.0
     extra_symbols: frozenset[str] = frozenset()
+    same_latex: bool = True
 
     @property
     def same_math(self) -> bool:
@@ -246,9 +248,14 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     return MathAgreement(
         missing, extra, fewer or recounted, expressions, conflict, size, recounted or swapped or redrawn,
         precision, frozenset(text.symbols - item.symbols - _OPERATORS),
+        _bare(text) == _bare(item) or not (text.atoms and item.atoms),
     )  # fmt: skip
 
 
 def _differ(a: Counter[str], b: Counter[str]) -> bool:
     """More than a tenth of two diagrams' numbers differ."""
     return sum(((a - b) + (b - a)).values()) > 0.1 * max(sum(a.values()), sum(b.values()), 1)
+
+
+def _bare(profile: MathProfile) -> list[str]:
+    return [a for a in profile.atoms if a not in _PUNCTUATION]
