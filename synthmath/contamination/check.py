@@ -11,9 +11,13 @@ when its strongest level is in ``Thresholds.drop`` (``same_problem`` by default)
   13- / 8-grams occur in one item; ``same_problem`` with the same mathematics, else ``same_template``:
   the n-gram stages alone never drop a text whose math differs from the matched item's;
 - ``embedding``: for the candidates of :mod:`~synthmath.contamination.retrieval`, the match score of
-  :mod:`~synthmath.contamination.scoring`. ``same_problem`` when the math is the same and the score
-  reaches the benchmark's *problem threshold*; ``same_template`` when the math differs and the score
-  reaches its *template threshold*. Both calibrate themselves on the benchmark: the ``calibration``
+  :mod:`~synthmath.contamination.scoring`. In MATH-style benchmarks, ``same_problem`` when the math is
+  the same and the score reaches the benchmark's *problem threshold*, or the item is the text's
+  nearest (cosine >= ``nearest_cosine``) by a gap of ``nearest_gap`` over the next; ``same_template``
+  when the math differs and the score reaches its *template threshold*. In word-problem benchmarks
+  (GSM8K), ``same_problem`` when the score reaches the template threshold: their rewordings spell
+  numbers in too many ways for the number comparison to decide. Both thresholds calibrate themselves
+  on the benchmark: the ``calibration``
   quantile of each item's best score against the *other* items of the benchmark, all of them for the
   template threshold (never below ``embed_score``), only those with the same math for the problem
   threshold (never below ``problem_score``). Distinct problems rarely share all their numbers and
@@ -22,7 +26,8 @@ when its strongest level is in ``Thresholds.drop`` (``same_problem`` by default)
 - ``judge``: an LLM says same problem / same template / different, asked in both orders, about the
   candidates above ``judge_min`` cosine that did not reach ``same_problem``.
 
-Two phases, for pipelines that run the CPU part in worker processes and the judge on their engine:
+Two phases, for pipelines that run the CPU part in worker processes and the judge on their engine
+(building the checker from a warm index cache takes seconds; see docs/contamination.md):
 
     checker = ContaminationChecker.from_spec(spec)          # once per worker (CheckerSpec pickles)
     screenings = checker.screen(batch)                      # CPU: list[Screening], picklable
@@ -38,7 +43,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +56,7 @@ from .report import Tally, report_markdown
 from .results import CheckResult, JudgeCandidate, Match, Screening
 from .retrieval import CandidateIndex
 from .scoring import BenchmarkStats, TextProfile, match_score
+from .settings import CheckerSpec, Thresholds
 
 __all__ = [
     "CheckResult",
@@ -61,40 +67,6 @@ __all__ = [
     "Thresholds",
     "report_markdown",
 ]
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """The checker's settings. ``drop``: the levels that make a text contaminated."""
-
-    long_n: int = 13
-    short_n: int = 8
-    long_overlap: float = 0.2
-    short_overlap: float = 0.5
-    top_k: int = 5
-    embed_score: float = 1.9
-    problem_score: float = 1.5
-    calibration: float = 0.99
-    problem_calibration: float = 0.995
-    function_df: float = 0.03
-    judge_min: float = 0.6
-    nearest_cosine: float = 0.7
-    nearest_gap: float = 0.08
-    drop: tuple[str, ...] = ("same_problem",)
-
-
-@dataclass(frozen=True)
-class CheckerSpec:
-    """Everything a worker process needs to build the same checker: benchmarks (specs such as
-    ``"math_test"`` or ``"gsm8k_test=PATH"``, or loaded :class:`Benchmark` s), whether to use the
-    embedding stage and its model, thresholds and the index cache. Picklable."""
-
-    benchmarks: tuple[str | Benchmark, ...]
-    embeddings: bool = True
-    model: str = "sentence-transformers/all-MiniLM-L6-v2"
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    cache_dir: Path | None = None
-    judge: bool = False  # list judge candidates in the screenings (the judge runs elsewhere)
 
 
 Judge = Any
