@@ -58,6 +58,16 @@ def test_number_words_and_markup_normalise_alike() -> None:
     assert normalize_tokens(r"Find $\dfrac{1}{2}\left(x\right)$") == normalize_tokens(r"find \frac{1}{2}(x)")
     assert normalize_tokens("one thousand nine hundred twenty") == ["1920"]
     assert normalize_tokens("two three-bedroom flats") == ["2", "3", "bedroom", "flats"]
+    assert normalize_tokens("fifty thousand, two thirds, x squared") == ["50000", "2", "3", "x", "2"]
+    assert normalize_tokens("the square root of the fourth power") == [
+        "the",
+        "sqrt",
+        "of",
+        "the",
+        "4",
+        "power",
+    ]
+    assert normalize_tokens("one third on the third day") == ["1", "3", "on", "the", "third", "day"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
