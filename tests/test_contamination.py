@@ -58,7 +58,15 @@ def test_number_words_and_markup_normalise_alike() -> None:
     assert normalize_tokens(r"Find $\dfrac{1}{2}\left(x\right)$") == normalize_tokens(r"find \frac{1}{2}(x)")
     assert normalize_tokens("one thousand nine hundred twenty") == ["1920"]
     assert normalize_tokens("two three-bedroom flats") == ["2", "3", "bedroom", "flats"]
-    assert normalize_tokens("fifty thousand, two thirds, x squared") == ["50000", "2", "3", "x", "2"]
+    assert normalize_tokens("fifty thousand or two thirds of x squared") == [
+        "50000",
+        "or",
+        "2",
+        "3",
+        "of",
+        "x",
+        "2",
+    ]
     assert normalize_tokens("the square root of the fourth power") == [
         "the",
         "sqrt",
