@@ -6,10 +6,11 @@ Each text is compared with the benchmark items its stages retrieve, and each mat
 ``same_template`` when it shares the item's wording and not its mathematics. A text is contaminated
 when its strongest level is in ``Thresholds.drop`` (``same_problem`` by default).
 
-- ``exact``: identical after normalisation (``same_problem``);
+- ``exact``: identical after normalisation;
 - ``ngram13`` / ``ngram8``: at least ``long_overlap`` / ``short_overlap`` of the text's distinct
-  13- / 8-grams occur in one item; ``same_problem`` with the same mathematics, else ``same_template``:
-  the n-gram stages alone never drop a text whose math differs from the matched item's;
+  13- / 8-grams occur in one item. A lexical match is ``same_problem`` with the same mathematics and
+  the same LaTeX, else ``same_template``: the lexical stages alone never drop a text whose math
+  differs from the matched item's ("x^8 - 98x^4" and "x^8 + 98x^4" normalise to the same words);
 - ``embedding``: for the candidates of :mod:`~synthmath.contamination.retrieval`, the match score of
   :mod:`~synthmath.contamination.scoring`. In MATH-style benchmarks, ``same_problem`` when the math is
   the same and the score reaches the benchmark's *problem threshold*, or the item is the text's
@@ -17,12 +18,7 @@ when its strongest level is in ``Thresholds.drop`` (``same_problem`` by default)
   when the math differs and the score reaches its *template threshold*. In word-problem benchmarks
   (GSM8K), ``same_problem`` when the score reaches the template threshold: their rewordings spell
   numbers in too many ways for the number comparison to decide. Both thresholds calibrate themselves
-  on the benchmark: the ``calibration``
-  quantile of each item's best score against the *other* items of the benchmark, all of them for the
-  template threshold (never below ``embed_score``), only those with the same math for the problem
-  threshold (never below ``problem_score``). Distinct problems rarely share all their numbers and
-  their ask, so the problem threshold sits far lower and catches heavy rewordings. In MATH-style
-  benchmarks an item's lexical near-copies are left out of its calibration score;
+  on the benchmark (:mod:`~synthmath.contamination.calibrate`);
 - ``judge``: an LLM says same problem / same template / different, asked in both orders, about the
   candidates above ``judge_min`` cosine that did not reach ``same_problem``.
 
