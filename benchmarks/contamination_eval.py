@@ -1,26 +1,35 @@
-"""How well does the contamination check catch rephrased benchmark items? Recall and false positives.
+"""How well does the contamination check catch rewordings of benchmark items, and keep what differs?
 
-    python benchmarks/contamination_eval.py               # GSM8K and MATH, all stages but the judge
-    python benchmarks/contamination_eval.py --no-embed    # lexical stages only
-    python benchmarks/contamination_eval.py --suite gsm8k \
-        --positives benchmarks/contamination/gsm8k_test_heldout3.jsonl   # one set of positives
+    python benchmarks/contamination_eval.py                    # every suite, no judge
+    python benchmarks/contamination_eval.py --suite math       # one suite: gsm8k, math, math_train
+    python benchmarks/contamination_eval.py --no-embed         # lexical and math stages only
 
-Positives: every set of hand-written rephrasings of GSM8K test and MATH test items in
-benchmarks/contamination/ (one recall column each), checked against their test sets. Negatives:
-GSM8K train questions against GSM8K test, and MATH train problems against MATH test. (MATH train
-holds some true rewordings of MATH test items, so its "false-positive" rate is an upper bound.)
-Reports recall and false-positive rate per stage (a text counts for a stage when that stage alone
-flags it) and for the whole check, the embedding stage's recall at other score thresholds, and
-records/s per stage on this machine.
+Suites (data from ../shared/data and benchmarks/contamination/):
+
+- ``gsm8k``: rewordings of GSM8K test items (sets A to E) against GSM8K test; negatives: GSM8K train.
+- ``math``: rewordings of MATH test items against MATH test; negatives: all of MATH train (which
+  holds real rewordings of MATH test items, so its shares are upper bounds of false positives).
+- ``math_train``: the gate checks MATH train here, so that the sets built from it are never the
+  benchmark the gate checks in a build: hand-written rewordings of MATH train items (light, heavy,
+  math put into words) and template siblings (same wording with other numbers, or another ask);
+  negatives: all of MATH test.
+
+For each set: the share of texts at each level (``same_problem`` is what is dropped by default), and
+two baselines on the same texts: the n-gram baseline (any exact or n-gram match, whatever the math),
+and the plain MiniLM baseline (nearest item's cosine at or above the 99th percentile of benchmark items'
+nearest-other-item cosine). Embeddings of the texts are cached in the temp directory between runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import pickle
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -31,100 +40,151 @@ sys.path.insert(0, str(ROOT))
 
 from synthmath.contamination.benchmarks import load_benchmarks  # noqa: E402
 from synthmath.contamination.check import ContaminationChecker  # noqa: E402
+from synthmath.contamination.judge import resolve  # noqa: E402
+
+CACHE = Path(tempfile.gettempdir()) / "synthmath-eval-cache"
+
+
+class CachedEmbedder:
+    """A sentence-transformers model whose vectors are kept on disk by text (reruns embed nothing new)."""
+
+    def __init__(self, model: Any, path: Path) -> None:
+        self.model, self.path = model, path
+        self.max_seq_length = model.max_seq_length
+        self.store: dict[str, Any] = pickle.loads(path.read_bytes()) if path.is_file() else {}
+        self.dirty = False
+
+    def encode(self, texts: list[str], **kw: Any) -> Any:
+        import numpy as np
+
+        keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+        todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self.store}.items())
+        if todo:
+            vectors = self.model.encode([t for _, t in todo], **kw)
+            self.store.update({k: v for (k, _), v in zip(todo, vectors, strict=True)})
+            self.dirty = True
+        return np.stack([self.store[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
+
+    def save(self) -> None:
+        if self.dirty:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_bytes(pickle.dumps(self.store))
 
 
 def rows(path: Path) -> list[dict[str, Any]]:
-    with path.open() as f:
+    with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def run_stages(checker: ContaminationChecker, texts: list[tuple[str, str]]) -> dict[str, Any]:
-    """What each stage flagged among ``texts``, the whole check's count, and each text's best
-    embedding score (for the threshold curve)."""
-    per_stage = dict.fromkeys(checker.stages, 0)
-    any_hit = 0
-    nearest: list[float] = []
-    for r in checker.check(texts):
-        for s in {m.method for m in r.matches}:
-            per_stage[s] += 1
-        any_hit += r.contaminated
-        nearest.append(r.nearest.score if r.nearest else 0.0)
-    return {"n": len(texts), "any": any_hit, "per_stage": per_stage, "nearest": nearest}
+def run(checker: ContaminationChecker, texts: list[tuple[str, str]], cos_bar: float) -> dict[str, Any]:
+    """Per text: the strongest level, whether any lexical stage matched, and the MiniLM baseline."""
+    levels: Counter[str] = Counter()
+    lexical = minilm = 0
+    for start in range(0, len(texts), 256):
+        batch = texts[start : start + 256]
+        screenings = checker.screen(batch)
+        for r in resolve(screenings, drop=checker.t.drop):
+            levels[r.level or "none"] += 1
+            lexical += any(m.method != "embedding" for m in r.matches)
+        if checker.embeddings is not None:
+            sims = checker.embeddings.encode([t for _, t in batch]) @ checker.embeddings.matrix.T
+            minilm += int((sims.max(axis=1) >= cos_bar).sum())
+    return {"n": len(texts), "levels": levels, "lexical": lexical, "minilm": minilm}
+
+
+def cosine_bar(checker: ContaminationChecker) -> float:
+    """The plain MiniLM baseline's bar: the 99th percentile of each item's nearest other item's cosine."""
+    import numpy as np
+
+    if checker.embeddings is None:
+        return 2.0
+    m = checker.embeddings.matrix
+    best = []
+    for start in range(0, len(m), 1024):
+        sims = m[start : start + 1024] @ m.T
+        for k in range(len(sims)):
+            sims[k, start + k] = -1
+        best.extend(sims.max(axis=1).tolist())
+    return float(np.quantile(best, 0.99))
+
+
+def suites() -> dict[str, tuple[str, list[tuple[str, list[tuple[str, str]]]], list[tuple[str, str]]]]:
+    sets = HERE / "contamination"
+    gsm_train = [(f"train/{i}", r["question"]) for i, r in enumerate(rows(DATA / "gsm8k" / "train.jsonl"))]
+    math_train = [(r["id"], r["problem"]) for r in rows(DATA / "math" / "MATH_train.jsonl")]
+    math_test = [(r["id"], r["problem"]) for r in rows(DATA / "math" / "MATH_test.jsonl")]
+
+    def by_style(path: Path) -> list[tuple[str, list[tuple[str, str]]]]:
+        data = rows(path)
+        out = [(f"{path.stem} (all)", [(r["id"], r["question"]) for r in data])]
+        for style in sorted({r["style"] for r in data}):
+            out.append(
+                (f"{path.stem}: {style}", [(r["id"], r["question"]) for r in data if r["style"] == style])
+            )
+        return out
+
+    return {
+        "gsm8k": (
+            f"gsm8k_test={DATA / 'gsm8k' / 'test.jsonl'}",
+            [
+                (p.stem, [(r["id"], r["question"]) for r in rows(p)])
+                for p in sorted(sets.glob("gsm8k_test_*.jsonl"))
+            ],
+            gsm_train,
+        ),
+        "math": (
+            f"math_test={DATA / 'math' / 'MATH_test.jsonl'}",
+            by_style(sets / "math_test_rephrased.jsonl"),
+            math_train,
+        ),
+        "math_train": (
+            f"math_train={DATA / 'math' / 'MATH_train.jsonl'}",
+            by_style(sets / "math_train_rewordings.jsonl") + by_style(sets / "math_train_siblings.jsonl"),
+            math_test,
+        ),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--no-embed", action="store_true", help="lexical stages only")
-    ap.add_argument("--suite", choices=["gsm8k", "math", "all"], default="all")
-    ap.add_argument(
-        "--positives", type=Path, nargs="+", help="positives files for the chosen suite (default: all of its)"
-    )
+    ap.add_argument("--no-embed", action="store_true", help="lexical and math stages only")
+    ap.add_argument("--suite", choices=["gsm8k", "math", "math_train", "all"], default="all")
     ap.add_argument("--negatives", type=int, default=0, help="limit negatives per suite (0: all)")
     args = ap.parse_args()
-
     embedder = None
     if not args.no_embed:
         from synthmath.contamination.embeddings import load_model
 
-        embedder = load_model()
-    cache = Path(tempfile.gettempdir()) / "synthmath-eval-cache"
-    sets = HERE / "contamination"
-    suites = {
-        "gsm8k": (
-            f"gsm8k_test={DATA / 'gsm8k' / 'test.jsonl'}",
-            sorted(sets.glob("gsm8k_test_*.jsonl")),
-            [(f"train/{i}", r["question"]) for i, r in enumerate(rows(DATA / "gsm8k" / "train.jsonl"))],
-        ),
-        "math": (
-            f"math_test={DATA / 'math' / 'MATH_test.jsonl'}",
-            sorted(sets.glob("math_test_*.jsonl")),
-            [(r["id"], r["problem"]) for r in rows(DATA / "math" / "MATH_train.jsonl")],
-        ),
-    }
-    for name, (bench, pos_files, neg) in suites.items():
+        embedder = CachedEmbedder(load_model(), CACHE / "eval-text-embeddings.pkl")
+    for name, (bench, positives, negatives) in suites().items():
         if args.suite not in ("all", name):
             continue
-        pos_files = args.positives or pos_files
-        if args.negatives:
-            neg = neg[: args.negatives]
-        checker = ContaminationChecker(load_benchmarks([bench]), embedder=embedder, cache_dir=cache)
+        negatives = negatives[: args.negatives] if args.negatives else negatives
         started = time.perf_counter()
-        results = {
-            f.name: run_stages(checker, [(r["id"], r["question"]) for r in rows(f)]) for f in pos_files
-        }
-        negatives = run_stages(checker, neg)
+        checker = ContaminationChecker(load_benchmarks([bench]), embedder=embedder, cache_dir=CACHE)
+        built = time.perf_counter() - started
+        bar = cosine_bar(checker)
+        started = time.perf_counter()
+        results = [(label, run(checker, texts, bar)) for label, texts in positives]
+        results.append((f"negatives: {len(negatives)} texts", run(checker, negatives, bar)))
         seconds = time.perf_counter() - started
-        print(f"\n## {name}: checked against {bench.partition('=')[0]}; negatives: {len(neg)} train items\n")
-        print(
-            "| stage | "
-            + " | ".join(f"recall, {f} ({r['n']})" for f, r in results.items())
-            + " | false-positive rate |"
-        )
-        print("|---|" + "---:|" * (len(results) + 1))
-        for s in [*checker.stages, "all"]:
-            label = "**all stages**" if s == "all" else f"{s} alone"
-
-            def rate(r: dict[str, Any], digits: int, s: str = s) -> str:
-                hits = r["any"] if s == "all" else r["per_stage"][s]
-                return f"{hits / r['n']:.{digits}f}"
-
+        print(f"\n## {name}: checked against {bench.partition('=')[0]}\n")
+        print("| set | texts | same_problem (dropped) | same_template | n-gram baseline | MiniLM baseline |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for label, r in results:
+            n, lv = r["n"], r["levels"]
             print(
-                f"| {label} | "
-                + " | ".join(rate(r, 3) for r in results.values())
-                + f" | {rate(negatives, 4)} |"
+                f"| {label} | {n} | {lv['same_problem'] / n:.3f} | {lv['same_template'] / n:.3f} "
+                f"| {r['lexical'] / n:.3f} | {r['minilm'] / n:.3f} |"
             )
-        speeds = checker.report()["records_per_second"]
+        info = checker.info()
         print(
-            f"\n{checker.checked} texts in {seconds:.0f} s; records/s per stage (this machine): "
-            + ", ".join(f"{k} {v:.0f}" for k, v in speeds.items())
+            f"\nthresholds: template {info['embedding_thresholds']}, problem {info['problem_thresholds']}, "
+            f"MiniLM baseline cosine {bar:.3f}; index built in {built:.1f} s ({info['index_seconds']}); "
+            f"{sum(r['n'] for _, r in results)} texts screened in {seconds:.0f} s"
         )
-        if checker.embeddings is not None:
-            calibrated = checker.embed_thresholds[bench.partition("=")[0]]
-            print(f"\nembedding threshold (calibrated: {calibrated}) | recall per file | false-positive rate")
-            for th in [round(calibrated + d, 3) for d in (-0.15, -0.1, -0.05, 0, 0.05, 0.1)]:
-                recalls = [sum(x >= th for x in r["nearest"]) / r["n"] for r in results.values()]
-                fpr = sum(x >= th for x in negatives["nearest"]) / negatives["n"]
-                print(f"{th:.2f} | " + " | ".join(f"{x:.3f}" for x in recalls) + f" | {fpr:.4f}")
+        if embedder is not None:
+            embedder.save()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ from hypothesis import strategies as st
 
 from synthmath.cli import main
 from synthmath.contamination.benchmarks import load_benchmarks
-from synthmath.contamination.check import ContaminationChecker
-from synthmath.contamination.judge import LLMJudge
+from synthmath.contamination.check import CheckerSpec, ContaminationChecker, Thresholds, report_markdown
+from synthmath.contamination.judge import LLMJudge, judge_requests, resolve, verdict
+from synthmath.contamination.mathsig import compare, math_profile
 from synthmath.contamination.ngrams import normalize_tokens
 from synthmath.engine.openai_server import OpenAIServerEngine
 from synthmath.records import SeedProblem
@@ -56,6 +58,24 @@ def test_number_words_and_markup_normalise_alike() -> None:
     assert normalize_tokens(r"Find $\dfrac{1}{2}\left(x\right)$") == normalize_tokens(r"find \frac{1}{2}(x)")
     assert normalize_tokens("one thousand nine hundred twenty") == ["1920"]
     assert normalize_tokens("two three-bedroom flats") == ["2", "3", "bedroom", "flats"]
+    assert normalize_tokens("fifty thousand or two thirds of x squared") == [
+        "50000",
+        "or",
+        "2",
+        "3",
+        "of",
+        "x",
+        "2",
+    ]
+    assert normalize_tokens("the square root of the fourth power") == [
+        "the",
+        "sqrt",
+        "of",
+        "the",
+        "4",
+        "power",
+    ]
+    assert normalize_tokens("one third on the third day") == ["1", "3", "on", "the", "third", "day"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -112,14 +132,17 @@ def test_counts_on_real_train_sets_are_stable(tmp_path: Path) -> None:
             for r in checker.check(texts, batch_size)
             if r.contaminated
         }
-        runs.append((flagged, checker.report()["found"]))
+        report = checker.report()
+        runs.append((flagged, report["found"], report["levels"]))
     assert runs[0] == runs[1] == runs[2]
     assert len(list(tmp_path.glob("ngrams-*.pkl"))) == 1
     flagged = runs[0][0]
     # MATH train holds copies and rewordings of MATH test items (1.6% to 14% by published LLM-judged
-    # checks); GSM8K train almost none
+    # checks), and many more template siblings (the same wording, other math), which are kept; GSM8K
+    # train almost none of either
     math_share = sum(not k.startswith("g") for k in flagged) / 3000
-    assert 0.01 < math_share < 0.1
+    assert 0.003 < math_share < 0.03
+    assert runs[0][2]["math_test"]["same_template"] > 2 * runs[0][2]["math_test"]["same_problem"]
     assert sum(k.startswith("g") for k in flagged) < 0.002 * 3000
 
 
@@ -175,7 +198,9 @@ def test_check_contamination_cli(tmp_path: Path) -> None:
         "benchmark_id": "9",
         "method": "exact",
         "score": 1.0,
+        "level": "same_problem",
     }
+    assert results["chat"]["level"] == "same_problem"
     report = json.loads((out / "contamination_report.json").read_text())
     assert report["checked"] == 3 and report["contaminated"] == 2
     assert report["found"]["gsm8k_test"]["exact"] == 1 and report["found"]["gsm8k_test"]["ngram13"] == 2
@@ -263,26 +288,6 @@ def test_build_gate(
     assert re.search(r"\| mine \| \d+ \|", (out / "contamination_report.md").read_text())
 
 
-def test_judge_asks_both_orders_and_needs_both(math_seeds_file: Path) -> None:
-    def handler(request: dict[str, Any]) -> Reply:
-        text = request["messages"][-1]["content"]
-        first = text.split("Problem B:")[0]
-        # "same" only when the benchmark item comes second, or when the pair is about apples
-        return Reply(["same" if "apples" in text or "RECORD" in first else "Different."])
-
-    with FakeOpenAIServer(handler, models=["judge"]) as server:
-        judge = LLMJudge(OpenAIServerEngine([server.url], api_key="EMPTY", concurrency=4))
-        try:
-            verdicts = judge(
-                [("RECORD about pears", "item about pears"), ("RECORD about apples", "item about apples")]
-            )
-        finally:
-            judge.close()
-    assert verdicts == [False, True]
-    assert len(server.requests) == 4 and judge.info()["asked"] == 4
-    assert all(r["temperature"] == 0.0 for r in server.requests)
-
-
 def test_merge_joins_the_shards_contamination_files(
     tmp_path: Path, seeds_with_a_test_item: tuple[Path, Path, str], math_seeds: list[SeedProblem]
 ) -> None:
@@ -315,7 +320,8 @@ def test_build_gate_with_the_judge(
     seeds = read_jsonl(math_seeds_file)[:6]
     assert seeds[3]["problem"].startswith("What is the sum of $1+2+4+8+16+")
     bench = tmp_path / "bench.jsonl"
-    item = "Find the value of the sum $1 + 3 + 9 + 27 + \\cdots + 729$."  # same problem, other numbers
+    # a sibling with other numbers, which the checker cannot settle alone: the (fake) judge decides
+    item = "Find the value of the sum $1 + 3 + 9 + 27 + \\cdots + 729$."
     bench.write_text(json.dumps({"id": "geometric", "problem": item}) + "\n")
     seeds_path = tmp_path / "seeds.jsonl"
     seeds_path.write_text("".join(json.dumps(s) + "\n" for s in seeds))
@@ -329,9 +335,9 @@ def test_build_gate_with_the_judge(
     def handler(request: dict[str, Any]) -> Reply | str:
         n = int(request.get("n") or 1)
         last = request["messages"][-1]["content"]
-        if "decide whether they are the same problem" in request["messages"][0]["content"]:
+        if "same problem, same template, different" in request["messages"][0]["content"]:
             judged.append(last)
-            return Reply(["same" if "729" in last else "different"])
+            return Reply(["same problem" if "729" in last else "different"])
         if any(q in last for q in honest):
             return Reply([rewritten_solution(geometric, i) for i in range(n)])
         if last.strip() == geometric.problem.strip():
@@ -353,3 +359,196 @@ def test_build_gate_with_the_judge(
     assert any("729" in f for f in firsts) and any("729" not in f for f in firsts)  # both orders
     rejects = [r for r in read_jsonl(tmp_path / "o" / "rejects.jsonl") if r["stage"] == "contamination"]
     assert {r["seed_id"] for r in rejects} == {seeds[3]["id"]}
+
+
+# --- math-aware levels: rewordings are the same problem, template siblings are not ---------------------
+
+MATH_REPHRASED = REPHRASED.with_name("math_test_rephrased.jsonl")
+
+
+def _other_numbers(text: str, shift: int) -> str:
+    """``text`` with every number outside diagram code changed (a template sibling)."""
+    parts = re.split(r"(\[asy\].*?\[/asy\])", text, flags=re.S)
+    return "".join(
+        p
+        if p.startswith("[asy]")
+        else re.sub(r"(?<![\\a-zA-Z])\d+", lambda m: str(int(m.group()) + shift), p)
+        for p in parts
+    )
+
+
+@pytest.fixture(scope="module")
+def math_items() -> dict[str, str]:
+    need_data()
+    return {r["id"]: r["problem"] for r in read_jsonl(MATH_TEST)}
+
+
+@pytest.fixture(scope="module")
+def small_math(math_items: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A benchmark of 120 real MATH test items: the sources of 40 hand-written rewordings and 80 others."""
+    sources = [r["source_id"] for r in read_jsonl(MATH_REPHRASED)[:40]]
+    others = [i for i in list(math_items)[::41] if i not in sources][:80]
+    path = tmp_path_factory.mktemp("bench") / "math_small.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "problem": math_items[i]}) + "\n" for i in sources + others))
+    return path
+
+
+def test_the_issues_template_siblings_are_not_the_same_problem() -> None:
+    a = math_profile("Find the largest value of $x$ that satisfies the equation $|x-5|=12$.")
+    b = math_profile("Find the largest value of $x$ that satisfies the equation $|5x-1|=x+3$.")
+    assert not compare(a, b).same_math and not compare(b, a).same_math
+    reworded = math_profile(r"What is the biggest $x$ with $\left| x - 5 \right| = 12$?")
+    assert compare(reworded, a).same_math
+    smallest = math_profile("Find the smallest value of $x$ that satisfies the equation $|x-5|=12$.")
+    assert compare(smallest, a).ask_conflict and not compare(smallest, a).same_math
+
+
+def test_math_in_words_keeps_the_math() -> None:
+    item = math_profile(r"Compute $\dfrac{3}{4} + \sqrt{49}$, and round to the nearest hundredth.")
+    words = math_profile(
+        "Add three quarters to the square root of forty-nine; round to the nearest hundredth."
+    )
+    assert compare(words, item).same_math
+    other = math_profile("Add three quarters to the square root of fifty; round to the nearest hundredth.")
+    assert not compare(other, item).same_math
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_markup_never_changes_the_math(math_items: dict[str, str], data: st.DataObject) -> None:
+    """Spacing, \\left/\\right and \\dfrac leave a problem the same problem as itself."""
+    text = data.draw(st.sampled_from(list(math_items.values())[:2000]))
+    marked = (
+        text.replace("\\frac", "\\dfrac").replace("(", "\\left(").replace(")", "\\right)").replace("+", " + ")
+    )
+    assert compare(math_profile(marked), math_profile(text)).same_math
+    assert compare(math_profile(text), math_profile(text)).same_math
+
+
+def test_lexical_matches_get_levels(small_math: Path, math_items: dict[str, str], tmp_path: Path) -> None:
+    """Copies of MATH test items are dropped; the same wording with other numbers is reported and kept,
+    unless ``drop`` lists same_template too."""
+    bench = load_benchmarks([f"math_test={small_math}"])
+    items = [
+        it for it in bench[0].items if len(re.findall(r"\d+", it.text)) >= 2 and len(it.text.split()) >= 15
+    ][:25]
+    copies = [(f"copy/{it.id}", "Here is a problem. " + it.text.replace("\\frac", "\\dfrac")) for it in items]
+    siblings = [(f"sib/{it.id}", _other_numbers(it.text, 3)) for it in items]
+    checker = ContaminationChecker(bench, cache_dir=tmp_path)
+    results = {r.id: r for r in checker.check(copies + siblings)}
+    assert all(results[i].contaminated and results[i].level == "same_problem" for i, _ in copies)
+    lexical = [results[i] for i, _ in siblings if results[i].matches]
+    assert len(lexical) >= 5  # the n-gram stages still find some of them ...
+    assert all(r.level == "same_template" and not r.contaminated for r in lexical)  # ... and keep them
+    report = checker.report()
+    assert report["levels"]["math_test"]["same_template"] == len(lexical)
+    assert "same template" in report_markdown(report)
+    strict = ContaminationChecker(
+        bench, cache_dir=tmp_path, thresholds=Thresholds(drop=("same_problem", "same_template"))
+    )
+    assert all(r.contaminated for r in strict.check(siblings) if r.matches)
+
+
+@pytest.fixture(scope="module")
+def embedded_math(small_math: Path, tmp_path_factory: pytest.TempPathFactory) -> ContaminationChecker:
+    if not HAS_EMBED:
+        pytest.skip("needs synthmath[embed]")
+    spec = CheckerSpec((f"math_test={small_math}",), cache_dir=tmp_path_factory.mktemp("index"), judge=True)
+    return ContaminationChecker.from_spec(spec)
+
+
+def test_rewordings_of_math_items_are_caught_and_siblings_kept(
+    embedded_math: ContaminationChecker, math_items: dict[str, str]
+) -> None:
+    rows = read_jsonl(MATH_REPHRASED)[:40]
+    caught = [
+        r for r in embedded_math.check((r["id"], r["question"]) for r in rows) if r.level == "same_problem"
+    ]
+    assert len(caught) >= 0.9 * len(rows)
+    source = {r["id"]: r["source_id"] for r in rows}
+    assert all(any(m.benchmark_id == source[r.id] for m in r.matches) for r in caught)
+    siblings = [(f"sib{k}", _other_numbers(math_items[r["source_id"]], 2)) for k, r in enumerate(rows)]
+    siblings = [(i, t) for i, t in siblings if t != math_items[source[rows[int(i[3:])]["id"]]]]
+    dropped = [r for r in embedded_math.check(siblings) if r.contaminated]
+    assert len(siblings) >= 30 and len(dropped) <= 0.05 * len(siblings)
+
+
+def test_screen_in_a_worker_then_judge_and_resolve(embedded_math: ContaminationChecker) -> None:
+    """The two-phase API: screenings pickle, the judge's requests come in pairs, and resolve takes the
+    weaker verdict of the two orders."""
+    import pickle
+
+    unrelated = "A bag holds 4 red and 6 blue marbles. Two are drawn. What is the probability both are red?"
+    texts = [("a", unrelated), ("b", read_jsonl(MATH_REPHRASED)[0]["question"])]
+    screenings = pickle.loads(pickle.dumps(embedded_math.screen(texts)))
+    assert [s.id for s in screenings] == ["a", "b"]
+    requests = judge_requests(screenings)
+    assert len(requests) == 2 * sum(len(s.judge) for s in screenings)
+    assert all(r.temperature == 0.0 and r.step == "contamination_judge" for r in requests)
+    plain = resolve(screenings, drop=("same_problem",))
+    assert plain[1].level == "same_problem" and not plain[0].contaminated
+    if screenings[0].needs_judge:
+        replies = ["same problem" if k % 2 == 0 else "Same template." for k in range(len(requests))]
+        judged = resolve(screenings, replies)
+        assert judged[0].level == "same_template" and not judged[0].contaminated
+        assert {m.method for m in judged[0].matches} == {"judge"}
+    assert pickle.loads(pickle.dumps(CheckerSpec(("math_test",)))) == CheckerSpec(("math_test",))
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [("same problem", "same_problem"), ("Same template.", "same_template"), ("**Different**", "different"),
+     ("same_problem", "same_problem"), ("same", None), ("", None), (None, None)],
+)  # fmt: skip
+def test_judge_verdicts(reply: str | None, expected: str | None) -> None:
+    assert verdict(reply) == expected
+
+
+def test_llm_judge_asks_the_engine(tmp_path: Path) -> None:
+    """LLMJudge sends each request through the engine and counts what it heard."""
+    from synthmath.contamination.results import JudgeCandidate, Screening
+
+    def handler(request: dict[str, Any]) -> Reply:
+        first = request["messages"][-1]["content"].split("Problem B:")[0]
+        return Reply(["same problem" if "RECORD" in first or "apples" in first else "different"])
+
+    s = [
+        Screening("p", "RECORD about pears", judge=[JudgeCandidate("b", "1", "item about pears", 0.9)]),
+        Screening("a", "RECORD about apples", judge=[JudgeCandidate("b", "2", "item about apples", 0.9)]),
+    ]
+    with FakeOpenAIServer(handler, models=["judge"]) as server:
+        judge = LLMJudge(OpenAIServerEngine([server.url], api_key="EMPTY", concurrency=4))
+        try:
+            results = resolve(s, judge(judge.requests(s)))
+        finally:
+            judge.close()
+    assert [r.contaminated for r in results] == [False, True]
+    assert len(server.requests) == 4 and judge.info()["asked"] == 4
+    assert judge.info()["verdicts"] == {"same_problem": 3, "same_template": 0, "different": 1}
+
+
+@pytest.mark.skipif(
+    not (os.environ.get("SYNTHMATH_TEST_BASE_URL") and HAS_EMBED),
+    reason="opt-in: set SYNTHMATH_TEST_BASE_URL to a running vLLM server (../shared/tools/vllm-cpu-serve.sh)",
+)
+def test_judge_against_a_real_vllm_server(tmp_path: Path, small_math: Path) -> None:
+    """check-contamination --judge against a real server: every near miss is asked in both orders, and
+    the verdicts land in the report (JSON and Markdown, the card's section)."""
+    rows = read_jsonl(MATH_REPHRASED)[:40]
+    texts = [{"id": f"sib{k}", "question": _other_numbers(r["question"], 1)} for k, r in enumerate(rows[:8])]
+    data = tmp_path / "records.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in texts))
+    out = tmp_path / "out"
+    code, output = invoke(
+        "check-contamination", data, "--out", out, "--benchmark", f"math_test={small_math}", "--judge",
+        "--base-url", os.environ["SYNTHMATH_TEST_BASE_URL"], "--cache-dir", tmp_path / "cache",
+        "--no-progress",
+    )  # fmt: skip
+    assert code == 0, output
+    report = json.loads((out / "contamination_report.json").read_text())
+    judge = report["judge"]
+    assert judge["asked"] > 0 and judge["asked"] % 2 == 0
+    assert sum(judge["verdicts"].values()) + judge["unclear"] == judge["asked"]
+    assert "Judge:" in (out / "contamination_report.md").read_text()
+    results = read_jsonl(out / "contamination.jsonl")
+    assert len(results) == len(texts) and all("level" in r for r in results)

@@ -43,7 +43,15 @@ _SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
 # words that stand for numbers in word problems; fractions keep the digits "1/2" would have
 _ALIASES = {"dozen": ["12"], "twice": ["2"], "double": ["2"], "thrice": ["3"], "triple": ["3"]}
 _ALIASES |= {"half": ["1", "2"], "quarter": ["1", "4"], "percent": []}
-_NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ALIASES])
+# powers and ordinals: "x squared" is x^2, "the fourth power" ^4, "two thirds" 2/3, "three quarters" 3/4
+_ALIASES |= {"squared": ["2"], "cubed": ["3"], "halves": ["2"], "quarters": ["4"]}
+_ORDINALS = "third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()  # noqa: SIM905
+_ALIASES |= {w + "s": [str(i)] for i, w in enumerate(_ORDINALS, 3)} | {"hundredths": ["100"]}
+# a singular ordinal is a number in "one third" and "the fourth power", not in "the third day"
+_ORDINAL = {w: str(i) for i, w in enumerate(_ORDINALS, 3)} | {"hundredth": "100", "thousandth": "1000"}
+# "the square root of" is \sqrt, "the cube root of" \sqrt[3]
+_ROOTS = {"square": ["sqrt"], "cube": ["sqrt", "3"]}
+_NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ALIASES, *_ORDINAL, "root", "roots"])
 # numbers _number rewrites: a trailing zero after the point, or no digit before it ("2.50", ".5"), and
 # a leading zero ("007"); each pattern starts with a literal, which the regex engine scans for quickly
 _ODD_FRACTION = re.compile(r"\.(?:\d*0\b|(?<![\d.]\.)\d)")
@@ -89,6 +97,16 @@ def _spell_numbers(tokens: list[str], where: list[int]) -> list[str]:
             out.extend(_ALIASES[t])
             i += 1
             continue
+        if t in _ORDINAL:
+            after = tokens[i + 1] if i + 1 < len(tokens) else ""
+            fraction = bool(out) and out[-1][0].isdigit()
+            out.append(_ORDINAL[t] if fraction or after in ("power", "root", "roots") else t)
+            i += 1
+            continue
+        if t in ("root", "roots"):
+            out.extend(_ROOTS[out.pop()] if out and out[-1] in _ROOTS else [t])
+            i += 1
+            continue
         if t not in _UNITS and t not in _TENS and not (t in _SCALES and out and out[-1] == "a"):
             out.append(t)
             i += 1
@@ -100,7 +118,7 @@ def _spell_numbers(tokens: list[str], where: list[int]) -> list[str]:
         while i < len(tokens):
             t = tokens[i]
             kind = "unit" if t in _UNITS else "ten" if t in _TENS else "scale" if t in _SCALES else ""
-            if not kind or (last == "unit" and kind != "scale") or (last == "ten" and kind != "unit"):
+            if not kind or (last == "unit" and kind != "scale") or (last == "ten" and kind == "ten"):
                 break
             if kind == "unit":
                 current += _UNITS[t]
@@ -209,7 +227,7 @@ class NGramIndex:
         """The index, read from ``cache_dir`` when one was built for the same content and settings."""
         if cache_dir is None:
             return cls(benchmarks, sizes, max_df)
-        key = "-".join(b.content_hash for b in benchmarks) + f"-{tuple(sizes)}-{max_df}-v2"
+        key = "-".join(b.content_hash for b in benchmarks) + f"-{tuple(sizes)}-{max_df}-v3"
         path = cache_dir / f"ngrams-{xxhash.xxh64_hexdigest(key.encode())}.pkl"
         if path.is_file():
             with path.open("rb") as f:
@@ -228,11 +246,15 @@ class NGramIndex:
         get = self.vocab.get
         return [get(t, _UNKNOWN) for t in tokens]
 
-    def exact_matches(self, ids: Sequence[int]) -> list[BenchmarkItem]:
-        """Items with the same normalised tokens (none for a text without words or numbers)."""
+    def exact_rows(self, ids: Sequence[int]) -> list[int]:
+        """Rows of the items with the same normalised tokens (none for a text without words or numbers)."""
         if not ids:
             return []
-        return [self.items[i] for i in self.exact.get(hash(tuple(ids)), ())]
+        return list(self.exact.get(hash(tuple(ids)), ()))
+
+    def exact_matches(self, ids: Sequence[int]) -> list[BenchmarkItem]:
+        """Items with the same normalised tokens (none for a text without words or numbers)."""
+        return [self.items[i] for i in self.exact_rows(ids)]
 
     def overlaps(self, texts: Sequence[Sequence[int]], n: int, top: int = 5) -> list[list[tuple[int, float]]]:
         """For each id sequence, the items (by index) sharing n-grams with it, with the share of the

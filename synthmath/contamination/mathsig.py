@@ -1,0 +1,261 @@
+"""What a math problem *is*: its numbers, its expressions and what it asks.
+
+Two problems with the same wording and other expressions are different problems with different
+answers; two problems in other words with the same expressions, conditions and question are the same
+problem. The lexical and embedding stages find candidate pairs by wording; this module says whether
+a pair also shares its mathematics (:func:`compare`), which decides between the two levels
+``same_problem`` and ``same_template``.
+
+- numbers: every number of the text, as a multiset, with number words read as digits (see
+  :func:`synthmath.contamination.ngrams.normalize_tokens`: "twelve", "a dozen", "one third",
+  "squared", "the fourth power");
+- expressions: the LaTeX of each ``$...$``, ``\\(...\\)``, ``\\[...\\]`` and display environment,
+  normalised (``\\dfrac`` -> ``\\frac``, ``\\left``/``\\right``, spacing and sizing commands and
+  whitespace dropped, ``x^{2}`` -> ``x^2``, ``\\le`` -> ``\\leq``, ``\\cdot`` -> ``\\times``), as a
+  sequence of atoms (numbers, letters, commands, operators), and each expression with at least
+  ``RARE_ATOMS`` atoms as a key for retrieval;
+- the ask: what the question sentence asks for, as groups on a few axes (largest / smallest, sum /
+  product / difference / ratio / mean, positive / negative, area / perimeter / volume / ...). Two
+  problems whose asks differ on an axis ("the largest value of x" / "the smallest value of x") are
+  different problems.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from .ngrams import drop_diagrams, normalize_tokens
+
+__all__ = ["RARE_ATOMS", "MathAgreement", "MathProfile", "compare", "math_profile"]
+
+RARE_ATOMS = 5  # an expression this long is specific enough to retrieve candidates by
+
+_MATH = re.compile(
+    r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]"
+    r"|\\begin\{(align|equation|eqnarray|gather|multline)\*?\}(.+?)\\end\{\5\*?\}",
+    re.DOTALL,
+)
+_NOISE = re.compile(
+    r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|displaystyle|textstyle|quad|qquad|[!,;: ])(?![a-zA-Z])"
+    r"|\\(?:mathrm|mathbf|mathbb|mathit|text|textbf|operatorname)(?=\{)|&|\\\\"
+)
+_SYNONYMS = {
+    r"\dfrac": r"\frac", r"\tfrac": r"\frac", r"\le": r"\leq", r"\ge": r"\geq", r"\ne": r"\neq",
+    r"\cdot": r"\times", r"\ast": r"\times", r"\leqslant": r"\leqq", r"\geqslant": r"\geqq",
+    r"\lvert": "|", r"\rvert": "|", r"\vert": "|", r"\lbrace": "{", r"\rbrace": "}",
+    r"\dbinom": r"\binom", r"\tbinom": r"\binom", r"\colon": ":", r"\ldots": r"\dots", r"\cdots": r"\dots",
+}  # fmt: skip
+_ATOM = re.compile(r"\\[a-zA-Z]+|\d+(?:\.\d+)?|[a-zA-Z]|[^\s{}]")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{[a-zA-Z*]+\}(?:\{[^{}]*\})?")
+_BRACED = re.compile(r"([\^_])\{([^{}])\}")
+_THOUSANDS = re.compile(r"(?<=\d)\{,\}(?=\d{3})")
+
+_MAX = "largest greatest maximum max biggest highest maximal maximize maximized longest larger greater bigger"
+_MIN = (
+    "smallest least minimum min fewest lowest minimal minimize minimized shortest smaller lesser fewer lower"
+)
+_QUANTITIES = """area perimeter volume radius diameter circumference probability remainder slope degree
+degrees angle height length width distance domain range"""
+_OPERATIONS = {"sum": "sum", "product": "product", "difference": "difference", "ratio": "ratio"}
+_OPERATIONS |= {"quotient": "ratio", "mean": "mean", "average": "mean", "median": "median", "mode": "mode"}
+_ASK_AXES: dict[str, dict[str, str]] = {
+    "extreme": {w: "max" for w in _MAX.split()} | {w: "min" for w in _MIN.split()},
+    "operation": _OPERATIONS | {"count": "count"},
+    "sign": {"positive": "positive", "negative": "negative", "nonnegative": "positive"},
+    "quantity": {w: w for w in _QUANTITIES.split()},
+}
+_ASK_WORDS = {w: (axis, group) for axis, words in _ASK_AXES.items() for w, group in words.items()}
+_QUESTION = re.compile(
+    r"\b(?:what|which|how|find|compute|determine|evaluate|calculate|simplify|express|solve|give|write)\b"
+)
+_ASY_CODE = re.compile(r"\[asy\](.*?)(?:\[/asy\]|$)", re.DOTALL)
+_DIAGRAM_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_PUNCTUATION = frozenset(".,;:!?()[]|'\"")
+_AT_LEAST = re.compile(r"\bat (?:least|most)\b|\b[a-z]+er than\b")  # conditions, not asks
+_INSTRUCTION = re.compile(r"\W*(?:express|enter|give|write|simplify|round) (?:your|the|all|each|it|as)\b")
+_COUNT = re.compile(r"\bhow many\b|\bnumber of\b")
+_SENTENCE = re.compile(r"(?<=[.?!])\s+(?=[A-Z(\[])")
+
+
+@dataclass(frozen=True, slots=True)
+class MathProfile:
+    """The mathematics of one text. ``numbers``: every number, with repeats; ``atoms``: the atoms of
+    its expressions in order; ``rare``: its normalised expressions of at least ``RARE_ATOMS`` atoms;
+    ``asks``: (axis, group) pairs of its question sentence (and, as ``stated <axis>``, of its whole
+    prose); ``symbols``: the letters, commands and operators of its expressions; ``diagram``: the
+    numbers of its Asymptote code (None without one): another diagram is another problem."""
+
+    numbers: Counter[str]
+    atoms: tuple[str, ...]
+    rare: frozenset[str]
+    asks: frozenset[tuple[str, str]]
+    symbols: frozenset[str] = frozenset()
+    diagram: Counter[str] | None = None
+    expressions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MathAgreement:
+    """How far a text keeps a benchmark item's mathematics. ``missing``: the item's distinct numbers
+    that the text lacks; ``extra``: the text's distinct numbers that the item lacks; ``fewer``: some
+    number of the item occurs fewer times in the text; ``expressions``: the longest common subsequence
+    of their expression atoms over the longer sequence (0 when either has no LaTeX);
+    ``ask_conflict``: their asks differ on an axis; ``size``: the item's count of distinct numbers;
+    ``recounted``: their LaTeX is nearly the same with other counts of its numbers, a symbol of the
+    item's expressions was replaced by another, or their diagrams differ; ``atom_precision``: the
+    share of the text's LaTeX, by length, found verbatim in the item's; ``extra_symbols``: the
+    letters and commands of the text's expressions that the item's lack (operators aside: a rewording
+    writes "times" as ``\\times``); ``same_latex``: their expressions are the same atoms in the same
+    order, punctuation aside (or one of them has none)."""
+
+    missing: frozenset[str]
+    extra: frozenset[str]
+    fewer: bool
+    expressions: float
+    ask_conflict: bool
+    size: int
+    recounted: bool = False
+    atom_precision: float = 1.0
+    extra_symbols: frozenset[str] = frozenset()
+    same_latex: bool = True
+
+    @property
+    def same_math(self) -> bool:
+        """The text keeps the item's numbers and asks the same thing.
+
+        A rewording may drop a number now and then (an equation label, the "49!" of "1! + ... + 50!"),
+        so one missing number in four is allowed; and it may state a count the item leaves implicit, so
+        one extra number is allowed when none is missing and no number of the item occurs less often.
+        A template sibling changes a number: one of the item's goes missing and another comes in.
+        "1" and "2" are left out on both sides ("one day" / "each day", "both", "a pair")."""
+        if self.ask_conflict or self.recounted or len(self.missing) > self.size // 4:
+            return False
+        # more mathematics than the item has: a longer problem that contains it, not a rewording
+        if self.extra_symbols or self.atom_precision < _ATOM_PRECISION:
+            return False
+        if self.extra:
+            return not self.missing and len(self.extra) == 1 and not self.fewer
+        return True
+
+
+_TRIVIAL_MISSING = frozenset({"1"})
+_TRIVIAL_EXTRA = frozenset({"1", "2"})
+_COPIED_LATEX = 0.8  # expressions share at or above which the LaTeX counts as copied
+_ATOM_PRECISION = 0.3  # at least this share of a rewording's LaTeX is found in the item
+_OPERATOR_LIST = r"+ - = ^ _ / * < > \times \div \dots \pm"
+_OPERATORS = frozenset(_OPERATOR_LIST.split())
+
+
+def normalize_expression(expr: str) -> list[str]:
+    """The atoms of one LaTeX expression, in a normal form."""
+    s = _ENVIRONMENT.sub(" ", _THOUSANDS.sub("", expr))
+    s = _NOISE.sub("", s)
+    s = _BRACED.sub(r"\1\2", re.sub(r"\s+", " ", s))
+    atoms = [_SYNONYMS.get(a, a) for a in _ATOM.findall(s)]
+    while atoms and atoms[-1] in {".", ",", ";"}:
+        atoms.pop()  # sentence punctuation inside the math
+    return atoms
+
+
+def _asks(prose: str) -> frozenset[tuple[str, str]]:
+    """The ask of the question sentence: the last sentence with a question mark or a question word."""
+    sentences = [s for s in _SENTENCE.split(prose.strip()) if not _INSTRUCTION.match(s.lower())]
+    question = next((s.lower() for s in reversed(sentences) if "?" in s), "")
+    if not question:
+        question = next((s.lower() for s in reversed(sentences) if _QUESTION.search(s.lower())), "")
+    asked = frozenset(_ask_words(question or prose.lower()))
+    # the conditions count too: "the sum of its digits" / "the product of its digits"
+    stated = frozenset(
+        ("stated " + axis, group) for axis, group in _ask_words(prose.lower()) if axis != "quantity"
+    )
+    return asked | stated
+
+
+def _ask_words(text: str) -> list[tuple[str, str]]:
+    text = _AT_LEAST.sub(" ", text)  # "at least two" is a condition, not an ask for the smallest
+    text = _COUNT.sub(" count ", text)
+    return [_ASK_WORDS[w] for w in re.findall(r"[a-z]+", text) if w in _ASK_WORDS]
+
+
+def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
+    """The :class:`MathProfile` of ``text`` (``tokens``: its :func:`normalize_tokens`, when known)."""
+    diagram = None
+    if "[asy]" in text:
+        diagram = Counter(_DIAGRAM_NUMBER.findall(" ".join(_ASY_CODE.findall(text))))
+    text = drop_diagrams(text).replace("\\$", " dollars ")
+    tokens = normalize_tokens(text) if tokens is None else tokens
+    numbers = Counter(t for t in tokens if t[0].isdigit())
+    atoms: list[str] = []
+    rare: set[str] = set()
+    expressions = []
+    for m in _MATH.finditer(text):
+        found = m.groups()  # $$, $, \(, \[ or an environment's (name, content)
+        expr = normalize_expression(found[5] if found[4] else next(g for g in found[:4] if g is not None))
+        atoms.extend(expr)
+        expressions.append("".join(expr))
+        if len(expr) >= RARE_ATOMS:
+            rare.add(expressions[-1])
+    prose = _MATH.sub(" X ", text)
+    symbols = frozenset(a for a in atoms if not a[0].isdigit() and a not in _PUNCTUATION)
+    return MathProfile(
+        numbers, tuple(atoms), frozenset(rare), _asks(prose), symbols, diagram, tuple(expressions)
+    )
+
+
+def _lcs(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    if not a or not b:
+        return 0
+    masks: dict[str, int] = {}
+    for i, x in enumerate(a):
+        masks[x] = masks.get(x, 0) | 1 << i
+    full = (1 << len(a)) - 1
+    v = full
+    for y in b:
+        u = v & masks.get(y, 0)
+        v = ((v + u) | (v - u)) & full
+    return len(a) - v.bit_count()
+
+
+def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
+    """How far ``text`` keeps the mathematics of ``item``."""
+    mine, theirs = set(text.numbers), set(item.numbers)
+    extra = frozenset(mine - theirs - _TRIVIAL_EXTRA)
+    # a "1" may go missing in a rewording ("one day" / "each day"), not when another number came in
+    missing = frozenset(theirs - mine - (frozenset() if extra else _TRIVIAL_MISSING))
+    fewer = any(text.numbers[n] < c for n, c in item.numbers.items() if n not in _TRIVIAL_EXTRA)
+    longer = max(len(text.atoms), len(item.atoms))
+    expressions = _lcs(item.atoms, text.atoms) / longer if text.atoms and item.atoms else 0.0
+    # the same LaTeX with other counts of its numbers ("tan 2x ... sec 2x" / "... sec 3x") is a sibling
+    latex_numbers = {a for a in item.atoms if a[0].isdigit()}
+    recounted = expressions >= _COPIED_LATEX and any(text.numbers[n] < item.numbers[n] for n in latex_numbers)
+    conflict = False
+    for axis in {a for a, _ in item.asks} & {a for a, _ in text.asks}:
+        asked = {g for a, g in text.asks if a == axis}
+        wanted = {g for a, g in item.asks if a == axis}
+        # what is asked must agree; what is stated must be the same set of words
+        conflict |= not asked & wanted if not axis.startswith("stated") else asked != wanted
+    # an expression changed: one of the item's symbols went away and another came in (cos / tan, a / b)
+    swapped = bool(item.symbols - text.symbols) and bool(text.symbols - item.symbols)
+    redrawn = text.diagram is not None and item.diagram is not None and _differ(text.diagram, item.diagram)
+    size = len(theirs - _TRIVIAL_MISSING)
+    # the share of the text's LaTeX (by length) found verbatim in the item's: a rewording keeps its
+    # formulas or writes them in words; a different problem brings formulas of its own
+    joined = "\x00".join(item.expressions)
+    total = sum(len(e) for e in text.expressions)
+    precision = sum(len(e) for e in text.expressions if e in joined) / total if total else 1.0
+    return MathAgreement(
+        missing, extra, fewer or recounted, expressions, conflict, size, recounted or swapped or redrawn,
+        precision, frozenset(text.symbols - item.symbols - _OPERATORS),
+        _bare(text) == _bare(item) or not (text.atoms and item.atoms),
+    )  # fmt: skip
+
+
+def _differ(a: Counter[str], b: Counter[str]) -> bool:
+    """More than a tenth of two diagrams' numbers differ."""
+    return sum(((a - b) + (b - a)).values()) > 0.1 * max(sum(a.values()), sum(b.values()), 1)
+
+
+def _bare(profile: MathProfile) -> list[str]:
+    return [a for a in profile.atoms if a not in _PUNCTUATION]
