@@ -28,18 +28,11 @@ from ..records import Reject, SeedProblem
 from ..seeds import load_seeds
 from ..steps import RephraseAnswer, RephraseQuestion
 from ..summary import GateSummary
-from .cpu import (
-    AnswerOutcome,
-    GateOutcome,
-    GateSpec,
-    QuestionOutcome,
-    WorkerSpec,
-    answer_timeout,
-    question_timeout,
-)
+from .cpu import GateOutcome, GateSpec, WorkerSpec, answer_timeout, question_timeout
 from .ordered import ordered_map
 from .pool import WorkerPool
 from .stats import BuildStats
+from .work import SeedWork
 
 __all__ = ["Emitted", "Kind", "Pipeline"]
 
@@ -145,9 +138,8 @@ class Pipeline:
                 self.gate_summary = GateSummary(mode=self.gate.mode, **info)
             window = max(2 * self.config.concurrency, 16)
             async for items in ordered_map(source, self._seed, window):
-                self.stats.seeds_finished += 1
+                self.finished(items)
                 for item in items:
-                    self.stats.rejects += item.kind == "reject"
                     yield item
             self._check_failures(final=True)
         finally:
@@ -162,6 +154,32 @@ class Pipeline:
         return await self.pool.start()
 
     async def _seed(self, item: SeedProblem | Reject) -> list[Emitted]:
+        seed = self.admit(item)
+        if isinstance(seed, list):
+            return seed
+        work = SeedWork(seed)
+        mode = self.gate.mode if self.gate is not None else None
+        if self.gate is not None:
+            work.gate = await self._cpu(("gate", seed))
+            if work.stops_at_gate(mode):
+                return self.account(work)
+        work.question_result = await self.engine.complete(self.question_step.request(seed))
+        work.questions = await self._cpu(("questions", seed, work.question_result), question_timeout(seed))
+        if work.needs_answers(mode):
+            qs = work.questions.questions
+            work.answer_results = list(
+                await asyncio.gather(
+                    *(self.engine.complete(self.answer_step.request(seed, q, i)) for i, q in enumerate(qs))
+                )
+            )
+            work.answers = await self._cpu(
+                ("answers", seed, qs, work.answer_results, work.flagged()),
+                answer_timeout(seed, qs, self.config.verify_timeout),
+            )
+        return self.account(work)
+
+    def admit(self, item: SeedProblem | Reject) -> SeedProblem | list[Emitted]:
+        """The seed, when it enters the stages; or its reject (skipped while loading, repeated id)."""
         if isinstance(item, Reject):
             self.stats.seeds_skipped[item.reason] += 1
             return [self._reject(item)]
@@ -182,10 +200,22 @@ class Pipeline:
             ]
         self._seen.add(digest)
         self.stats.seeds += 1
+        return seed
+
+    def finished(self, items: list[Emitted]) -> None:
+        """Count a seed whose output lines go to the writer now (in seed order)."""
+        self.stats.seeds_finished += 1
+        self.stats.rejects += sum(item.kind == "reject" for item in items)
+
+    def account(self, work: SeedWork) -> list[Emitted]:
+        """Count a seed's finished work and turn it into output lines; raises what stops the build
+        (a CPU job's error, a benchmark match under ``fail``, too many failed requests)."""
+        if work.error is not None:
+            raise work.error
+        seed = work.seed
         out: list[Emitted] = []
-        seed_flagged = False
-        if self.gate is not None:
-            gate: GateOutcome = await self._cpu(("gate", seed))
+        if self.gate is not None and work.gate is not None:
+            gate = work.gate
             out.append(Emitted("check", json.dumps(gate.check, ensure_ascii=False)))
             self._count_gate(gate.check, "seed")
             if gate.contaminated:
@@ -194,10 +224,9 @@ class Pipeline:
                     self.stats.count_seed(seed, 0)
                     out.append(self._reject(self._seed_reject(seed, gate)))
                     return out
-                seed_flagged = True
-        result = await self.engine.complete(self.question_step.request(seed))
-        all_failed = self._count_request(result)
-        q: QuestionOutcome = await self._cpu(("questions", seed, result), question_timeout(seed))
+        assert work.question_result is not None and work.questions is not None
+        all_failed = self._count_request(work.question_result)
+        q = work.questions
         out += [Emitted("check", json.dumps(c, ensure_ascii=False)) for c in q.checks]
         for c in q.checks:
             self._count_gate(c, "question")
@@ -211,18 +240,9 @@ class Pipeline:
         self.stats.question_rejects.update(q.reasons)
         out += [Emitted("reject", line) for line in q.rejects]
         if q.questions:
-            results = await asyncio.gather(
-                *(
-                    self.engine.complete(self.answer_step.request(seed, qs, i))
-                    for i, qs in enumerate(q.questions)
-                )
-            )
-            all_failed = all([self._count_request(r) for r in results])
-            flagged = [seed_flagged or f for f in q.flagged]
-            a: AnswerOutcome = await self._cpu(
-                ("answers", seed, q.questions, list(results), flagged),
-                answer_timeout(seed, q.questions, self.config.verify_timeout),
-            )
+            assert work.answers is not None
+            all_failed = all([self._count_request(r) for r in work.answer_results])
+            a = work.answers
             self.stats.answer_candidates += a.candidates
             self.stats.answer_rejects.update(a.reasons)
             out += [Emitted("record", line) for line in a.records]
