@@ -69,6 +69,13 @@ async def stream_build(
     log_path: Path | None = None,
 ) -> AsyncIterator[tuple[Pipeline, Any]]:
     """The pipeline's output for ``config``, each item with the pipeline (for its counts)."""
+    if config.executor == "ray":  # the same stages on a Ray cluster; vLLM is only needed on its GPU nodes
+        from .executors.ray_build import ray_stream
+
+        gate, skipped = await _checked_gate(config)
+        async for pair in ray_stream(kind, config, gate, seeds, gate_skipped=skipped, log_path=log_path):
+            yield pair
+        return
     check_backend(config)
     gate, skipped = await _checked_gate(config)  # before a server starts, which may take minutes
     async with open_engine(config, log_path=log_path) as engine:

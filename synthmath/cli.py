@@ -130,6 +130,20 @@ generation_options = _compose(
     click.option(
         "--shard", help="I/N: process shard I of N (0-based), e.g. 0/4; join with `synthmath merge`."
     ),
+    click.option(
+        "--executor",
+        type=click.Choice(["local", "ray"]),
+        help="local: this machine; ray: the same stages on a Ray cluster (needs synthmath[ray]) "
+        "[default: local].",
+    ),
+    click.option(
+        "--ray-address", help="Ray cluster to join [default: $RAY_ADDRESS, else a local Ray for the run]."
+    ),
+    click.option(
+        "--ray-actors",
+        type=int,
+        help="Ray actors sending requests (vLLM replicas with --backend vllm) [default: one per server].",
+    ),
 )
 
 step_options = _compose(
