@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -22,7 +24,7 @@ from synthmath.cli import main
 from synthmath.seeds import load_seeds
 from synthmath.testing import FakeOpenAIServer
 
-from .conftest import DATA, need_data, read_jsonl
+from .conftest import DATA, ROOT, need_data, read_jsonl
 from .fakes import MathRephraser
 
 ray = pytest.importorskip("ray", reason="needs synthmath[ray]")
@@ -73,7 +75,9 @@ def counts(out: Path) -> dict[str, Any]:
     return {**s.model_dump(include=set(keep)), "gate": gate, "model": s.model}
 
 
-def test_ray_output_equals_local(ray_cluster: Any, tmp_path: Path, gated: tuple[Path, Path, list[SeedProblem]]) -> None:
+def test_ray_output_equals_local(
+    ray_cluster: Any, tmp_path: Path, gated: tuple[Path, Path, list[SeedProblem]]
+) -> None:
     seeds, bench, problems = gated
     common = ["--seeds", seeds, "--benchmark", f"math_test={bench}", "--no-embeddings", "--concurrency", 8]
     with FakeOpenAIServer(MathRephraser(problems), models=["fake-math"]) as server:
@@ -91,3 +95,84 @@ def test_ray_output_equals_local(ray_cluster: Any, tmp_path: Path, gated: tuple[
     engine = read_summary(remote).engine
     assert engine["executor"] == "ray" and engine["requests"] == local_sent
     assert {"questions (LLM)", "answers (LLM)", "answers (CPU)"} <= set(engine["stages"])
+
+
+def _stage_pids(name: str) -> list[int]:
+    """This session's Ray workers running the actor class ``name`` (Ray titles its workers after it)."""
+    raylet = ray._private.worker.global_worker.node.all_processes["raylet"][0].process.pid
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if f"MapBatches({name})" in cmdline and ppid == raylet:
+                pids.append(int(proc.name))
+    return pids
+
+
+def test_killed_worker_changes_nothing(
+    ray_cluster: Any, tmp_path: Path, math_seeds: list[SeedProblem]
+) -> None:
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text("".join(s.model_dump_json() + "\n" for s in math_seeds[:24]), encoding="utf-8")
+    common = ["--seeds", seeds, "--no-contamination", "--concurrency", 4]
+    with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"]) as server:
+        build(*common, "--base-url", server.url, "--out", tmp_path / "clean")
+        total = len(server.requests)
+    killed: list[int] = []
+    with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"], latency=0.05) as server:
+
+        def kill_midway() -> None:
+            deadline = time.monotonic() + 120
+            while len(server.requests) < total // 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            for pid in _stage_pids("LLMStage")[:1]:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+        killer = threading.Thread(target=kill_midway)
+        killer.start()
+        build(*common, "--base-url", server.url, "--out", tmp_path / "killed", "--executor", "ray")
+        killer.join()
+    assert killed, "no Ray worker was running the LLM stage"
+    assert without_time(tmp_path / "killed" / "dpo.jsonl") == without_time(tmp_path / "clean" / "dpo.jsonl")
+    assert read_jsonl(tmp_path / "killed" / "rejects.jsonl") == read_jsonl(
+        tmp_path / "clean" / "rejects.jsonl"
+    )
+    assert counts(tmp_path / "killed") == counts(tmp_path / "clean")
+
+
+def test_cancelled_run_resumed_resends_at_most_concurrency(
+    ray_cluster: Any, tmp_path: Path, math_seeds: list[SeedProblem]
+) -> None:
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text("".join(s.model_dump_json() + "\n" for s in math_seeds[:30]), encoding="utf-8")
+    out, concurrency = tmp_path / "out", 4
+    with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"], latency=0.05) as server:
+        args = ["build-dpo", "--seeds", seeds, "--no-contamination", "--concurrency", concurrency]
+        args += ["--base-url", server.url, "--out", out, "--executor", "ray", "--no-progress"]
+        address = ray.get_runtime_context().gcs_address  # the run joins this session's Ray: no start-up
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "synthmath.cli", *map(str, args), "--ray-address", address],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 120
+        while len(server.requests) < 40 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        first = [json.dumps(b, sort_keys=True) for b in server.requests]
+        assert proc.returncode == 130, err.decode()[-2000:]
+        assert not (out / "summary.json").exists()
+        build(*args[1:])
+        second = [json.dumps(b, sort_keys=True) for b in server.requests[len(first) :]]
+    assert second and len(first) >= 40
+    resent = sum(1 for body in set(second) if body in set(first))
+    assert resent <= concurrency
+    assert read_summary(out).finished and read_summary(out).records > 0

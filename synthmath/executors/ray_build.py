@@ -123,15 +123,20 @@ async def ray_stream(
                 admitted = [pipeline.admit(item) for item in window]
                 works = [SeedWork(a) for a in admitted if isinstance(a, SeedProblem)]
                 done = _run_stages(kind, run_config, pipeline, gate, works, cache, replicas)
-                for a in admitted:
-                    if isinstance(a, list):
-                        items = a
-                    else:
-                        work = await _next(done, engine.stats, pipeline, a)
-                        items = pipeline.account(work)
-                    pipeline.finished(items)
-                    for item in items:
-                        yield pipeline, item
+                try:
+                    for a in admitted:
+                        if isinstance(a, list):
+                            items = a
+                        else:
+                            work = await _next(done, engine.stats, pipeline, a)
+                            items = pipeline.account(work)
+                        pipeline.finished(items)
+                        for item in items:
+                            yield pipeline, item
+                finally:  # stop the window's execution while Ray is still up (it may end early: errors)
+                    close = getattr(done, "close", None)
+                    if close is not None:
+                        await asyncio.to_thread(close)
             pipeline._check_failures(final=True)
 
 

@@ -45,15 +45,13 @@ def ray_session(address: str | None = None, *, verbose: bool = False) -> Iterato
     """Ray, initialised for the run: joins ``address`` (or ``$RAY_ADDRESS``), else starts a local Ray
     that is shut down when the block ends. An already initialised Ray (a notebook, a test) is reused."""
     ray = import_ray()
-    level = logging.INFO if verbose else logging.WARNING
+    level = logging.INFO if verbose else logging.ERROR  # Ray warns of much the user cannot act on
     quieted = {name: logging.getLogger(name).level for name in _NOISY_LOGGERS}
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(level)
     started = False
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
-        if not verbose:
-            os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # the C++ core's own warnings
         try:
             ray.init(
                 address=address,
