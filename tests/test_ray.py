@@ -176,3 +176,43 @@ def test_cancelled_run_resumed_resends_at_most_concurrency(
     resent = sum(1 for body in set(second) if body in set(first))
     assert resent <= concurrency
     assert read_summary(out).finished and read_summary(out).records > 0
+
+
+def test_check_contamination_on_ray_flags_as_local(ray_cluster: Any, tmp_path: Path) -> None:
+    need_data()
+    test = read_jsonl(DATA / "math" / "MATH_test.jsonl")
+    train = read_jsonl(DATA / "math" / "MATH_train.jsonl")[::97][:60]
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text("".join(json.dumps(r) + "\n" for r in test[::25][:200]), encoding="utf-8")
+    rows = [{"id": f"train-{i}", "problem": r["problem"]} for i, r in enumerate(train)]
+    rows += [{"id": f"copy-{i}", "problem": r["problem"]} for i, r in enumerate(test[::250][:8])]
+    data = tmp_path / "records.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    reports = {}
+    for executor in ("local", "ray"):
+        args = [
+            "check-contamination",
+            data,
+            "--out",
+            tmp_path / executor,
+            "--benchmark",
+            f"math_test={bench}",
+        ]
+        args += [
+            "--no-embeddings",
+            "--cache-dir",
+            tmp_path / "cache",
+            "--no-progress",
+            "--executor",
+            executor,
+        ]
+        result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        reports[executor] = json.loads((tmp_path / executor / "contamination_report.json").read_text())
+    assert read_jsonl(tmp_path / "ray" / "contamination.jsonl") == read_jsonl(
+        tmp_path / "local" / "contamination.jsonl"
+    )
+    flagged = {r["id"] for r in read_jsonl(tmp_path / "ray" / "contamination.jsonl") if r["contaminated"]}
+    assert {f"copy-{i}" for i in range(8)} <= flagged
+    for key in ("checked", "contaminated", "found", "examples", "stages"):
+        assert reports["ray"][key] == reports["local"][key]

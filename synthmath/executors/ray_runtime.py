@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,14 +53,17 @@ def ray_session(address: str | None = None, *, verbose: bool = False) -> Iterato
     started = False
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
+        if not verbose:
+            os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # the C++ core's warnings
         try:
-            ray.init(
-                address=address,
-                log_to_driver=verbose,
-                logging_level=level,
-                include_dashboard=False,
-                configure_logging=True,
-            )
+            with _quiet_stderr(not verbose):  # what Ray's core prints while it starts
+                ray.init(
+                    address=address,
+                    log_to_driver=verbose,
+                    logging_level=level,
+                    include_dashboard=False,
+                    configure_logging=True,
+                )
         except ConnectionError as e:
             raise ConfigError(
                 f"no Ray cluster at {address} ({e}) - start one with `ray start --head`, or drop "
@@ -80,6 +84,23 @@ def ray_session(address: str | None = None, *, verbose: bool = False) -> Iterato
             ray.shutdown()
         for name, old in quieted.items():
             logging.getLogger(name).setLevel(old)
+
+
+@contextlib.contextmanager
+def _quiet_stderr(quiet: bool) -> Iterator[None]:
+    """File descriptor 2 to /dev/null for the block: Ray's C++ core writes there, past Python."""
+    if not quiet:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def cluster_resources() -> dict[str, float]:
