@@ -220,8 +220,7 @@ def _run_stages(
     cpu_share = min(1.0, max(cpus - 0.5, 0.5) / cpu_stages)
     cpu_pool = ActorPoolStrategy(min_size=1, max_size=max(1, config.workers or int(cpus // cpu_stages) or 1))
     batch = max(1, min(64, per_actor))
-    spec = pipeline.worker_spec()
-    spec = type(spec)(**{**spec.__dict__, "meta": {**spec.meta, "model": config.model}})
+    spec = pipeline.worker_spec()  # the driver's engine view carries the resolved model
     ds: Any = ray.data.from_items(rows(works), override_num_blocks=max(1, len(works) // batch))
 
     def cpu(job: str) -> None:
