@@ -78,6 +78,18 @@ async def stream_build(
     if seeds is None:
         source = config.require_seeds()
         seeds = await asyncio.to_thread(start_seed_stream, source, **config.seed_options())
+    if config.executor == "ray" and config.check_questions == "solve":
+        raise ConfigError(
+            f"{opt('check_questions', 'solve')} runs with the local executor only for now - drop "
+            f"{opt('executor', 'ray')}, or the solve check"
+        )
+    if config.executor == "ray":  # the same stages on a Ray cluster; vLLM is only needed on its GPU nodes
+        from .executors.ray_build import ray_stream
+
+        gate, skipped = await _checked_gate(config)
+        async for pair in ray_stream(kind, config, gate, seeds, gate_skipped=skipped, log_path=log_path):
+            yield pair
+        return
     check_backend(config)
     gate, skipped = await _checked_gate(config)  # before a server starts, which may take minutes
     async with open_engine(config, log_path=log_path) as engine:

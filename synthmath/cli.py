@@ -202,6 +202,20 @@ generation_options = _compose(
     click.option(
         "--shard", help="I/N: process shard I of N (0-based), e.g. 0/4; join with `synthmath merge`."
     ),
+    click.option(
+        "--executor",
+        type=click.Choice(["local", "ray"]),
+        help="local: this machine; ray: the same stages on a Ray cluster (needs synthmath[ray]) "
+        "[default: local].",
+    ),
+    click.option(
+        "--ray-address", help="Ray cluster to join [default: $RAY_ADDRESS, else a local Ray for the run]."
+    ),
+    click.option(
+        "--ray-actors",
+        type=int,
+        help="Ray actors sending requests (vLLM replicas with --backend vllm) [default: one per server].",
+    ),
 )
 
 step_options = _compose(
@@ -449,6 +463,17 @@ def push_command(build_dir: Path, repo_id: str, private: bool, dry_run: bool, li
 )
 @click.option("--fail-on-match", is_flag=True, help="Exit with status 1 when any record matches.")
 @click.option("--progress/--no-progress", default=True, help="Progress lines on stderr [default: on].")
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    help="local: this process; ray: screen in parallel on a Ray cluster (needs synthmath[ray]) "
+    "[default: local].",
+)
+@click.option(
+    "--ray-address", help="Ray cluster to join [default: $RAY_ADDRESS, else a local Ray for the run]."
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show Ray's own log lines.")
 def check_contamination_command(
     files: tuple[Path, ...],
     out: Path,
@@ -459,6 +484,9 @@ def check_contamination_command(
     cache_dir: Path | None,
     fail_on_match: bool,
     progress: bool,
+    executor: str,
+    ray_address: str | None,
+    verbose: bool,
     **server: Any,
 ) -> None:
     """Check the records of FILE... (JSONL, JSON or parquet, each row with an `id`) against benchmark
@@ -476,7 +504,22 @@ def check_contamination_command(
         llm_judge = LLMJudge(make_engine(cfg))
     try:
         checker = make_checker(cfg.benchmarks, embeddings=embeddings, judge=llm_judge, cache_dir=cache_dir)
-        report = check_files(list(files), out, checker, fields=fields or DEFAULT_FIELDS, progress=progress)
+        if executor == "ray":
+            from .executors.ray_contamination import check_files_ray
+
+            report = check_files_ray(
+                list(files),
+                out,
+                checker,
+                fields=fields or DEFAULT_FIELDS,
+                progress=progress,
+                address=ray_address,
+                verbose=verbose,
+            )
+        else:
+            report = check_files(
+                list(files), out, checker, fields=fields or DEFAULT_FIELDS, progress=progress
+            )
     finally:
         if llm_judge is not None:
             llm_judge.close()

@@ -69,6 +69,15 @@ class BuildConfig(BaseModel):
     cache: Path | None = Field(None, description="request cache file [default: OUT/cache/requests.sqlite]")
     use_cache: bool = Field(True, description="reuse responses already received (resume after a crash)")
     shard: str | None = Field(None, description="I/N: this run's share of the seeds, for N machines")
+    executor: Literal["local", "ray"] = Field(
+        "local", description="local: this process and its workers; ray: a Ray cluster (synthmath[ray])"
+    )
+    ray_address: str | None = Field(
+        None, description="Ray cluster to join [default: $RAY_ADDRESS, else a local Ray for the run]"
+    )
+    ray_actors: int | None = Field(
+        None, ge=1, description="Ray LLM actors (vLLM replicas with --backend vllm) [default: one per server]"
+    )
 
     # steps
     prompts_dir: Path | None = None

@@ -6,6 +6,7 @@ from .ordered import iterate_sync, ordered_map
 from .pipeline import Emitted, Kind, Pipeline
 from .pool import WorkerPool, default_workers
 from .stats import BuildStats
+from .work import SeedWork
 
 __all__ = [
     "BuildStats",
@@ -13,6 +14,7 @@ __all__ = [
     "GateSpec",
     "Kind",
     "Pipeline",
+    "SeedWork",
     "WorkerPool",
     "WorkerSpec",
     "default_workers",

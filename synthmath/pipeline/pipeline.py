@@ -29,19 +29,11 @@ from ..seeds import iter_seed_stream
 from ..steps import RephraseAnswer, RephraseQuestion
 from ..steps.solve_check import SolveCheck
 from ..summary import GateSummary
-from .cpu import (
-    AnswerOutcome,
-    GateOutcome,
-    GateSpec,
-    QuestionOutcome,
-    SolveOutcome,
-    WorkerSpec,
-    answer_timeout,
-    question_timeout,
-)
+from .cpu import GateOutcome, GateSpec, SolveOutcome, WorkerSpec, answer_timeout, question_timeout
 from .ordered import ordered_map
 from .pool import WorkerPool
 from .stats import BuildStats
+from .work import SeedWork
 
 __all__ = ["Emitted", "Kind", "Pipeline"]
 
@@ -152,9 +144,8 @@ class Pipeline:
             window = max(2 * self.config.concurrency, 16)
             async for items in ordered_map(source, self._seed, window):
                 for item in items:
-                    self.stats.rejects += item.kind == "reject"
                     yield item
-                self.stats.seeds_finished += 1  # after its lines are out: progress never runs ahead
+                self.finished(items)  # after its lines are out: progress never runs ahead of the output
             self._check_failures(final=True)
         finally:
             if self.pool is not None:
@@ -168,6 +159,37 @@ class Pipeline:
         return await self.pool.start()
 
     async def _seed(self, item: SeedProblem | Reject) -> list[Emitted]:
+        seed = self.admit(item)
+        if isinstance(seed, list):
+            return seed
+        work = SeedWork(seed)
+        mode = self.gate.mode if self.gate is not None else None
+        if self.gate is not None:
+            work.gate = await self._cpu(("gate", seed))
+            if work.stops_at_gate(mode):
+                return self.account(work)
+        result = work.question_result = await self.engine.complete(self.question_step.request(seed))
+        work.questions = await self._cpu(
+            ("questions", seed, result), question_timeout(seed), cost=len(result.choices) + 1
+        )
+        if self.solve_check is not None and work.questions.questions and work.error is None:
+            await self._solve_check(work)
+        if work.needs_answers(mode):
+            qs = work.questions.questions
+            work.answer_results = list(
+                await asyncio.gather(
+                    *(self.engine.complete(self.answer_step.request(seed, q, i)) for i, q in enumerate(qs))
+                )
+            )
+            work.answers = await self._cpu(
+                ("answers", seed, qs, work.answer_results, work.flagged()),
+                answer_timeout(seed, qs, self.config.verify_timeout),
+                cost=sum(len(r.choices) for r in work.answer_results),
+            )
+        return self.account(work)
+
+    def admit(self, item: SeedProblem | Reject) -> SeedProblem | list[Emitted]:
+        """The seed, when it enters the stages; or its reject (skipped while loading, repeated id)."""
         if isinstance(item, Reject):
             self.stats.seeds_skipped[item.reason] += 1
             return [self._reject(item)]
@@ -192,10 +214,22 @@ class Pipeline:
             self.stats.seeds_skipped["prompt_too_long"] += 1
             return [self._too_long(seed, request)]
         self.stats.seeds += 1
+        return seed
+
+    def finished(self, items: list[Emitted]) -> None:
+        """Count a seed whose output lines go to the writer now (in seed order)."""
+        self.stats.seeds_finished += 1
+        self.stats.rejects += sum(item.kind == "reject" for item in items)
+
+    def account(self, work: SeedWork) -> list[Emitted]:
+        """Count a seed's finished work and turn it into output lines; raises what stops the build
+        (a CPU job's error, a benchmark match under ``fail``, too many failed requests)."""
+        if work.error is not None:
+            raise work.error
+        seed = work.seed
         out: list[Emitted] = []
-        seed_flagged = False
-        if self.gate is not None:
-            gate: GateOutcome = await self._cpu(("gate", seed))
+        if self.gate is not None and work.gate is not None:
+            gate = work.gate
             out.append(Emitted("check", json.dumps(gate.check, ensure_ascii=False)))
             self._count_gate(gate.check, "seed")
             if gate.contaminated:
@@ -204,12 +238,12 @@ class Pipeline:
                     self.stats.count_seed(seed, 0)
                     out.append(self._reject(self._seed_reject(seed, gate)))
                     return out
-                seed_flagged = True
-        result = await self.engine.complete(request)
-        all_failed = self._count_request(result)
-        q: QuestionOutcome = await self._cpu(
-            ("questions", seed, result), question_timeout(seed), cost=len(result.choices) + 1
-        )
+        assert work.question_result is not None and work.questions is not None
+        all_failed = self._count_request(work.question_result)
+        for r in work.solve_results:  # the solve check's requests: counted, and their tokens apart
+            self._count_request(r)
+            self.stats.solve_check_tokens.update(prompt=r.prompt_tokens, completion=r.completion_tokens)
+        q = work.questions
         out += [Emitted("check", json.dumps(c, ensure_ascii=False)) for c in q.checks]
         for c in q.checks:
             self._count_gate(c, "question")
@@ -222,25 +256,10 @@ class Pipeline:
         self.stats.questions_kept += len(q.questions)
         self.stats.question_rejects.update(q.reasons)
         out += [Emitted("reject", line) for line in q.rejects]
-        if q.questions and self.solve_check is not None:
-            questions, flags, rejects = await self._solve_check(seed, q.questions, q.flagged)
-            q.questions, q.flagged = questions, flags
-            self.stats.questions_kept -= len(rejects)
-            out += rejects
         if q.questions:
-            results = await asyncio.gather(
-                *(
-                    self.engine.complete(self.answer_step.request(seed, qs, i))
-                    for i, qs in enumerate(q.questions)
-                )
-            )
-            all_failed = all([self._count_request(r) for r in results])
-            flagged = [seed_flagged or f for f in q.flagged]
-            a: AnswerOutcome = await self._cpu(
-                ("answers", seed, q.questions, list(results), flagged),
-                answer_timeout(seed, q.questions, self.config.verify_timeout),
-                cost=sum(len(r.choices) for r in results),
-            )
+            assert work.answers is not None
+            all_failed = all([self._count_request(r) for r in work.answer_results])
+            a = work.answers
             self.stats.answer_candidates += a.candidates
             self.stats.answer_rejects.update(a.reasons)
             out += [Emitted("record", line) for line in a.records]
@@ -252,28 +271,28 @@ class Pipeline:
         self._check_failures()
         return out
 
-    async def _solve_check(
-        self, seed: SeedProblem, questions: list[str], flagged: list[bool]
-    ) -> tuple[list[str], list[bool], list[Emitted]]:
-        """The solve check: each rephrasing solved from scratch; the ones whose solutions miss the gold go."""
-        assert self.solve_check is not None
-        results = await asyncio.gather(
-            *(self.engine.complete(self.solve_check.request(seed, qs, i)) for i, qs in enumerate(questions))
+    async def _solve_check(self, work: SeedWork) -> None:
+        """The solve check: each kept rephrasing solved from scratch; the ones whose solutions miss the
+        gold answer leave the seed's questions as ``rephrasing_changed_answer`` rejects."""
+        assert self.solve_check is not None and work.questions is not None
+        q, seed = work.questions, work.seed
+        work.solve_results = list(
+            await asyncio.gather(
+                *(
+                    self.engine.complete(self.solve_check.request(seed, qs, i))
+                    for i, qs in enumerate(q.questions)
+                )
+            )
         )
-        for r in results:
-            self._count_request(r)
-            self.stats.solve_check_tokens.update(prompt=r.prompt_tokens, completion=r.completion_tokens)
         verdict: SolveOutcome = await self._cpu(
-            ("solve", seed, questions, list(results)),
-            SolveOutcome(kept=list(range(len(questions))), rejects=[], reasons=[]),
-            cost=sum(len(r.choices) for r in results),
+            ("solve", seed, q.questions, work.solve_results),
+            SolveOutcome(kept=list(range(len(q.questions))), rejects=[], reasons=[]),
+            cost=sum(len(r.choices) for r in work.solve_results),
         )
-        self.stats.question_rejects.update(verdict.reasons)
-        return (
-            [questions[i] for i in verdict.kept],
-            [flagged[i] for i in verdict.kept],
-            [Emitted("reject", line) for line in verdict.rejects],
-        )
+        q.questions = [q.questions[i] for i in verdict.kept]
+        q.flagged = [q.flagged[i] for i in verdict.kept]
+        q.rejects += verdict.rejects
+        q.reasons += verdict.reasons
 
     async def _cpu(self, job: tuple[Any, ...], on_timeout: Any = None, cost: int = 1) -> Any:
         assert self.pool is not None

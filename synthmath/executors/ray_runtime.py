@@ -1,0 +1,147 @@
+"""The Ray session of a run, quiet by default, and the request cache as a Ray actor.
+
+``ray_session(address)`` joins the cluster at ``address`` (default ``$RAY_ADDRESS``) or starts a local
+Ray for the run and shuts it down after. Ray's own log lines stay out of the terminal unless the run is
+verbose (``-v``): synthmath reports progress and per-stage throughput itself.
+
+The request cache lives in one SQLite file on the driver's machine, owned by one actor pinned to the
+driver's node: every LLM actor, on any node, asks it before sending a request and tells it each new
+response. So the cache needs no shared file system, has a single writer, and a resumed run (or a retried
+task, or a restarted actor) re-sends only what was in flight when it stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from ..engine.base import ChatResult
+from ..errors import ConfigError
+
+__all__ = ["CacheServer", "cluster_resources", "import_ray", "ray_session", "start_cache"]
+
+log = logging.getLogger(__name__)
+
+_NOISY_LOGGERS = ("ray", "ray.data", "ray.serve", "ray.train", "ray.tune")
+
+
+def import_ray() -> Any:
+    """The ``ray`` module, or a one-line error naming the extra to install."""
+    try:
+        import ray
+        import ray.data
+    except ImportError as e:
+        raise ConfigError(
+            f"--executor ray needs Ray in this environment ({e}) - pip install 'synthmath[ray]'"
+        ) from e
+    return ray
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None = None, *, verbose: bool = False) -> Iterator[Any]:
+    """Ray, initialised for the run: joins ``address`` (or ``$RAY_ADDRESS``), else starts a local Ray
+    that is shut down when the block ends. An already initialised Ray (a notebook, a test) is reused."""
+    ray = import_ray()
+    level = logging.INFO if verbose else logging.ERROR  # Ray warns of much the user cannot act on
+    quieted = {name: logging.getLogger(name).level for name in _NOISY_LOGGERS}
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(level)
+    started = False
+    if not ray.is_initialized():
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        if not verbose:
+            os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # the C++ core's warnings
+        try:
+            with _quiet_stderr(not verbose):  # what Ray's core prints while it starts
+                ray.init(
+                    address=address,
+                    log_to_driver=verbose,
+                    logging_level=level,
+                    include_dashboard=False,
+                    configure_logging=True,
+                )
+        except ConnectionError as e:
+            raise ConfigError(
+                f"no Ray cluster at {address} ({e}) - start one with `ray start --head`, or drop "
+                "--ray-address to run a local Ray"
+            ) from e
+        started = True
+    ctx = ray.data.DataContext.get_current()
+    saved = (ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.print_on_execution_start)
+    # records come out in seed order, as with the local executor: the same files, line for line
+    ctx.execution_options.preserve_order = True
+    ctx.enable_progress_bars = verbose
+    ctx.print_on_execution_start = verbose
+    try:
+        yield ray
+    finally:
+        (ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.print_on_execution_start) = saved
+        if started:
+            ray.shutdown()
+        for name, old in quieted.items():
+            logging.getLogger(name).setLevel(old)
+
+
+@contextlib.contextmanager
+def _quiet_stderr(quiet: bool) -> Iterator[None]:
+    """File descriptor 2 to /dev/null for the block: Ray's C++ core writes there, past Python."""
+    if not quiet:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def cluster_resources() -> dict[str, float]:
+    """The cluster's total CPUs and GPUs."""
+    import ray
+
+    total: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
+    return {"CPU": float(total.get("CPU", 0.0)), "GPU": float(total.get("GPU", 0.0))}
+
+
+class CacheServer:
+    """The exact-request cache (:class:`~synthmath.engine.cache.RequestCache`) behind a Ray actor."""
+
+    def __init__(self, path: str) -> None:
+        from ..engine.cache import RequestCache
+
+        self.cache = RequestCache(path)
+
+    def get(self, key: str) -> ChatResult | None:
+        return self.cache.get(key)
+
+    def put(self, key: str, result: ChatResult) -> None:
+        self.cache.put(key, result)
+
+    def size(self) -> int:
+        return len(self.cache)
+
+
+def start_cache(path: str) -> Any:
+    """The cache actor for ``path``, pinned to this (the driver's) node; restarted if it dies, and its
+    calls retried (a get or put is idempotent)."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    here = ray.get_runtime_context().get_node_id()
+    actor_class = ray.remote(CacheServer)
+    actor: Any = actor_class.options(
+        num_cpus=0,
+        max_restarts=-1,
+        max_task_retries=-1,
+        scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=here, soft=False),
+    ).remote(path)
+    ray.get(actor.size.remote())  # the file opens now: a bad --cache path fails before any work
+    return actor
