@@ -108,7 +108,7 @@ def _dequantise(gguf: Path, target: Path) -> tuple[Any, Any]:
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)  # another process saved it first
     except OSError as e:
-        log.warning("cannot cache the dequantised model in %s (%s): the next start dequantises again", target, e)
+        log.warning("cannot cache the dequantised model in %s (%s): the next start redoes it", target, e)
     return model, tokenizer
 
 

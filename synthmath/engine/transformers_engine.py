@@ -14,8 +14,10 @@ float differences that batching brings.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
+import os
 import queue
 import threading
 import time
@@ -31,7 +33,7 @@ __all__ = ["TransformersEngine"]
 
 log = logging.getLogger(__name__)
 
-_SUPPORTED_EXTRAS = {"top_k", "min_p"}
+_SUPPORTED_EXTRAS = {"top_k", "min_p", "repetition_penalty"}
 _PREFILL_TOKENS = 8192  # most prompt tokens (padding included) read in one forward pass
 
 
@@ -49,10 +51,8 @@ class _Job:
             if not self.future.done():  # not cancelled meanwhile
                 self.future.set_result(result)
 
-        try:
+        with contextlib.suppress(RuntimeError):  # the caller's loop has closed: nobody waits for it
             self.loop.call_soon_threadsafe(set_result)
-        except RuntimeError:  # the caller's loop has closed: nobody waits for this answer
-            pass
 
 
 @dataclass
@@ -69,7 +69,8 @@ class TransformersEngine:
 
     ``model``: None for the bundled SmolLM2-135M-Instruct, a ``.gguf`` file, or a transformers checkpoint
     folder (local files only). ``max_batch``: most sequences decoded together. ``threads``: torch's
-    CPU threads (default: torch's own choice).
+    CPU threads while the engine runs; the default, half the cores, holds up on a busy machine, where
+    torch's threads wait for each other by spinning (on 2 busy cores, 2 threads ran 5x slower than 1).
     """
 
     def __init__(
@@ -93,8 +94,12 @@ class TransformersEngine:
         self._failure: BaseException | None = None
 
     async def start(self) -> None:
+        if self._worker is not None:
+            return
         if self._loaded is None:
-            self._loaded = await asyncio.to_thread(load_local_model, self._model_arg, cache_dir=self.cache_dir)
+            self._loaded = await asyncio.to_thread(
+                load_local_model, self._model_arg, cache_dir=self.cache_dir
+            )
         self.model = self._loaded.name
         self._worker = threading.Thread(target=self._run, name="synthmath-transformers", daemon=True)
         self._worker.start()
@@ -107,6 +112,8 @@ class TransformersEngine:
         loop = asyncio.get_running_loop()
         job = _Job(request, loop.create_future(), loop)
         self._inbox.put(job)
+        if self._failure is not None:  # the worker died after the check above: it may miss this job
+            raise ServerError(f"the transformers engine stopped: {self._failure}")
         return await job.future
 
     async def close(self) -> None:
@@ -119,21 +126,27 @@ class TransformersEngine:
     def _run(self) -> None:
         import torch
 
-        if self.threads:
-            torch.set_num_threads(self.threads)
+        before = torch.get_num_threads()
+        torch.set_num_threads(self.threads or max(1, (os.cpu_count() or 2) // 2))
+        decoder = _Decoder(self, torch)
         try:
             with torch.inference_mode():
-                _Decoder(self, torch).loop()
-        except BaseException as e:  # a bug or out of memory: fail every waiting request, loudly
+                decoder.loop()
+        except BaseException as e:  # a bug or out of memory: fail every request, and the run after them
             log.error("the transformers engine failed: %s", e)
             self._failure = e
+            jobs = [row.job for row in decoder.rows] + decoder.waiting
             while True:
                 try:
                     job = self._inbox.get_nowait()
                 except queue.Empty:
                     break
                 if job is not None:
-                    job.answer(ChatResult(choices=[], error=f"transformers: {e}"))
+                    jobs.append(job)
+            for job in jobs:
+                job.answer(ChatResult(choices=[], error=f"transformers: {e}"))
+        finally:
+            torch.set_num_threads(before)
 
 
 class _Decoder:
@@ -198,7 +211,8 @@ class _Decoder:
         r = job.request
         unsupported = set(r.extra_body) - _SUPPORTED_EXTRAS
         if unsupported:
-            job.answer(ChatResult([], error=f"the transformers backend does not support {sorted(unsupported)}"))
+            error = f"the transformers backend does not support {', '.join(sorted(unsupported))}"
+            job.answer(ChatResult([], error=error))
             return False
         ids = self.tok.apply_chat_template(r.messages, add_generation_prompt=True, tokenize=True)
         job.prompt = list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
@@ -286,6 +300,12 @@ class _Decoder:
         for i, row in enumerate(self.rows):
             r = row.job.request
             logits = self.logits[i]
+            penalty = float(r.extra_body.get("repetition_penalty") or 1.0)
+            if penalty != 1.0:  # as in vLLM: over the prompt's and the reply's tokens
+                seen = torch.tensor(sorted({*row.job.prompt, *row.tokens}))
+                old = logits[seen]
+                logits = logits.clone()
+                logits[seen] = torch.where(old > 0, old / penalty, old * penalty)
             if r.temperature <= 0:
                 picked.append(int(logits.argmax()))
                 continue
