@@ -203,7 +203,7 @@ def test_a_model_that_is_not_a_local_checkpoint_is_refused(tmp_path: Path) -> No
 
     (tmp_path / "notes.txt").write_text("x")
     for model in ("HuggingFaceTB/SmolLM2-135M-Instruct", str(tmp_path), str(tmp_path / "notes.txt")):
-        with pytest.raises(ConfigError, match=r"not a \.gguf file nor a folder with a transformers checkpoint"):
+        with pytest.raises(ConfigError, match=r"not a \.gguf file nor a folder with a transformers"):
             resolve_local_checkpoint(model, tmp_path)
 
 
