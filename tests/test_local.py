@@ -232,3 +232,29 @@ def test_build_instruct_local_llama_cpp_uses_the_real_model(tmp_path: Path) -> N
     with MATH_TRAIN.open() as f:
         first_ids = {json.loads(next(f))["id"] for _ in range(3)}
     assert {r.seed_id for r in records} | {r.seed_id for r in rejects} == first_ids
+
+
+@needs_transformers
+def test_requests_sharing_a_prefix_match_plain_greedy_generation(smollm: Any) -> None:
+    import torch
+
+    system = {"role": "system", "content": "You are a careful math tutor. " * 8}
+    asks = [[system, {"role": "user", "content": f"What is {a} times {a + 1}?"}] for a in (3, 7, 12)]
+
+    async def go(engine: Any) -> list[ChatResult]:
+        return list(
+            await asyncio.gather(
+                *(engine.complete(ChatRequest(m, temperature=0.0, max_tokens=6)) for m in asks)
+            )
+        )
+
+    results = run(lambda: _with_engine(smollm, go))
+    tok = smollm.tokenizer
+    for messages, result in zip(asks, results, strict=True):
+        ids = tok.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        with torch.inference_mode():
+            out = smollm.model.generate(**ids, do_sample=False, max_new_tokens=6)
+        expected = tok.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
+        assert result.choices[0].text == expected

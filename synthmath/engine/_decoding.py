@@ -19,6 +19,7 @@ from .local_model import LoadedModel
 
 _SUPPORTED_EXTRAS = {"top_k", "min_p", "repetition_penalty"}
 _PREFILL_TOKENS = 8192  # most prompt tokens (padding included) read in one forward pass
+_MIN_PREFIX = 32  # shorter shared prefixes are not worth a cache of their own
 
 
 __all__ = ["Decoder", "Job"]
@@ -30,6 +31,7 @@ class Job:
     future: asyncio.Future[ChatResult]
     loop: asyncio.AbstractEventLoop
     prompt: list[int] = field(default_factory=list)
+    prefix: tuple[int, ...] = ()  # the leading tokens shared with other requests (system turn, examples)
     texts: list[Choice | None] = field(default_factory=list)
     completion_tokens: int = 0
 
@@ -83,6 +85,7 @@ class Decoder:
         self.positions: Any = None  # [rows] position of the next token
         self.logits: Any = None  # [rows, vocab] the next token's logits
         self.waiting: list[Job] = []
+        self.prefixes: dict[tuple[int, ...], list[tuple[Any, Any]]] = {}
         self.stopping = False
 
     def loop(self) -> None:
@@ -125,7 +128,11 @@ class Decoder:
             job.answer(ChatResult([], error=error))
             return False
         ids = self.tok.apply_chat_template(r.messages, add_generation_prompt=True, tokenize=True)
-        job.prompt = list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
+        job.prompt = _ids(ids)
+        if len(r.messages) > 1:  # all turns but the last are the step's fixed part: read it once
+            head = _ids(self.tok.apply_chat_template(r.messages[:-1], tokenize=True))
+            if _MIN_PREFIX <= len(head) < len(job.prompt) and job.prompt[: len(head)] == head:
+                job.prefix = tuple(head)
         if len(job.prompt) >= self.context:
             error = f"prompt of {len(job.prompt)} tokens exceeds the model's context of {self.context}"
             job.answer(ChatResult([], prompt_tokens=len(job.prompt), error=error))
@@ -135,27 +142,48 @@ class Decoder:
         return True
 
     def _admit(self) -> None:
-        """Read the prompts of waiting requests and merge them into the batch."""
+        """Read the prompts of waiting requests that share a prefix, and merge them into the batch."""
         torch = self.torch
         room = self.max_batch - len(self.rows)
+        key = self.waiting[0].prefix
+        skip = len(key)
         jobs: list[Job] = []
         width = 0
-        while self.waiting and (not jobs or room >= self.waiting[0].request.n):
-            # one forward pass reads all their prompts, padded to the longest: bound its memory
-            if jobs and (len(jobs) + 1) * max(width, len(self.waiting[0].prompt)) > _PREFILL_TOKENS:
+        for job in list(self.waiting):
+            if job.prefix != key:
+                continue
+            if jobs and room < job.request.n:
                 break
-            job = self.waiting.pop(0)
+            # one forward pass reads all their prompts, padded to the longest: bound its memory
+            if jobs and (len(jobs) + 1) * max(width, len(job.prompt) - skip) > _PREFILL_TOKENS:
+                break
+            self.waiting.remove(job)
             jobs.append(job)
             room -= job.request.n
-            width = max(width, len(job.prompt))
+            width = max(width, len(job.prompt) - skip)
         ids = torch.full((len(jobs), width), self.pad, dtype=torch.long)
-        mask = torch.zeros((len(jobs), width), dtype=torch.long)
+        tail = torch.zeros((len(jobs), width), dtype=torch.long)
         for i, j in enumerate(jobs):
-            ids[i, width - len(j.prompt) :] = torch.tensor(j.prompt)
-            mask[i, width - len(j.prompt) :] = 1
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            ids[i, width - len(j.prompt) + skip :] = torch.tensor(j.prompt[skip:])
+            tail[i, width - len(j.prompt) + skip :] = 1
+        # [shared prefix | padding | rest of the prompt]: the prefix's cache is computed once and copied
+        mask = torch.cat([torch.ones((len(jobs), skip), dtype=torch.long), tail], dim=1)
+        positions = skip + (tail.cumsum(-1) - 1).clamp(min=0)
+        extra: dict[str, Any] = {}
+        if skip:
+            from transformers import DynamicCache
+
+            extra[self.cache_arg] = DynamicCache(
+                [(k.expand(len(jobs), -1, -1, -1).clone(), v.expand(len(jobs), -1, -1, -1).clone())
+                 for k, v in self._prefix_cache(key)]
+            )  # fmt: skip
         out = self.model(
-            input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, logits_to_keep=1
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions,
+            use_cache=True,
+            logits_to_keep=1,
+            **extra,
         )
         # one prompt read per request, then its cache copied once for each of its n samples
         expand = torch.tensor([i for i, j in enumerate(jobs) for _ in range(j.request.n)])
@@ -174,6 +202,15 @@ class Decoder:
             torch.tensor([len(j.prompt) for j in jobs])[expand],
             out.logits[:, -1, :].float()[expand],
         )
+
+    def _prefix_cache(self, key: tuple[int, ...]) -> list[tuple[Any, Any]]:
+        """The key/value cache of a shared prefix, for one row; computed on first use."""
+        if key not in self.prefixes:
+            if len(self.prefixes) >= 8:  # a run has a few steps, so a few prefixes: a bound, not an LRU
+                self.prefixes.clear()
+            out = self.model(input_ids=self.torch.tensor([key]), use_cache=True, logits_to_keep=1)
+            self.prefixes[key] = [(layer.keys, layer.values) for layer in _cache_of(out).layers]
+        return self.prefixes[key]
 
     def _merge(self, rows: list[Row], kv: list[tuple[Any, Any]], mask: Any, pos: Any, logits: Any) -> None:
         torch = self.torch
@@ -295,3 +332,8 @@ class Decoder:
 
 def _cache_of(out: Any) -> Any:
     return out["cache"] if "cache" in out else out["past_key_values"]
+
+
+def _ids(encoded: Any) -> list[int]:
+    """Token ids from apply_chat_template, which returns a list or a BatchEncoding by version."""
+    return list(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
