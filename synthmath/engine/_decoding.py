@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._sampling import sample_token
 from .base import ChatRequest, ChatResult, Choice, EngineStats
 from .local_model import LoadedModel
 
@@ -242,34 +243,11 @@ class Decoder:
         self.rows = self.rows + rows
 
     def _sample(self) -> list[int]:
-        torch = self.torch
-        picked: list[int] = []
-        for i, row in enumerate(self.rows):
-            r = row.job.request
-            logits = self.logits[i]
-            penalty = float(r.extra_body.get("repetition_penalty") or 1.0)
-            if penalty != 1.0:  # as in vLLM: over the prompt's and the reply's tokens
-                seen = torch.tensor(sorted({*row.job.prompt, *row.tokens}))
-                old = logits[seen]
-                logits = logits.clone()
-                logits[seen] = torch.where(old > 0, old / penalty, old * penalty)
-            if r.temperature <= 0:
-                picked.append(int(logits.argmax()))
-                continue
-            probs = torch.softmax(logits / r.temperature, dim=-1)
-            top_k = int(r.extra_body.get("top_k") or 0)
-            min_p = float(r.extra_body.get("min_p") or 0.0)
-            if r.top_p < 1.0 or top_k > 0 or min_p > 0:
-                sorted_p, order = probs.sort(descending=True)
-                drop = sorted_p.cumsum(-1) - sorted_p > r.top_p  # keep the smallest set reaching top_p
-                if top_k > 0:
-                    drop[top_k:] = True
-                if min_p > 0:
-                    drop |= sorted_p < min_p * sorted_p[0]
-                drop[0] = False
-                probs = torch.zeros_like(probs).scatter(0, order, sorted_p.masked_fill(drop, 0.0))
-            picked.append(int(torch.multinomial(probs, 1, generator=row.generator)))
-        return picked
+        torch, logits = self.torch, self.logits
+        return [
+            sample_token(torch, logits[i], row.job.request, (row.job.prompt, row.tokens), row.generator)
+            for i, row in enumerate(self.rows)
+        ]
 
     def _step(self) -> None:
         torch = self.torch
