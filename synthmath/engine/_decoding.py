@@ -2,6 +2,8 @@
 
 Rows (one per sample of a request) share one key/value cache, left-padded to a common length; a
 request's prompt is read in a forward pass of its own and merged in, and a row leaves as soon as it ends.
+All turns of a prompt but the last (a step's system turn and worked example: 80-90% of its tokens) are
+read once per run and their cache copied into each request that starts with them.
 """
 
 from __future__ import annotations
