@@ -236,7 +236,8 @@ def test_missing_extras_say_what_to_install(
     monkeypatch.setattr(servers, "_find_spec", lambda name: None)
     code, output = invoke("build-instruct", "--local", "--seeds", math_seeds_file, "--out", tmp_path / "o")
     assert code == 1
-    assert output.strip() == 'Error: --local needs llama.cpp - install it with pip install "synthmath[local]"'
+    assert output.strip().startswith("Error: --local-backend llama.cpp needs llama.cpp - pip install")
+    assert '"synthmath[local-llamacpp]"' in output and len(output.strip().splitlines()) == 1
 
     if servers.shutil.which("vllm", path=str(Path(sys.executable).parent)):
         pytest.skip("vllm is installed beside this Python")

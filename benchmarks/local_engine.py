@@ -1,0 +1,85 @@
+"""How fast is ``--local``'s in-process transformers engine? Start time and output tokens per second.
+
+    python benchmarks/local_engine.py                       # batch 1 and 16, 128 new tokens each
+    python benchmarks/local_engine.py --batch 1,4,16 --max-tokens 64 --threads 2
+    python benchmarks/local_engine.py --cache-dir /tmp/fresh-cache   # measure the first start too
+
+The start is timed as the engine does it (imports, then loading the dequantised model, or dequantising
+the GGUF file when its cache folder is empty). Each batch sends that many requests at once, MATH-style
+questions; a reply ends where the model stops or at --max-tokens, so the figure is output tokens over
+wall time, as a run sees it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUESTIONS = [
+    "What is the least common multiple of 12 and 18?",
+    "Simplify $\\frac{84}{144}$.",
+    "A rectangle is 7 cm long and 3 cm wide. What is its area?",
+    "What is $2^5 - 3^3$?",
+    "How many positive divisors does 36 have?",
+    "Round 3.14159 to the nearest hundredth.",
+    "What is 15% of 80?",
+    "Solve for $x$: $3x + 5 = 20$.",
+]
+
+
+async def measure(args: argparse.Namespace) -> dict[str, object]:
+    from synthmath.engine import ChatRequest
+    from synthmath.engine.transformers_engine import TransformersEngine
+
+    started = time.perf_counter()
+    engine = TransformersEngine(
+        args.model, max_batch=max(args.batch), threads=args.threads, cache_dir=args.cache_dir
+    )
+    await engine.start()
+    report: dict[str, object] = {"model": engine.model, "start_s": round(time.perf_counter() - started, 1)}
+    try:
+        for size in args.batch:
+            requests = [
+                ChatRequest(
+                    [{"role": "user", "content": f"{QUESTIONS[i % len(QUESTIONS)]} Answer in \\boxed{{}}."}],
+                    max_tokens=args.max_tokens,
+                    seed=i,
+                )
+                for i in range(size)
+            ]
+            before = engine.stats.completion_tokens
+            t = time.perf_counter()
+            await asyncio.gather(*(engine.complete(r) for r in requests))
+            seconds = time.perf_counter() - t
+            tokens = engine.stats.completion_tokens - before
+            report[f"batch_{size}"] = {
+                "output_tokens": tokens,
+                "seconds": round(seconds, 1),
+                "output_tok_per_s": round(tokens / seconds, 1),
+            }
+    finally:
+        await engine.close()
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="a .gguf file or checkpoint folder [default: the bundled SmolLM2]")
+    parser.add_argument("--batch", default="1,16", help="comma-separated batch sizes [default: 1,16]")
+    parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--threads", type=int, help="torch CPU threads [default: half the cores]")
+    parser.add_argument("--cache-dir", type=Path, help="dequantised-model cache [default: the user cache]")
+    args = parser.parse_args()
+    args.batch = [int(b) for b in args.batch.split(",")]
+    print(json.dumps(asyncio.run(measure(args)), indent=2))
+
+
+if __name__ == "__main__":
+    main()
