@@ -145,8 +145,14 @@ generation_options = _compose(
         "--local",
         flag_value=True,
         default=None,
-        help="No GPU, no server: run SmolLM2-135M (or --model FILE.gguf) on llama.cpp for this run; "
+        help="No GPU, no server: run SmolLM2-135M (or --model FILE.gguf|FOLDER) on the CPU for this run; "
         "needs synthmath[local]. Few verified answers: for trying things out.",
+    ),
+    click.option(
+        "--local-backend",
+        type=click.Choice(["transformers", "llama.cpp", "vllm"]),
+        help="With --local: transformers (in this process, no compile step; synthmath[local]), llama.cpp "
+        "(its server; synthmath[local-llamacpp]) or vllm (in this process) [default: transformers].",
     ),
     click.option("--serve", metavar="MODEL", help="Start `vllm serve MODEL` for this run and stop it after."),
     click.option(

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .contamination.benchmarks import DEFAULT_BENCHMARKS, check_benchmark_specs
+from .engine.local import LocalBackend
 from .errors import ConfigError, opt
 from .steps.base import Sampling
 from .textio import read_text
@@ -160,7 +161,12 @@ class BuildConfig(BaseModel):
     )
 
     # a server that synthmath starts for the run and stops after it (engine/managed.py)
-    local: bool = Field(False, description="serve SmolLM2-135M (or the GGUF file `model`) with llama.cpp")
+    local: bool = Field(
+        False, description="run SmolLM2-135M (or the GGUF file or checkpoint folder `model`) on the CPU"
+    )
+    local_backend: LocalBackend = Field(
+        "transformers", description="with local: transformers (in process), llama.cpp (a server) or vllm"
+    )
     serve: str | None = Field(None, description="start `vllm serve MODEL` for the run")
     serve_args: list[str] = Field(default_factory=list, description="more arguments for the managed server")
     serve_timeout: float | None = Field(
@@ -214,7 +220,9 @@ class BuildConfig(BaseModel):
     @classmethod
     def _local_concurrency(cls, data: Any) -> Any:
         if isinstance(data, dict) and data.get("local") and data.get("concurrency") is None:
-            data = {**data, "concurrency": LOCAL_CONCURRENCY}
+            # llama.cpp's server answers one request at a time; the in-process engines batch 16 rows
+            llama = data.get("local_backend") == "llama.cpp"
+            data = {**data, "concurrency": LOCAL_CONCURRENCY if llama else 8}
         return data
 
     @model_validator(mode="after")
@@ -232,6 +240,12 @@ class BuildConfig(BaseModel):
             raise ValueError("--serve MODEL names the model - drop --model")
         if (self.serve_args or self.serve_timeout is not None) and not managed:
             raise ValueError("--serve-arg and --serve-timeout need --local or --serve")
+        if "local_backend" in self.model_fields_set and not self.local:
+            raise ValueError("--local-backend needs --local")
+        if self.local and self.local_backend != "llama.cpp" and (self.serve_args or self.serve_timeout):
+            raise ValueError(
+                "--serve-arg and --serve-timeout go to a server: use them with --local-backend llama.cpp"
+            )
         return self
 
     @model_validator(mode="after")

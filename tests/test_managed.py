@@ -208,7 +208,18 @@ def test_cli_local_runs_llama_cpp_with_the_bundled_model(
     tmp_path: Path, fake_llama: Path, math_seeds_file: Path
 ) -> None:
     out = tmp_path / "out"
-    code, output = invoke("build-instruct", "--local", "--seeds", math_seeds_file, "--limit", 2, "--out", out)
+    code, output = invoke(
+        "build-instruct",
+        "--local",
+        "--local-backend",
+        "llama.cpp",
+        "--seeds",
+        math_seeds_file,
+        "--limit",
+        2,
+        "--out",
+        out,
+    )
     assert code == 0, output
     summary = json.loads((out / "summary.json").read_text())
     assert summary["model"] == "Tiny-Instruct.Q4_1"
@@ -234,7 +245,16 @@ def test_missing_extras_say_what_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, math_seeds_file: Path
 ) -> None:
     monkeypatch.setattr(servers, "_find_spec", lambda name: None)
-    code, output = invoke("build-instruct", "--local", "--seeds", math_seeds_file, "--out", tmp_path / "o")
+    code, output = invoke(
+        "build-instruct",
+        "--local",
+        "--local-backend",
+        "llama.cpp",
+        "--seeds",
+        math_seeds_file,
+        "--out",
+        tmp_path / "o",
+    )
     assert code == 1
     assert output.strip().startswith("Error: --local-backend llama.cpp needs llama.cpp - pip install")
     assert '"synthmath[local-llamacpp]"' in output and len(output.strip().splitlines()) == 1
@@ -267,7 +287,7 @@ def test_conflicting_server_options_are_one_line(tmp_path: Path, args: list[str]
 
 def test_config_file_can_ask_for_a_local_server(tmp_path: Path) -> None:
     path = tmp_path / "run.yaml"
-    path.write_text("local: true\nserve-args: --n_threads 1\n")
+    path.write_text("local: true\nlocal-backend: llama.cpp\nserve-args: --n_threads 1\n")
     cfg = BuildConfig.load(path)
     assert cfg.local and cfg.serve_args == ["--n_threads", "1"] and cfg.concurrency == 2
     assert BuildConfig.load(path, concurrency=8).concurrency == 8
@@ -329,7 +349,8 @@ def test_local_offline_skips_the_default_gate_and_says_so(
     tmp_path: Path, fake_llama: Path, math_seeds_file: Path, hub_offline: None
 ) -> None:
     out = tmp_path / "out"
-    argv = ["build-instruct", "--local", "--seeds", str(math_seeds_file), "--limit", "2", "--out", str(out)]
+    argv = ["build-instruct", "--local", "--local-backend", "llama.cpp", "--seeds", str(math_seeds_file)]
+    argv += ["--limit", "2", "--out", str(out)]
     result = CliRunner().invoke(main, [*argv, "--no-progress"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "contamination check skipped: cannot load benchmark math_test" in result.output
@@ -351,7 +372,7 @@ def test_an_unreachable_hub_fails_other_runs_at_once(
 ) -> None:
     """Without --local, or with benchmarks the user chose, the gate is not silently dropped: the run
     fails before it starts a server."""
-    server = ["--local"] if extra else ["--serve", "some-model"]
+    server = ["--local", "--local-backend", "llama.cpp"] if extra else ["--serve", "some-model"]
     argv = ["build-instruct", *server, "--seeds", str(math_seeds_file), "--limit", "2"]
     argv += ["--out", str(tmp_path / "out"), "--no-progress", *extra]
     result = CliRunner().invoke(main, argv)

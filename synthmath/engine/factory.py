@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .base import Engine
 from .cache import CachedEngine, RequestCache
+from .local import check_local_backend, open_local_engine
 from .managed import ManagedServer
 from .openai_server import OpenAIServerEngine
 
@@ -45,7 +46,9 @@ def make_engine(
 
 def check_backend(config: BuildConfig) -> None:
     """Fail at once, before any Hub call or server start, when the backend is not installed."""
-    if config.backend == "vllm":
+    if config.local:
+        check_local_backend(config.local_backend, config.model)
+    elif config.backend == "vllm":
         from .vllm_engine import _import_vllm
 
         _import_vllm()
@@ -62,7 +65,11 @@ async def open_engine(
     """
     async with contextlib.AsyncExitStack() as stack:
         server = ManagedServer.from_config(config, log_path=log_path)
-        if server is not None:
+        engine: Engine
+        if config.local and server is None:  # SmolLM2 on the CPU, in this process (transformers, vLLM)
+            local = open_local_engine(config.local_backend, config.model, vllm_args=config.vllm_args)
+            engine = await stack.enter_async_context(local)
+        elif server is not None:
             await stack.enter_async_context(server)
             engine = make_engine(config, base_urls=[server.url], managed=server.info())
         else:

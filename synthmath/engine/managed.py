@@ -260,7 +260,7 @@ class ManagedServer:
     def from_config(cls, config: BuildConfig, log_path: str | Path | None = None) -> ManagedServer | None:
         """The server that ``--local`` / ``--serve`` ask for, or None when the run uses --base-url."""
         kind: ServerKind
-        if config.local:
+        if config.local and config.local_backend == "llama.cpp":  # the other backends run in process
             model, kind = config.model, "local"
         elif config.serve:
             model, kind = config.serve, "vllm"

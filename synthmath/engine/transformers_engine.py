@@ -19,6 +19,7 @@ import os
 import queue
 import threading
 from pathlib import Path
+from typing import Any
 
 from ..errors import ServerError
 from ._decoding import Decoder, Job
@@ -81,6 +82,13 @@ class TransformersEngine:
         if self._failure is not None:  # the worker died after the check above: it may miss this job
             raise ServerError(f"the transformers engine stopped: {self._failure}")
         return await job.future
+
+    def info(self) -> dict[str, Any]:
+        """The model and the transformers version that runs it in this process (for provenance)."""
+        import importlib.metadata
+
+        version = f"transformers {importlib.metadata.version('transformers')}"
+        return {"model": self.model, "servers": {"in-process": {"model": self.model, "version": version}}}
 
     async def close(self) -> None:
         if self._worker is not None:
