@@ -256,7 +256,7 @@ def test_missing_extras_say_what_to_install(
         tmp_path / "o",
     )
     assert code == 1
-    assert output.strip().startswith("Error: --local-backend llama.cpp needs llama.cpp - pip install")
+    assert output.strip().startswith("Error: --local-backend llama.cpp needs llama")
     assert '"synthmath[local-llamacpp]"' in output and len(output.strip().splitlines()) == 1
 
     if servers.shutil.which("vllm", path=str(Path(sys.executable).parent)):
