@@ -50,6 +50,8 @@ def _import_transformers() -> tuple[Any, Any]:
             f"--local needs torch and transformers ({e}) - install the CPU build of torch first "
             f"(pip install torch --index-url https://download.pytorch.org/whl/cpu), then {_INSTALL}"
         ) from e
+    if not logging.getLogger("synthmath").isEnabledFor(logging.DEBUG):  # one progress display: ours
+        transformers.utils.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     return torch, transformers
 
 
