@@ -7,6 +7,8 @@ contamination gate before generation, and, for a directory, the :class:`~synthma
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import importlib.util
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -56,10 +58,31 @@ def gate_spec(config: BuildConfig) -> GateSpec | None:
     return GateSpec(
         benchmarks=tuple(config.benchmarks),
         mode=config.on_contamination,
-        embeddings=config.embeddings,
+        embeddings=embedding_stage(config.embeddings),
         cache_dir=str(config.contamination_cache) if config.contamination_cache else None,
         judge=judge,
+        thresholds=dict(config.contamination_thresholds),
+        drop=tuple(config.contamination_drop),
     )
+
+
+_warned: set[str] = set()
+
+
+def embedding_stage(wanted: bool | None) -> bool:
+    """Whether the gate runs its embedding stage: as asked, or (None) when sentence-transformers is
+    installed, saying once per process when it is not."""
+    if wanted is not None:
+        return wanted
+    if importlib.util.find_spec("sentence_transformers") is not None:
+        return True
+    if "embed" not in _warned:
+        _warned.add("embed")
+        log.warning(
+            "contamination check without its embedding stage, which catches rephrased benchmark items: "
+            "pip install 'synthmath[embed]' (or set embeddings=False to say you mean it)"
+        )
+    return False
 
 
 async def stream_build(
@@ -108,14 +131,14 @@ async def _checked_gate(config: BuildConfig) -> tuple[GateSpec | None, str | Non
         return None, None
     from .contamination.benchmarks import load_benchmarks
 
-    try:
-        await asyncio.to_thread(load_benchmarks, list(gate.benchmarks))
+    try:  # loaded once here; the workers get them as they are and never fetch them again
+        loaded = await asyncio.to_thread(load_benchmarks, list(gate.benchmarks))
     except BenchmarkUnavailableError as e:
         if not (config.local and config.benchmarks_are_default()):
             raise
         log.warning("contamination check skipped: %s", e)
         return None, str(e)
-    return gate, None
+    return dataclasses.replace(gate, benchmarks=tuple(loaded)), None
 
 
 def _config(config: BuildConfig | None, options: dict[str, Any]) -> BuildConfig:

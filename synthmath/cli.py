@@ -315,6 +315,21 @@ contamination_options = _compose(
         "installed].",
     ),
     click.option("--judge", is_flag=True, default=None, help="Also ask the model about the top candidates."),
+    click.option(
+        "--drop-templates",
+        "contamination_drop",
+        flag_value="same_problem,same_template",
+        default=None,
+        help="Also drop texts that share a benchmark item's wording with other math (same_template); "
+        "by default they are reported and kept.",
+    ),
+    click.option(
+        "--threshold",
+        "contamination_thresholds",
+        multiple=True,
+        help="KEY=VALUE: one of the gate's thresholds, e.g. nearest_cosine=0.75; repeatable "
+        "(docs/contamination.md).",
+    ),
 )
 
 run_options = _compose(
@@ -331,7 +346,7 @@ run_options = _compose(
 
 
 def _config(config_file: Path | None, options: dict[str, Any]) -> BuildConfig:
-    for key in ("base_url", "vllm_args", "serve_args", "benchmarks"):
+    for key in ("base_url", "vllm_args", "serve_args", "benchmarks", "contamination_thresholds"):
         if options.get(key) == ():
             options[key] = None
     for step in ("question", "answer"):  # --question-temperature ... -> question_sampling: {temperature: ...}
@@ -467,6 +482,20 @@ def push_command(build_dir: Path, repo_id: str, private: bool, dry_run: bool, li
     type=click.Path(path_type=Path),
     help="Benchmark index cache [default: ~/.cache/synthmath/contamination].",
 )
+@click.option(
+    "--drop-templates",
+    "contamination_drop",
+    flag_value="same_problem,same_template",
+    default=None,
+    help="Also count texts that share a benchmark item's wording with other math (same_template).",
+)
+@click.option(
+    "--threshold",
+    "contamination_thresholds",
+    multiple=True,
+    help="KEY=VALUE: one of the checker's thresholds, e.g. nearest_cosine=0.75; repeatable.",
+)
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="YAML or JSON config file.")
 @click.option("--fail-on-match", is_flag=True, help="Exit with status 1 when any record matches.")
 @click.option("--progress/--no-progress", default=True, help="Progress lines on stderr [default: on].")
 @click.option(
@@ -493,6 +522,7 @@ def check_contamination_command(
     executor: str,
     ray_address: str | None,
     verbose: bool,
+    config_file: Path | None,
     **server: Any,
 ) -> None:
     """Check the records of FILE... (JSONL, JSON or parquet, each row with an `id`) against benchmark
@@ -501,7 +531,15 @@ def check_contamination_command(
 
     configure_logging()
     check_inputs(list(files), fields or DEFAULT_FIELDS)  # before the benchmarks and the model load
-    cfg = _config(None, {**server, "benchmarks": benchmarks or None, "base_url": server["base_url"] or None})
+    # the build's contamination settings, from the same flags or config-file keys
+    cfg = _config(
+        config_file, {**server, "benchmarks": benchmarks or None, "base_url": server["base_url"] or None}
+    )
+    from .build import embedding_stage
+    from .contamination.settings import Thresholds
+
+    overrides: dict[str, Any] = {**cfg.contamination_thresholds, "drop": tuple(cfg.contamination_drop)}
+    thresholds = Thresholds(**overrides)
     llm_judge = None
     if judge:
         from .contamination.judge import LLMJudge
@@ -509,7 +547,13 @@ def check_contamination_command(
 
         llm_judge = LLMJudge(make_engine(cfg))
     try:
-        checker = make_checker(cfg.benchmarks, embeddings=embeddings, judge=llm_judge, cache_dir=cache_dir)
+        checker = make_checker(
+            cfg.benchmarks,
+            embeddings=embedding_stage(embeddings if embeddings is not None else cfg.embeddings),
+            judge=llm_judge,
+            thresholds=thresholds,
+            cache_dir=cache_dir or cfg.contamination_cache,
+        )
         if executor == "ray":
             from .executors.ray_contamination import check_files_ray
 

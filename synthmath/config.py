@@ -36,6 +36,13 @@ def _env_api_key() -> str:
     return os.environ.get("OPENAI_API_KEY") or "EMPTY"
 
 
+Level = Literal["same_problem", "same_template"]
+
+
+def _problems_only() -> list[Level]:
+    return ["same_problem"]
+
+
 class StepSampling(BaseModel):
     """One step's sampling settings; a field left unset takes the run-wide value (``temperature``, ...)."""
 
@@ -110,6 +117,13 @@ class BuildConfig(BaseModel):
         description="benchmark names (loaded from the Hub) or NAME=PATH for local files",
     )
     on_contamination: Literal["drop", "flag", "fail"] = "drop"
+    contamination_drop: list[Level] = Field(
+        default_factory=_problems_only,
+        description="the match levels that count as contaminated (same_template: shared wording, other math)",
+    )
+    contamination_thresholds: dict[str, float] = Field(
+        default_factory=dict, description="the gate's thresholds to override, e.g. {nearest_cosine: 0.75}"
+    )
     embeddings: bool | None = Field(
         None, description="embedding stage: on, off, or None for on when synthmath[embed] is installed"
     )
@@ -284,6 +298,26 @@ class BuildConfig(BaseModel):
             return self.cache
         return self.out / "cache" / "requests.sqlite" if self.out is not None else None
 
+    @field_validator("contamination_thresholds", mode="before")
+    @classmethod
+    def _threshold_pairs(cls, v: Any) -> Any:
+        if isinstance(v, (list, tuple)):  # ["nearest_cosine=0.75", ...] from repeated --threshold
+            out: dict[str, Any] = {}
+            for item in v:
+                key, sep, value = str(item).partition("=")
+                if not sep or not key.strip():
+                    raise ValueError(f"{item!r} is not KEY=VALUE, e.g. nearest_cosine=0.75")
+                out[key.strip().replace("-", "_")] = yaml.safe_load(value)
+            v = out
+        if isinstance(v, dict):
+            from .contamination.settings import Thresholds
+
+            known = sorted(f for f in Thresholds.__dataclass_fields__ if f != "drop")
+            for key in v:
+                if key not in known:
+                    raise ValueError(f"unknown threshold {key!r} - one of {', '.join(known)}")
+        return v
+
     @field_validator("benchmarks", mode="before")
     @classmethod
     def _benchmark_list(cls, v: Any) -> Any:
@@ -294,6 +328,11 @@ class BuildConfig(BaseModel):
     def _benchmark_specs(cls, v: list[str]) -> list[str]:
         check_benchmark_specs(v)  # NAME or NAME=PATH, no empty name, no name twice
         return v
+
+    @field_validator("contamination_drop", mode="before")
+    @classmethod
+    def _drop_list(cls, v: Any) -> Any:
+        return [s.strip() for s in v.split(",") if s.strip()] if isinstance(v, str) else v
 
     @field_validator("subjects", "levels", mode="before")
     @classmethod

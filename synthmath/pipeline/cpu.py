@@ -49,10 +49,12 @@ Kind = Literal["instruct", "dpo"]
 class GateSpec:
     """What a worker needs to build the contamination checker (picklable)."""
 
-    benchmarks: tuple[str, ...]
+    benchmarks: tuple[Any, ...]  # specs (NAME, NAME=PATH) or loaded Benchmarks (no refetch in workers)
     mode: Literal["drop", "flag", "fail"] = "drop"
     embeddings: bool | None = None
     cache_dir: str | None = None
+    thresholds: dict[str, Any] = field(default_factory=dict)  # Thresholds fields to override
+    drop: tuple[str, ...] = ("same_problem",)  # the levels that count as contaminated
     judge: dict[str, Any] | None = None  # OpenAIServerEngine arguments for the judge, with "cache"
 
 
@@ -166,10 +168,13 @@ def _make_checker(gate: GateSpec) -> ContaminationChecker:
         if cache:
             engine = CachedEngine(engine, RequestCache(cache))
         judge = LLMJudge(engine)
+    from ..contamination.settings import Thresholds
+
     return make_checker(
         list(gate.benchmarks),
         embeddings=gate.embeddings,
         judge=judge,
+        thresholds=Thresholds(**{**gate.thresholds, "drop": gate.drop}),
         cache_dir=Path(gate.cache_dir) if gate.cache_dir else None,
     )
 
