@@ -1,0 +1,5 @@
+"""``python -m synthmath.cli``."""
+
+from . import main
+
+main()
