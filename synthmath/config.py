@@ -6,20 +6,25 @@ the fields of :class:`BuildConfig`. Precedence: library/CLI values over the file
 
 from __future__ import annotations
 
-import json
 import os
-import shlex
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .config_io import (
+    check_combinations,
+    first_error,
+    key_values,
+    known_thresholds,
+    read_config_file,
+    shard_spec,
+    shell_words,
+)
 from .contamination.benchmarks import DEFAULT_BENCHMARKS, check_benchmark_specs
 from .engine.local import LocalBackend
 from .errors import ConfigError, opt
 from .steps.base import Sampling
-from .textio import read_text
 
 __all__ = ["DEFAULT_BASE_URL", "LOCAL_CONCURRENCY", "BuildConfig", "StepSampling"]
 
@@ -187,12 +192,17 @@ class BuildConfig(BaseModel):
         None, gt=0, description="seconds to wait for the managed server [default: 120 local, 1800 vLLM]"
     )
 
-    @field_validator("base_url", mode="before")
+    @field_validator("base_url", "benchmarks", mode="before")
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("subjects", "levels", "contamination_drop", mode="before")
+    @classmethod
+    def _split_commas(cls, v: Any) -> Any:
         if isinstance(v, str):
-            return [v]
-        return v
+            return [s.strip() for s in v.split(",") if s.strip()]
+        return [v] if isinstance(v, int) else v
 
     @field_validator("base_url")
     @classmethod
@@ -207,28 +217,12 @@ class BuildConfig(BaseModel):
     @field_validator("vllm_args", mode="before")
     @classmethod
     def _key_values(cls, v: Any) -> Any:
-        if isinstance(v, (list, tuple)):  # ["tensor_parallel_size=2", ...] from repeated --vllm-arg
-            out: dict[str, Any] = {}
-            for item in v:
-                key, sep, value = str(item).partition("=")
-                if not sep or not key.strip():
-                    raise ValueError(f"{item!r} is not KEY=VALUE, e.g. tensor_parallel_size=2")
-                out[key.strip().replace("-", "_")] = yaml.safe_load(value)
-            return out
-        return v
+        return key_values(v, "tensor_parallel_size=2")  # from repeated --vllm-arg
 
     @field_validator("serve_args", mode="before")
     @classmethod
     def _shell_words(cls, v: Any) -> Any:
-        # one --serve-arg may hold several words: --serve-arg "--max-model-len 8192"
-        if isinstance(v, str):
-            v = [v]
-        if isinstance(v, (list, tuple)):
-            try:
-                return [word for item in v for word in shlex.split(str(item))]
-            except ValueError as e:
-                raise ValueError(f"cannot split {v!r} into arguments ({e})") from e
-        return v
+        return shell_words(v)  # one --serve-arg may hold several words: --serve-arg "--max-model-len 8192"
 
     @model_validator(mode="before")
     @classmethod
@@ -240,49 +234,14 @@ class BuildConfig(BaseModel):
         return data
 
     @model_validator(mode="after")
-    def _one_server(self) -> BuildConfig:
-        managed = "--local" if self.local else "--serve" if self.serve else None
-        if self.local and self.serve:
-            raise ValueError("--local and --serve both start a server - pick one")
-        if managed and self.backend == "vllm":
-            raise ValueError(
-                f"{managed} starts a server, --backend vllm loads the model in-process - pick one"
-            )
-        if managed and "base_url" in self.model_fields_set:
-            raise ValueError(f"{managed} starts its own server - drop --base-url (or drop {managed})")
-        if self.serve and self.model is not None:
-            raise ValueError("--serve MODEL names the model - drop --model")
-        if (self.serve_args or self.serve_timeout is not None) and not managed:
-            raise ValueError("--serve-arg and --serve-timeout need --local or --serve")
-        if "local_backend" in self.model_fields_set and not self.local:
-            raise ValueError("--local-backend needs --local")
-        if self.local and self.local_backend != "llama.cpp" and (self.serve_args or self.serve_timeout):
-            raise ValueError(
-                "--serve-arg and --serve-timeout go to a server: use them with --local-backend llama.cpp"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _solve_check(self) -> BuildConfig:
-        if self.solve_check_min_agree > self.solve_check_samples:
-            raise ValueError(
-                f"solve_check_min_agree ({self.solve_check_min_agree}) is more than solve_check_samples "
-                f"({self.solve_check_samples}) - no rephrasing could pass"
-            )
+    def _combinations(self) -> BuildConfig:
+        check_combinations(self)
         return self
 
     @field_validator("shard")
     @classmethod
     def _shard(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        parts = v.split("/")
-        if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-            raise ValueError(f"{v!r} is not I/N, e.g. 0/4 for the first of four shards")
-        i, n = (int(p) for p in parts)
-        if n < 1 or not 0 <= i < n:
-            raise ValueError(f"shard {v!r}: need 0 <= I < N")
-        return f"{i}/{n}"
+        return None if v is None else shard_spec(v)
 
     def shard_tuple(self) -> tuple[int, int] | None:
         if self.shard is None:
@@ -301,46 +260,12 @@ class BuildConfig(BaseModel):
     @field_validator("contamination_thresholds", mode="before")
     @classmethod
     def _threshold_pairs(cls, v: Any) -> Any:
-        if isinstance(v, (list, tuple)):  # ["nearest_cosine=0.75", ...] from repeated --threshold
-            out: dict[str, Any] = {}
-            for item in v:
-                key, sep, value = str(item).partition("=")
-                if not sep or not key.strip():
-                    raise ValueError(f"{item!r} is not KEY=VALUE, e.g. nearest_cosine=0.75")
-                out[key.strip().replace("-", "_")] = yaml.safe_load(value)
-            v = out
-        if isinstance(v, dict):
-            from .contamination.settings import Thresholds
-
-            known = sorted(f for f in Thresholds.__dataclass_fields__ if f != "drop")
-            for key in v:
-                if key not in known:
-                    raise ValueError(f"unknown threshold {key!r} - one of {', '.join(known)}")
-        return v
-
-    @field_validator("benchmarks", mode="before")
-    @classmethod
-    def _benchmark_list(cls, v: Any) -> Any:
-        return [v] if isinstance(v, str) else v
+        return known_thresholds(key_values(v, "nearest_cosine=0.75"))  # from repeated --threshold
 
     @field_validator("benchmarks")
     @classmethod
     def _benchmark_specs(cls, v: list[str]) -> list[str]:
         check_benchmark_specs(v)  # NAME or NAME=PATH, no empty name, no name twice
-        return v
-
-    @field_validator("contamination_drop", mode="before")
-    @classmethod
-    def _drop_list(cls, v: Any) -> Any:
-        return [s.strip() for s in v.split(",") if s.strip()] if isinstance(v, str) else v
-
-    @field_validator("subjects", "levels", mode="before")
-    @classmethod
-    def _split_commas(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return [s.strip() for s in v.split(",") if s.strip()]
-        if isinstance(v, int):
-            return [v]
         return v
 
     @classmethod
@@ -358,7 +283,7 @@ class BuildConfig(BaseModel):
         try:
             return cls(**data)
         except ValidationError as e:
-            raise ConfigError(f"invalid config: {_first_error(e)}") from e
+            raise ConfigError(f"invalid config: {first_error(e)}") from e
 
     def benchmarks_are_default(self) -> bool:
         return self.benchmarks == list(DEFAULT_BENCHMARKS)
@@ -420,29 +345,3 @@ class BuildConfig(BaseModel):
         if d.get("api_key") not in (None, "", "EMPTY"):
             d["api_key"] = "***"
         return d
-
-
-def _first_error(e: ValidationError) -> str:
-    err = e.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"])
-    msg = err["msg"].removeprefix("Value error, ")
-    return (f"{loc}: {msg}" if loc else msg) + (
-        f" ({len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
-    )
-
-
-def read_config_file(path: Path) -> dict[str, Any]:
-    """A config file's keys, with dashes mapped to underscores (``max-tokens`` -> ``max_tokens``)."""
-    try:
-        text = read_text(path)
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read config file ({e.strerror}) - check --config") from e
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as e:
-        raise ConfigError(f"{path}: not valid {'JSON' if path.suffix == '.json' else 'YAML'} ({e})") from e
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a config file must be a mapping of option names to values")
-    return {str(k).replace("-", "_"): v for k, v in data.items()}
