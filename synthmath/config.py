@@ -22,7 +22,7 @@ from .config_io import (
     shell_words,
 )
 from .contamination.benchmarks import DEFAULT_BENCHMARKS, check_benchmark_specs
-from .engine.local import LocalBackend
+from .engine.base import LocalBackend
 from .errors import ConfigError, opt
 from .steps.base import Sampling
 

@@ -20,19 +20,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
 from .mathsig import compare
 from .scoring import match_score
-
-if TYPE_CHECKING:
-    from .check import ContaminationChecker
 
 __all__ = ["calibrate"]
 
 
 def calibrate(
-    checker: ContaminationChecker, benchmark: str, tokens: Sequence[Sequence[str]]
+    checker: Any,
+    benchmark: str,
+    tokens: Sequence[Sequence[str]],  # checker: the ContaminationChecker being built
 ) -> tuple[float, float]:
     """(template threshold, problem threshold) of ``benchmark`` (``tokens``: every item's tokens)."""
     import numpy as np
@@ -69,7 +68,9 @@ def calibrate(
 
 
 def _lexical_copies(
-    checker: ContaminationChecker, lo: int, tokens: Sequence[Sequence[str]]
+    checker: Any,
+    lo: int,
+    tokens: Sequence[Sequence[str]],  # the checker: typed Any, check.py imports this module
 ) -> dict[int, set[int]]:
     """For the items from ``lo`` on (``tokens``: theirs), the other items that the n-gram stages match
     (near-copies inside a benchmark, such as MATH's "smallest" / "largest" twins)."""

@@ -9,9 +9,19 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-__all__ = ["ChatRequest", "ChatResult", "Choice", "Engine", "EngineStats", "request_seed"]
+LocalBackend = Literal["transformers", "llama.cpp", "vllm"]  # how --local runs SmolLM2 on the CPU
+
+__all__ = [
+    "ChatRequest",
+    "ChatResult",
+    "Choice",
+    "Engine",
+    "EngineStats",
+    "LocalBackend",
+    "request_seed",
+]
 
 
 def request_seed(seed_id: str, step: str, index: int, run_seed: int) -> int:

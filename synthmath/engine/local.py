@@ -19,14 +19,13 @@ import contextlib
 import importlib.util
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 from ..errors import ConfigError
-from .base import Engine
+from .base import Engine, LocalBackend
 
 __all__ = ["LOCAL_BACKENDS", "LocalBackend", "check_local_backend", "open_local_engine"]
 
-LocalBackend = Literal["transformers", "llama.cpp", "vllm"]
 LOCAL_BACKENDS: tuple[str, ...] = get_args(LocalBackend)
 
 _NEEDS = {

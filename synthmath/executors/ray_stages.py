@@ -27,7 +27,7 @@ from ..engine.base import ChatRequest, ChatResult, EngineStats
 from ..engine.cache import request_key
 from ..errors import ContaminationError
 from ..pipeline import GateSpec, Kind, Pipeline, SeedWork, WorkerPool, WorkerSpec
-from ..pipeline.cpu import answer_timeout, question_timeout
+from ..pipeline.jobs import answer_timeout, question_timeout
 
 __all__ = ["CPUStage", "LLMStage", "RemoteCachedEngine", "VLLMReplica", "engine_delta", "rows"]
 

@@ -1,7 +1,7 @@
 """The build pipeline: stages (:mod:`.pipeline`), the CPU work they hand to worker processes
 (:mod:`.cpu`, :mod:`.pool`), ordering (:mod:`.ordered`) and counts (:mod:`.stats`)."""
 
-from .cpu import GateSpec, WorkerSpec
+from .jobs import GateSpec, WorkerSpec
 from .ordered import iterate_sync, ordered_map
 from .pipeline import Emitted, Kind, Pipeline
 from .pool import WorkerPool, default_workers

@@ -19,97 +19,20 @@ import json
 import os
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ..engine.base import ChatResult
 from ..records import DPORecord, InstructRecord, Message, Meta, Reject, SeedProblem
 from ..steps.similarity import answer_copies_original, question_copies_seed
+from .jobs import AnswerOutcome, GateOutcome, GateSpec, QuestionOutcome, SolveOutcome, WorkerSpec, _line
 
 if TYPE_CHECKING:
     from ..contamination.check import CheckResult, ContaminationChecker
     from ..steps import RephraseAnswer, RephraseQuestion
 
-__all__ = [
-    "AnswerOutcome",
-    "GateOutcome",
-    "GateSpec",
-    "QuestionOutcome",
-    "SolveOutcome",
-    "WorkerSpec",
-    "run_batch",
-]
-
-Kind = Literal["instruct", "dpo"]
-
-
-@dataclass(frozen=True)
-class GateSpec:
-    """What a worker needs to build the contamination checker (picklable)."""
-
-    benchmarks: tuple[Any, ...]  # specs (NAME, NAME=PATH) or loaded Benchmarks (no refetch in workers)
-    mode: Literal["drop", "flag", "fail"] = "drop"
-    embeddings: bool | None = None
-    cache_dir: str | None = None
-    thresholds: dict[str, Any] = field(default_factory=dict)  # Thresholds fields to override
-    drop: tuple[str, ...] = ("same_problem",)  # the levels that count as contaminated
-    judge: dict[str, Any] | None = None  # OpenAIServerEngine arguments for the judge, with "cache"
-
-
-@dataclass(frozen=True)
-class WorkerSpec:
-    """Everything a worker needs to run the CPU stages of one build (picklable)."""
-
-    kind: Kind
-    meta: dict[str, Any]  # Meta fields but created_at and seed_source
-    prompts_dir: str | None = None
-    rephrasings: int = 2
-    require_numbers: bool = True
-    answer_mode: str = "rephrase"
-    answer_samples: int = 1
-    chat: bool = False
-    gate: GateSpec | None = None
-    question_copy_threshold: float = 90.0
-    duplicate_threshold: float = 90.0
-    answer_copy_threshold: float | None = 90.0
-    verify_timeout: float | None = 5.0
-    solve_check_samples: int = 4
-    solve_check_min_agree: int = 1
-
-
-@dataclass
-class GateOutcome:
-    contaminated: bool
-    check: dict[str, Any]  # the CheckResult row for contamination.jsonl
-    detail: str = ""
-
-
-@dataclass
-class QuestionOutcome:
-    questions: list[str]
-    rejects: list[str]  # JSON lines
-    reasons: list[str]
-    candidates: int
-    checks: list[dict[str, Any]] = field(default_factory=list)  # contamination.jsonl rows
-    contaminated: int = 0
-    flagged: list[bool] = field(default_factory=list)  # per kept question (flag mode)
-
-
-@dataclass
-class SolveOutcome:
-    kept: list[int]  # indexes of the rephrasings whose independent solutions reach the gold answer
-    rejects: list[str]
-    reasons: list[str]
-
-
-@dataclass
-class AnswerOutcome:
-    records: list[str]  # JSON lines
-    rejects: list[str]
-    reasons: list[str]
-    candidates: int
+__all__ = ["init_worker", "run_batch", "warm_up"]
 
 
 class _State:
@@ -335,10 +258,6 @@ def _answers(
     return out
 
 
-def _line(model: Reject) -> str:
-    return json.dumps(model.to_json_dict(), ensure_ascii=False)
-
-
 def _record(
     state: _State, seed: SeedProblem, rid: str, question: str, answer: str
 ) -> InstructRecord | DPORecord:
@@ -373,30 +292,3 @@ def _record(
             **common,
         )
     return DPORecord(prompt=question, chosen=answer, rejected=seed.solution, **common)
-
-
-def question_timeout(seed: SeedProblem) -> QuestionOutcome:
-    """The outcome of question checks that overran their time budget."""
-    r = Reject(seed_id=seed.id, stage="question", reason="check_timeout", detail="question checks overran")
-    return QuestionOutcome(questions=[], rejects=[_line(r)], reasons=[r.reason], candidates=1)
-
-
-def answer_timeout(seed: SeedProblem, questions: list[str], seconds: float) -> AnswerOutcome:
-    """The outcome of a verification that overran its time budget: every answer a ``verify_timeout``."""
-    rejects = [
-        Reject(
-            seed_id=seed.id,
-            stage="answer",
-            reason="verify_timeout",
-            detail=f"verification overran {seconds}s per answer",
-            question=q,
-            gold_answer=seed.gold_answer,
-        )
-        for q in questions
-    ]
-    return AnswerOutcome(
-        records=[],
-        rejects=[_line(r) for r in rejects],
-        reasons=[r.reason for r in rejects],
-        candidates=len(rejects),
-    )

@@ -19,9 +19,8 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .._version import __version__
 from ..config import BuildConfig
-from ..engine.base import ChatRequest, ChatResult, Engine
+from ..engine.base import ChatResult, Engine
 from ..errors import BuildFailedError, ContaminationError
 from ..prompts import PromptSet
 from ..records import Reject, SeedProblem
@@ -29,10 +28,20 @@ from ..seeds import iter_seed_stream
 from ..steps import RephraseAnswer, RephraseQuestion
 from ..steps.solve_check import SolveCheck
 from ..summary import GateSummary
-from .cpu import GateOutcome, GateSpec, SolveOutcome, WorkerSpec, answer_timeout, question_timeout
+from .jobs import (
+    GateOutcome,
+    GateSpec,
+    SolveOutcome,
+    WorkerSpec,
+    answer_timeout,
+    contaminated_seed,
+    fits_context,
+    prompt_too_long,
+    question_timeout,
+)
 from .ordered import ordered_map
 from .pool import WorkerPool
-from .stats import BuildStats
+from .stats import BuildStats, count_gate
 from .work import SeedWork
 
 __all__ = ["Emitted", "Kind", "Pipeline"]
@@ -104,30 +113,8 @@ class Pipeline:
         }
 
     def worker_spec(self) -> WorkerSpec:
-        c = self.config
-        meta = {
-            "model": self.engine.model,
-            "prompt_hashes": self.prompt_hashes,
-            "sampling": c.sampling(),
-            "answer_mode": c.answer_mode,
-            "synthmath_version": __version__,
-        }
-        return WorkerSpec(
-            kind=self.kind,
-            meta=meta,
-            prompts_dir=str(c.prompts_dir) if c.prompts_dir else None,
-            rephrasings=c.rephrasings,
-            require_numbers=c.require_numbers,
-            answer_mode=c.answer_mode,
-            answer_samples=c.answer_samples,
-            chat=c.chat,
-            gate=self.gate,
-            question_copy_threshold=c.question_copy_threshold,
-            duplicate_threshold=c.duplicate_threshold,
-            answer_copy_threshold=c.answer_copy_threshold,
-            verify_timeout=c.verify_timeout,
-            solve_check_samples=c.solve_check_samples,
-            solve_check_min_agree=c.solve_check_min_agree,
+        return WorkerSpec.from_config(
+            self.config, self.kind, self.engine.model, self.prompt_hashes, self.gate
         )
 
     def seeds_from_config(self) -> Iterator[SeedProblem | Reject]:
@@ -210,9 +197,9 @@ class Pipeline:
             ]
         self._seen.add(digest)
         request = self.question_step.request(seed)
-        if not self._fits(request):
+        if not fits_context(request, self.context_length):
             self.stats.seeds_skipped["prompt_too_long"] += 1
-            return [self._too_long(seed, request)]
+            return [self._reject(prompt_too_long(seed, request, self.context_length))]
         self.stats.seeds += 1
         return seed
 
@@ -236,7 +223,7 @@ class Pipeline:
                 self._on_contaminated(seed, gate)
                 if self.gate.mode == "drop":
                     self.stats.count_seed(seed, 0)
-                    out.append(self._reject(self._seed_reject(seed, gate)))
+                    out.append(self._reject(contaminated_seed(seed, gate)))
                     return out
         assert work.question_result is not None and work.questions is not None
         all_failed = self._count_request(work.question_result)
@@ -307,42 +294,9 @@ class Pipeline:
 
         return await self.pool.run(job, timed_out, cost)
 
-    def _fits(self, request: ChatRequest) -> bool:
-        """Whether the request can fit the model's context: a low estimate of its tokens (4 characters
-        a token) plus its reply must fit; the server's own check catches the rest (a 400)."""
-        if self.context_length is None:
-            return True
-        chars = sum(len(m["content"]) for m in request.messages)
-        return chars // 4 + request.max_tokens <= self.context_length
-
-    def _too_long(self, seed: SeedProblem, request: ChatRequest) -> Emitted:
-        chars = sum(len(m["content"]) for m in request.messages)
-        return self._reject(
-            Reject(
-                seed_id=seed.id,
-                stage="seed",
-                reason="prompt_too_long",
-                detail=f"about {chars // 4} prompt tokens + {request.max_tokens} for the reply exceed the "
-                f"model's context of {self.context_length} tokens; nothing was sent",
-                text=seed.problem[:2000],
-            )
-        )
-
     @staticmethod
     def _reject(r: Reject) -> Emitted:
         return Emitted("reject", _json(r))
-
-    @staticmethod
-    def _seed_reject(seed: SeedProblem, gate: GateOutcome) -> Reject:
-        return Reject(
-            seed_id=seed.id,
-            stage="contamination",
-            reason="contaminated_seed",
-            detail=f"seed problem {gate.detail}; no request was sent for it",
-            text=seed.problem,
-            gold_answer=seed.gold_answer,
-            extra={"matches": gate.check.get("matches", [])},
-        )
 
     def _on_contaminated(self, seed: SeedProblem, gate: GateOutcome) -> None:
         self.stats.seeds_contaminated += 1
@@ -352,22 +306,8 @@ class Pipeline:
             )
 
     def _count_gate(self, row: dict[str, Any], kind: str) -> None:
-        g = self.gate_summary
-        if g is None or not row:
-            return
-        contaminated = bool(row.get("contaminated"))
-        if kind == "seed":
-            g.seeds_checked += 1
-            g.seeds_contaminated += contaminated
-        else:
-            g.questions_checked += 1
-            g.questions_contaminated += contaminated
-        if contaminated:
-            for bench, method in {(m["benchmark"], m["method"]) for m in row.get("matches", [])}:
-                per_method = g.found.setdefault(bench, {})
-                per_method[method] = per_method.get(method, 0) + 1
-            if len(self.gate_examples) < 10:
-                self.gate_examples.append({**row, "kind": kind})
+        if self.gate_summary is not None and row:
+            count_gate(self.gate_summary, self.gate_examples, row, kind)
 
     def _count_request(self, result: ChatResult) -> bool:
         """Count a request; True when the server failed it through every retry."""

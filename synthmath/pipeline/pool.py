@@ -20,7 +20,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..errors import SynthmathError
-from .cpu import WorkerSpec, init_worker, run_batch, warm_up
+from .cpu import init_worker, run_batch, warm_up
+from .jobs import WorkerSpec
 
 __all__ = ["WorkerPool", "default_workers"]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..records import SeedProblem
-from ..summary import SeedCounts, StageCounts
+from ..summary import GateSummary, SeedCounts, StageCounts
 
-__all__ = ["BuildStats"]
+__all__ = ["BuildStats", "count_gate"]
 
 
 def _rate(a: int, b: int) -> float | None:
@@ -86,3 +87,20 @@ class BuildStats:
     @property
     def wall_time(self) -> float:
         return time.monotonic() - self.started
+
+
+def count_gate(g: GateSummary, examples: list[dict[str, Any]], row: dict[str, Any], kind: str) -> None:
+    """Count one gate row (a seed's or a rephrased question's) into the gate's summary."""
+    contaminated = bool(row.get("contaminated"))
+    if kind == "seed":
+        g.seeds_checked += 1
+        g.seeds_contaminated += contaminated
+    else:
+        g.questions_checked += 1
+        g.questions_contaminated += contaminated
+    if contaminated:
+        for bench, method in {(m["benchmark"], m["method"]) for m in row.get("matches", [])}:
+            per_method = g.found.setdefault(bench, {})
+            per_method[method] = per_method.get(method, 0) + 1
+        if len(examples) < 10:
+            examples.append({**row, "kind": kind})

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ..engine.base import ChatResult
 from ..records import SeedProblem
-from .cpu import AnswerOutcome, GateOutcome, QuestionOutcome
+from .jobs import AnswerOutcome, GateOutcome, QuestionOutcome
 
 __all__ = ["SeedWork"]
 
