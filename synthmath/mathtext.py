@@ -79,14 +79,36 @@ def spell_numbers(tokens: list[str]) -> list[str]:
     "two three" stays two numbers; "hundreds" stays a word. Tokens are lower case.
     """
     where = [i for i, t in enumerate(tokens) if t in NUMBER_WORDS]
-    if not where:
-        return tokens
+    return spell_number_words(tokens, where, _ALIASES) if where else tokens
+
+
+def spell_number_words(
+    tokens: list[str],
+    where: list[int],
+    aliases: dict[str, list[str]],
+    ordinals: dict[str, str] | None = None,
+    roots: dict[str, list[str]] | None = None,
+) -> list[str]:
+    """The one number-word speller (the question checks and the contamination n-grams both use it):
+    the number words at the positions ``where`` as digits. ``aliases`` are words that stand for
+    numbers; ``ordinals`` ("third" -> "3") count only in a fraction or before "power"/"root";
+    ``roots`` turn "square root" into what the normalised LaTeX says."""
     out = tokens[: where[0]]
     i = where[0]
     while i < len(tokens):
         t = tokens[i]
-        if t in _ALIASES:
-            out.extend(_ALIASES[t])
+        if t in aliases:
+            out.extend(aliases[t])
+            i += 1
+            continue
+        if ordinals is not None and t in ordinals:
+            after = tokens[i + 1] if i + 1 < len(tokens) else ""
+            fraction = bool(out) and out[-1][0].isdigit()
+            out.append(ordinals[t] if fraction or after in ("power", "root", "roots") else t)
+            i += 1
+            continue
+        if roots is not None and t in ("root", "roots"):
+            out.extend(roots[out.pop()] if out and out[-1] in roots else [t])
             i += 1
             continue
         if t not in _UNITS and t not in _TENS and not (t in _SCALES and out and out[-1] == "a"):
@@ -100,8 +122,8 @@ def spell_numbers(tokens: list[str]) -> list[str]:
         while i < len(tokens):
             t = tokens[i]
             kind = "unit" if t in _UNITS else "ten" if t in _TENS else "scale" if t in _SCALES else ""
-            if not kind or (last == "unit" and kind != "scale") or (last == "ten" and kind != "unit"):
-                break
+            if not kind or (last == "unit" and kind != "scale") or (last == "ten" and kind == "ten"):
+                break  # "fifty thousand" is one number, "twenty thirty" two
             if kind == "unit":
                 current += _UNITS[t]
             elif kind == "ten":

@@ -24,22 +24,16 @@ from typing import Any
 import numpy as np
 import xxhash
 
+from ..mathtext import _SCALES, _TENS, _UNITS, drop_diagrams, spell_number_words
 from .benchmarks import Benchmark, BenchmarkItem
 
 __all__ = ["NGramIndex", "drop_diagrams", "normalize_tokens"]
 
-_ASY = re.compile(r"\[asy\].*?(?:\[/asy\]|$)", re.DOTALL)  # diagram code: shared boilerplate, not wording
 _DROP = re.compile(r"\\(?:left|right|displaystyle|textstyle|quad|qquad|[!,;: ])")
 _THOUSANDS = re.compile(r",(?<=\d,)(?=\d{3}(?!\d))")  # starts with the comma: a fast literal scan
 _COMMAND = re.compile(r"\\([a-zA-Z]+)")
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|\.\d+")  # ".5" is a number too
 
-_SMALL = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
-_SMALL += " sixteen seventeen eighteen nineteen"
-_UNITS = {w: i for i, w in enumerate(_SMALL.split())}
-_TENS = {w: 10 * i for i, w in enumerate(["twenty", "thirty", "forty", "fifty"], 2)}
-_TENS |= {w: 10 * i for i, w in enumerate(["sixty", "seventy", "eighty", "ninety"], 6)}
-_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
 # words that stand for numbers in word problems; fractions keep the digits "1/2" would have
 _ALIASES = {"dozen": ["12"], "twice": ["2"], "double": ["2"], "thrice": ["3"], "triple": ["3"]}
 _ALIASES |= {"half": ["1", "2"], "quarter": ["1", "4"], "percent": []}
@@ -68,11 +62,6 @@ def _number(tok: str) -> str:
     return f"{whole}.{fraction}" if fraction else whole
 
 
-def drop_diagrams(text: str) -> str:
-    """``text`` without its Asymptote diagram code."""
-    return _ASY.sub(" ", text) if "[asy]" in text else text
-
-
 def normalize_tokens(text: str) -> list[str]:
     """The words and numbers of ``text``, normalised for matching (number words become digits)."""
     s = _DROP.sub(" ", drop_diagrams(text))
@@ -87,52 +76,8 @@ def normalize_tokens(text: str) -> list[str]:
 
 
 def _spell_numbers(tokens: list[str], where: list[int]) -> list[str]:
-    """Number words (at the positions ``where``) as digits: "three hundred twenty-five" -> "325",
-    "a dozen" -> "12", "half" -> "1 2"; "two three" stays two numbers, "hundreds" stays a word."""
-    out = tokens[: where[0]]
-    i = where[0]
-    while i < len(tokens):
-        t = tokens[i]
-        if t in _ALIASES:
-            out.extend(_ALIASES[t])
-            i += 1
-            continue
-        if t in _ORDINAL:
-            after = tokens[i + 1] if i + 1 < len(tokens) else ""
-            fraction = bool(out) and out[-1][0].isdigit()
-            out.append(_ORDINAL[t] if fraction or after in ("power", "root", "roots") else t)
-            i += 1
-            continue
-        if t in ("root", "roots"):
-            out.extend(_ROOTS[out.pop()] if out and out[-1] in _ROOTS else [t])
-            i += 1
-            continue
-        if t not in _UNITS and t not in _TENS and not (t in _SCALES and out and out[-1] == "a"):
-            out.append(t)
-            i += 1
-            continue
-        if t in _SCALES:
-            out.pop()  # "a hundred"
-        total = current = 0
-        last = ""  # kind of the previous number word: unit, ten or scale
-        while i < len(tokens):
-            t = tokens[i]
-            kind = "unit" if t in _UNITS else "ten" if t in _TENS else "scale" if t in _SCALES else ""
-            if not kind or (last == "unit" and kind != "scale") or (last == "ten" and kind == "ten"):
-                break
-            if kind == "unit":
-                current += _UNITS[t]
-            elif kind == "ten":
-                current += _TENS[t]
-            elif _SCALES[t] == 100:
-                current = (current or 1) * 100
-            else:
-                total += (current or 1) * _SCALES[t]
-                current = 0
-            last = kind
-            i += 1
-        out.append(str(total + current))
-    return out
+    """Number words as digits, with the ordinals and roots that matching math text needs."""
+    return spell_number_words(tokens, where, _ALIASES, _ORDINAL, _ROOTS)
 
 
 def gram_hashes(texts: Sequence[Sequence[int]], n: int) -> tuple[Any, Any]:
