@@ -40,6 +40,31 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (the one free-port helper of the suite)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+_GATE_FLAGS = ("--contamination", "--no-contamination", "--benchmark", "--judge")
+
+
+def invoke(*args: object) -> tuple[int, str]:
+    """The synthmath CLI in this process (the one CLI runner of the suite): exit code and output. A
+    build skips the contamination gate unless the test says something about it (the gate has its own
+    tests, and the default benchmarks live on the Hub)."""
+    from click.testing import CliRunner
+
+    from synthmath.cli import main
+
+    argv = [str(a) for a in args]
+    if argv[0].startswith("build-") and not any(a.startswith(_GATE_FLAGS) for a in argv):
+        argv.append("--no-contamination")
+    result = CliRunner().invoke(main, argv, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import datasets
 import pytest
-from click.testing import CliRunner
 
 from synthmath import DPORecord, InstructRecord, Reject, SeedProblem
-from synthmath.cli import main
 from synthmath.testing import FakeOpenAIServer
 
-from .conftest import read_jsonl
+from .conftest import free_port, invoke, read_jsonl
 from .fakes import MathRephraser
-
-
-def invoke(*args: object) -> tuple[int, str]:
-    """Run the CLI; builds skip the contamination gate unless a test asks for it."""
-    argv = [str(a) for a in args]
-    if argv[0].startswith("build-") and not any(a.startswith("--contamination") for a in argv):
-        argv.append("--no-contamination")
-    result = CliRunner().invoke(main, argv, catch_exceptions=False)
-    return result.exit_code, result.output
 
 
 def test_build_dpo_end_to_end(
@@ -119,12 +107,6 @@ def test_config_file_and_flag_override(
     assert {b["n"] for b in server.requests if "rewrite" in b["messages"][0]["content"]} == {3}
 
 
-def _free_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}/v1"
-
-
 def _one_line_error(code: int, output: str) -> str:
     assert code != 0
     lines = [line for line in output.splitlines() if line.strip()]
@@ -161,7 +143,7 @@ def test_seed_without_solution(tmp_path: Path, server: FakeOpenAIServer) -> None
 
 
 def test_unreachable_server(tmp_path: Path, math_seeds_file: Path) -> None:
-    url = _free_url()
+    url = f"http://127.0.0.1:{free_port()}/v1"
     line = _one_line_error(
         *invoke("build-dpo", "--seeds", math_seeds_file, "--base-url", url, "--out", tmp_path / "o")
     )

@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from synthmath.cli import main
 from synthmath.contamination.benchmarks import load_benchmarks
 from synthmath.contamination.check import CheckerSpec, ContaminationChecker, Thresholds, report_markdown
 from synthmath.contamination.judge import LLMJudge, judge_requests, resolve, verdict
@@ -24,7 +22,7 @@ from synthmath.engine.openai_server import OpenAIServerEngine
 from synthmath.records import SeedProblem
 from synthmath.testing import FakeOpenAIServer, Reply
 
-from .conftest import DATA, MATH_TRAIN, need_data, read_jsonl
+from .conftest import DATA, MATH_TRAIN, invoke, need_data, read_jsonl
 from .fakes import MathRephraser, rewritten_solution
 
 GSM8K_TEST = DATA / "gsm8k" / "test.jsonl"
@@ -37,11 +35,6 @@ REPHRASED = (
 FILLER = ["alpha", "beta", "gamma", "delta", "kappa", "omega", "zeta", "sigma"]
 CLEAN_WORDS = ["river", "maple", "seven", "quartz", "lantern", "orbit", "velvet", "ember", "42", "3.5"]
 HAS_EMBED = importlib.util.find_spec("sentence_transformers") is not None
-
-
-def invoke(*args: object) -> tuple[int, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    return result.exit_code, result.output
 
 
 @pytest.fixture(scope="module")

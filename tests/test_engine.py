@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import socket
 from typing import Any
 
 import pytest
@@ -10,6 +9,8 @@ import pytest
 from synthmath import ModelNotFoundError, ServerUnreachableError
 from synthmath.engine import ChatRequest, ChatResult, OpenAIServerEngine, request_seed
 from synthmath.testing import CutConnection, FakeOpenAIServer, HTTPFailure, Reply
+
+from .conftest import free_port
 
 REQ = ChatRequest(messages=[{"role": "user", "content": "hi"}], n=1, seed=11)
 
@@ -28,12 +29,6 @@ def run(engine: OpenAIServerEngine, *requests: ChatRequest) -> list[ChatResult]:
 def engine_for(*servers: FakeOpenAIServer, **kw: Any) -> OpenAIServerEngine:
     kw.setdefault("backoff_base", 0.001)
     return OpenAIServerEngine([s.url for s in servers], **kw)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_request_carries_sampling_parameters_and_vllm_extras() -> None:

@@ -26,7 +26,7 @@ from synthmath.cli import main
 from synthmath.engine import _process, servers
 from synthmath.engine.managed import ManagedServer, managed_server
 
-from .conftest import ROOT
+from .conftest import ROOT, invoke
 
 
 def processes_with(marker: str) -> list[int]:
@@ -172,14 +172,6 @@ def fake_llama(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.syspath_prepend(str(root))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
     return root
-
-
-def invoke(*args: object) -> tuple[int, str]:
-    argv = [str(a) for a in args]
-    if argv[0].startswith("build-"):
-        argv.append("--no-contamination")  # the gate has its own tests
-    result = CliRunner().invoke(main, argv, catch_exceptions=False)
-    return result.exit_code, result.output
 
 
 def test_cli_serve_runs_vllm_serve_and_records_it(

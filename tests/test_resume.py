@@ -19,7 +19,7 @@ from synthmath.cli import main
 from synthmath.prompts import PromptSet
 from synthmath.testing import FakeOpenAIServer
 
-from .conftest import ROOT, read_jsonl
+from .conftest import ROOT, invoke, read_jsonl
 from .fakes import Faults, MathRephraser
 
 
@@ -35,11 +35,8 @@ def body_key(body: dict[str, Any]) -> str:
 
 
 def cli(*args: object) -> None:
-    argv = [str(a) for a in args]
-    if argv[0].startswith("build-"):
-        argv.append("--no-contamination")  # the gate has its own tests
-    result = CliRunner().invoke(main, argv, catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    code, output = invoke(*args)
+    assert code == 0, output
 
 
 def test_kill_9_then_rerun_gives_the_clean_output(
