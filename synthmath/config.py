@@ -44,10 +44,6 @@ def _env_api_key() -> str:
 Level = Literal["same_problem", "same_template"]
 
 
-def _problems_only() -> list[Level]:
-    return ["same_problem"]
-
-
 class StepSampling(BaseModel):
     """One step's sampling settings; a field left unset takes the run-wide value (``temperature``, ...)."""
 
@@ -123,7 +119,7 @@ class BuildConfig(BaseModel):
     )
     on_contamination: Literal["drop", "flag", "fail"] = "drop"
     contamination_drop: list[Level] = Field(
-        default_factory=_problems_only,
+        ["same_problem"],  # copied for each config, as pydantic does with mutable defaults
         description="the match levels that count as contaminated (same_template: shared wording, other math)",
     )
     contamination_thresholds: dict[str, float] = Field(
@@ -163,6 +159,9 @@ class BuildConfig(BaseModel):
         description="the answer step's own sampling settings",
     )
 
+    system_prompt: str | None = Field(
+        None, description="a system message for the question and answer steps, instead of the prompt files'"
+    )
     max_prompt_tokens: int | None = Field(
         None, ge=1, description="context length when the server does not say it (vLLM: max_model_len)"
     )
@@ -317,6 +316,7 @@ class BuildConfig(BaseModel):
             max_tokens=self.max_tokens if own.max_tokens is None else own.max_tokens,
             run_seed=self.seed,
             extra_body=self.vllm_extras(),
+            system_prompt=self.system_prompt,
         )
 
     def sampling(self) -> dict[str, Any]:
@@ -327,6 +327,7 @@ class BuildConfig(BaseModel):
             "max_tokens": self.max_tokens,
             "seed": self.seed,
             **self.vllm_extras(),
+            **({"system_prompt": self.system_prompt} if self.system_prompt is not None else {}),
             **{
                 f"{step}_{k}": v
                 for step, own in (("question", self.question_sampling), ("answer", self.answer_sampling))

@@ -207,3 +207,19 @@ def test_progress_counts_seeds_whose_output_is_written(
     marks = asyncio.run(run())
     assert marks and all(done < seen for done, seen in marks)  # the current seed is not yet counted
     assert marks[-1][1] == len(math_seeds)
+
+
+def test_a_system_prompt_replaces_the_prompt_files_own(
+    tmp_path: Path, server: FakeOpenAIServer, math_seeds_file: Path
+) -> None:
+    out = tmp_path / "out"
+    args = ["build-instruct", "--seeds", str(math_seeds_file), "--limit", "2", "--base-url", server.url]
+    args += ["--out", str(out), "--no-contamination", "--system-prompt", "You are terse."]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert server.requests and all(
+        b["messages"][0] == {"role": "system", "content": "You are terse."}
+        and sum(m["role"] == "system" for m in b["messages"]) == 1
+        for b in server.requests
+    )
+    assert read_summary(out).config["system_prompt"] == "You are terse."

@@ -153,6 +153,10 @@ step_options = _compose(
         )
     ),
     click.option(
+        "--system-prompt",
+        help="A system message for the question and answer steps, instead of the prompt files' own.",
+    ),
+    click.option(
         "--workers", type=int, help="Worker processes for verification and the gate [default: cores - 1]."
     ),
     click.option(

@@ -18,14 +18,19 @@ class Sampling:
     max_tokens: int = 1024
     run_seed: int = 0
     extra_body: dict[str, Any] = field(default_factory=dict)
+    system_prompt: str | None = None  # replaces the prompt file's system message (or comes first)
 
 
 def make_request(
     template: PromptTemplate, sampling: Sampling, *, seed_id: str, index: int, n: int, **values: str
 ) -> ChatRequest:
     """A request for one prompt, seeded from (seed id, step, index, run seed) so reruns reproduce it."""
+    messages = template.render(**values)
+    if sampling.system_prompt is not None:
+        rest = messages[1:] if messages and messages[0]["role"] == "system" else messages
+        messages = [{"role": "system", "content": sampling.system_prompt}, *rest]
     return ChatRequest(
-        messages=template.render(**values),
+        messages=messages,
         n=n,
         temperature=sampling.temperature,
         top_p=sampling.top_p,
