@@ -127,29 +127,28 @@ def test_solve_check_rejects_a_rephrasing_that_changed_the_answer(tmp_path: Path
 
 
 def test_a_check_that_overruns_its_budget_is_a_reject_and_the_rest_go_on(tmp_path: Path) -> None:
-    seeds = _seeds(tmp_path, 12)
-    slow = seeds[3].model_copy(update={"gold_answer": "\\sin(10^{50})"})
-    seeds[3] = slow
+    """One answer whose check is slow for sympy (trigonometric powers against another transcendental
+    gold): with a tight budget it is a ``verify_timeout`` reject; the other seeds (integer golds, checked
+    at once) give their records."""
+    seeds = [s for s in _seeds(tmp_path, 60) if s.gold_answer.isdigit()][:10]
+    slow = seeds[3] = seeds[3].model_copy(update={"gold_answer": "\\tan(2)"})
     inner = MathRephraser(seeds, wrong_rate=0.0)
 
     def handler(body: dict[str, Any]) -> Reply:
         reply = inner(body)
         last = body["messages"][-1]["content"]
-        if slow.problem.strip() not in last and any(
-            q in last for q in (rephrasing(slow, k) for k in range(4))
-        ):
-            return Reply(["So it is $\\boxed{\\cos(10^{50})}$." for _ in reply.texts])  # costly to compare
+        if slow.problem.strip() not in last and any(rephrasing(slow, k) in last for k in range(4)):
+            return Reply(["So it is $\\boxed{\\sin(1)^{20}+\\cos(1)^{20}}$." for _ in reply.texts])
         return reply
 
     rejects: list[Reject] = []
     with FakeOpenAIServer(handler, models=["m"]) as server:
         records = list(
             build_dpo(
-                seeds, base_url=server.url, contamination=False, verify_timeout=0.05, on_reject=rejects.append
+                seeds, base_url=server.url, contamination=False, verify_timeout=0.03, on_reject=rejects.append
             )
         )
     timeouts = [r for r in rejects if r.reason == "verify_timeout"]
     assert timeouts and {r.seed_id for r in timeouts} == {slow.id}
-    assert len({r.seed_id for r in records}) >= 0.6 * (len(seeds) - 1) and slow.id not in {
-        r.seed_id for r in records
-    }
+    kept = {r.seed_id for r in records}
+    assert slow.id not in kept and len(kept) >= 0.6 * (len(seeds) - 1)
