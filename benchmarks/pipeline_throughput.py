@@ -96,8 +96,11 @@ def main() -> None:
         return
 
     print(f"fake server, {args.latency * 1000:.0f} ms latency; {args.seeds_n} MATH train seeds; gate on")
-    print("| concurrency | requests | bare loop, req/s | synthmath, req/s | ratio | steady-state ratio |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| concurrency | requests | bare loop, req/s | synthmath, req/s | ratio "
+        "| steady state: bare, synthmath req/s | steady-state ratio |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for c in [int(x) for x in args.concurrency.split(",")]:
             bodies = Path(tmp) / f"bodies-{c}.jsonl"
@@ -130,8 +133,8 @@ def main() -> None:
             mean = {k: sum(v) / len(v) for k, v in rates.items()}
             ratio, steady = mean["synthmath"] / mean["bare"], mean["synthmath_ss"] / mean["bare_ss"]
             print(
-                f"| {c} | {n} | {mean['bare']:.1f} | {mean['synthmath']:.1f} | "
-                f"**{ratio:.2f}** | {steady:.2f} |",
+                f"| {c} | {n} | {mean['bare']:.1f} | {mean['synthmath']:.1f} | **{ratio:.2f}** | "
+                f"{mean['bare_ss']:.0f}, {mean['synthmath_ss']:.0f} | {steady:.2f} |",
                 flush=True,
             )
 
