@@ -108,9 +108,15 @@ class CachedEngine:
     async def start(self) -> None:
         await self.inner.start()
 
+    async def _get(self, key: str) -> ChatResult | None:
+        return self.cache.get(key)
+
+    async def _put(self, key: str, result: ChatResult) -> None:
+        self.cache.put(key, result)
+
     async def complete(self, request: ChatRequest) -> ChatResult:
         key = request_key(self.inner.model, request)
-        cached = self.cache.get(key)
+        cached = await self._get(key)
         if cached is not None:
             self.hits += 1
             stats = self.inner.stats
@@ -119,7 +125,7 @@ class CachedEngine:
             return cached
         result: ChatResult = await self.inner.complete(request)
         if result.error is None and result.choices:
-            self.cache.put(key, result)
+            await self._put(key, result)
         return result
 
     def info(self) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from ..config import BuildConfig
 from ..engine.base import ChatRequest, ChatResult, EngineStats
-from ..engine.cache import request_key
+from ..engine.cache import CachedEngine
 from ..errors import ContaminationError
 from ..pipeline import GateSpec, Kind, Pipeline, SeedWork, WorkerPool, WorkerSpec
 from ..pipeline.jobs import answer_timeout, question_timeout
@@ -117,42 +117,21 @@ def _gate_timeout(seed_id: str) -> ContaminationError:
     )
 
 
-class RemoteCachedEngine:
-    """An engine with the cache actor in front: a cached reply is replayed, a new one stored."""
+class RemoteCachedEngine(CachedEngine):
+    """:class:`~synthmath.engine.cache.CachedEngine` with the cache actor in place of the SQLite file."""
 
-    def __init__(self, inner: Any, cache: Any) -> None:
-        self.inner, self.cache, self.hits = inner, cache, 0
+    def __init__(self, inner: Any, actor: Any) -> None:
+        super().__init__(inner, actor)
+        self.actor = actor  # the cache actor's handle: .get.remote(key), .put.remote(key, result)
 
-    @property
-    def model(self) -> str:
-        return str(self.inner.model)
+    async def _get(self, key: str) -> ChatResult | None:
+        cached: ChatResult | None = await self.actor.get.remote(key)
+        return cached
 
-    @property
-    def stats(self) -> EngineStats:
-        stats: EngineStats = self.inner.stats
-        stats.cache_hits = self.hits
-        return stats
+    async def _put(self, key: str, result: ChatResult) -> None:
+        await self.actor.put.remote(key, result)
 
-    async def start(self) -> None:
-        await self.inner.start()
-
-    async def complete(self, request: ChatRequest) -> ChatResult:
-        key = request_key(self.inner.model, request)
-        cached: ChatResult | None = await self.cache.get.remote(key)
-        if cached is not None:
-            self.hits += 1
-            self.inner.stats.cached_prompt_tokens += cached.prompt_tokens
-            self.inner.stats.cached_completion_tokens += cached.completion_tokens
-            return cached
-        result: ChatResult = await self.inner.complete(request)
-        if result.error is None and result.choices:
-            await self.cache.put.remote(key, result)
-        return result
-
-    def info(self) -> dict[str, Any]:
-        return dict(self.inner.info())
-
-    async def close(self) -> None:
+    async def close(self) -> None:  # the cache actor belongs to the run, not to this engine
         await self.inner.close()
 
 
