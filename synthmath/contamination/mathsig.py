@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .ngrams import drop_diagrams, normalize_tokens
 
-__all__ = ["RARE_ATOMS", "MathAgreement", "MathProfile", "compare", "math_profile"]
+__all__ = ["RARE_ATOMS", "MathAgreement", "MathProfile", "compare", "lcs", "math_profile"]
 
 RARE_ATOMS = 5  # an expression this long is specific enough to retrieve candidates by
 
@@ -204,7 +205,8 @@ def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
     )
 
 
-def _lcs(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+def lcs(a: Sequence[str], b: Sequence[str]) -> int:
+    """Length of the longest common subsequence of ``a`` and ``b`` (bit-parallel, one pass over ``b``)."""
     if not a or not b:
         return 0
     masks: dict[str, int] = {}
@@ -226,7 +228,7 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     missing = frozenset(theirs - mine - (frozenset() if extra else _TRIVIAL_MISSING))
     fewer = any(text.numbers[n] < c for n, c in item.numbers.items() if n not in _TRIVIAL_EXTRA)
     longer = max(len(text.atoms), len(item.atoms))
-    expressions = _lcs(item.atoms, text.atoms) / longer if text.atoms and item.atoms else 0.0
+    expressions = lcs(item.atoms, text.atoms) / longer if text.atoms and item.atoms else 0.0
     # the same LaTeX with other counts of its numbers ("tan 2x ... sec 2x" / "... sec 3x") is a sibling
     latex_numbers = {a for a in item.atoms if a[0].isdigit()}
     recounted = expressions >= _COPIED_LATEX and any(text.numbers[n] < item.numbers[n] for n in latex_numbers)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .benchmarks import Benchmark
-from .mathsig import MathProfile, math_profile
+from .mathsig import MathProfile, lcs, math_profile
 
 __all__ = ["BenchmarkStats", "TextProfile", "lcs", "match_score", "skeleton_weight"]
 
@@ -100,21 +100,6 @@ def skeleton(tokens: Sequence[str], function_words: frozenset[str]) -> list[str]
         elif not out or out[-1]:
             out.append("")
     return out
-
-
-def lcs(a: Sequence[str], b: Sequence[str]) -> int:
-    """Length of the longest common subsequence of ``a`` and ``b`` (bit-parallel, one pass over ``b``)."""
-    if not a or not b:
-        return 0
-    masks: dict[str, int] = {}
-    for i, x in enumerate(a):
-        masks[x] = masks.get(x, 0) | 1 << i
-    full = (1 << len(a)) - 1
-    v = full
-    for y in b:
-        u = v & masks.get(y, 0)
-        v = ((v + u) | (v - u)) & full
-    return len(a) - v.bit_count()
 
 
 def match_score(
