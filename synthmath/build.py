@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import importlib.util
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -17,6 +16,7 @@ from typing import Any
 
 from ._version import __version__
 from .config import BuildConfig
+from .contamination.run import embedding_stage
 from .engine.factory import check_backend, open_engine
 from .errors import BenchmarkUnavailableError, ConfigError, opt
 from .output import BuildWriter, prepare_dir
@@ -58,31 +58,12 @@ def gate_spec(config: BuildConfig) -> GateSpec | None:
     return GateSpec(
         benchmarks=tuple(config.benchmarks),
         mode=config.on_contamination,
-        embeddings=embedding_stage(config.embeddings),
+        embeddings=embedding_stage(config.embeddings),  # said once here, not in every worker
         cache_dir=str(config.contamination_cache) if config.contamination_cache else None,
         judge=judge,
         thresholds=dict(config.contamination_thresholds),
         drop=tuple(config.contamination_drop),
     )
-
-
-_warned: set[str] = set()
-
-
-def embedding_stage(wanted: bool | None) -> bool:
-    """Whether the gate runs its embedding stage: as asked, or (None) when sentence-transformers is
-    installed, saying once per process when it is not."""
-    if wanted is not None:
-        return wanted
-    if importlib.util.find_spec("sentence_transformers") is not None:
-        return True
-    if "embed" not in _warned:
-        _warned.add("embed")
-        log.warning(
-            "contamination check without its embedding stage, which catches rephrased benchmark items: "
-            "pip install 'synthmath[embed]' (or set embeddings=False to say you mean it)"
-        )
-    return False
 
 
 async def stream_build(

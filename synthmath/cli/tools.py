@@ -118,7 +118,7 @@ def check_contamination_command(
 ) -> None:
     """Check the records of FILE... (JSONL, JSON or parquet, each row with an `id`) against benchmark
     test sets. Writes OUT/contamination.jsonl, OUT/contamination_report.json and .md."""
-    from ..contamination.run import DEFAULT_FIELDS, check_files, check_inputs, make_checker
+    from ..contamination.run import DEFAULT_FIELDS, check_files, check_inputs, embedding_stage, make_checker
 
     configure_logging()
     check_inputs(list(files), fields or DEFAULT_FIELDS)  # before the benchmarks and the model load
@@ -126,7 +126,6 @@ def check_contamination_command(
     cfg = _config(
         config_file, {**server, "benchmarks": benchmarks or None, "base_url": server["base_url"] or None}
     )
-    from ..build import embedding_stage
     from ..contamination.settings import Thresholds
 
     overrides: dict[str, Any] = {**cfg.contamination_thresholds, "drop": tuple(cfg.contamination_drop)}

@@ -7,6 +7,7 @@ Both stream their input and write ``contamination.jsonl`` (one row per checked t
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -19,7 +20,14 @@ from ..progress import ProgressReporter
 from .benchmarks import Benchmark, load_benchmarks
 from .check import ContaminationChecker, Judge, Thresholds, report_markdown
 
-__all__ = ["DEFAULT_FIELDS", "check_files", "default_cache_dir", "make_checker", "record_text"]
+__all__ = [
+    "DEFAULT_FIELDS",
+    "check_files",
+    "default_cache_dir",
+    "embedding_stage",
+    "make_checker",
+    "record_text",
+]
 
 log = logging.getLogger("synthmath")
 
@@ -44,6 +52,25 @@ def record_text(row: Mapping[str, Any], fields: Sequence[str]) -> str | None:
     return None
 
 
+_warned: set[str] = set()
+
+
+def embedding_stage(wanted: bool | None) -> bool:
+    """Whether the check runs its embedding stage: as asked, or (None) when sentence-transformers is
+    installed, saying once per process when it is not."""
+    if wanted is not None:
+        return wanted
+    if importlib.util.find_spec("sentence_transformers") is not None:
+        return True
+    if "embed" not in _warned:
+        _warned.add("embed")
+        log.warning(
+            "contamination check without its embedding stage, which catches rephrased benchmark items: "
+            "pip install 'synthmath[embed]' (or set embeddings=False to say you mean it)"
+        )
+    return False
+
+
 def make_checker(
     benchmarks: Sequence[str | Benchmark],
     *,
@@ -59,17 +86,7 @@ def make_checker(
     loaded = iter(load_benchmarks(specs))
     benches = [next(loaded) if isinstance(b, str) else b for b in benchmarks]
     embedder = None
-    if embeddings is None:
-        try:
-            import sentence_transformers  # noqa: F401
-        except ImportError:
-            log.warning(
-                "contamination check without its embedding stage, which catches rephrased benchmark items: "
-                "pip install 'synthmath[embed]'"
-            )
-            embeddings = False
-        else:
-            embeddings = True
+    embeddings = embedding_stage(embeddings)
     if judge is not None and not embeddings:
         raise ConfigError(
             "the judge is asked about the embedding stage's candidates - install synthmath[embed] "
