@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from synthmath import BuildFailedError, Reject, SeedProblem, build_dpo, read_summary
+from synthmath import BenchmarkUnavailableError, BuildFailedError, Reject, SeedProblem, build_dpo, read_summary
 from synthmath.cli import main
 from synthmath.testing import FakeOpenAIServer, HTTPFailure
 
@@ -105,7 +105,7 @@ def test_gate_runs_before_generation_library(mixed: tuple[Path, Path, list[SeedP
 def test_library_gate_is_on_by_default(math_seeds: list[SeedProblem]) -> None:
     """No benchmark given and none reachable: the library refuses rather than hand back ungated data."""
     with FakeOpenAIServer(MathRephraser(math_seeds), models=["fake-math"]) as server:
-        with pytest.raises(Exception, match="benchmark"):
+        with pytest.raises(BenchmarkUnavailableError, match="benchmark"):
             list(build_dpo(math_seeds[:2], base_url=server.url))
         assert not [b for b in server.requests if b.get("messages")]
 
