@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from synthmath import BenchmarkUnavailableError, BuildFailedError, Reject, SeedProblem, build_dpo, read_summary
+from synthmath import (
+    BenchmarkUnavailableError,
+    BuildFailedError,
+    Reject,
+    SeedProblem,
+    build_dpo,
+    read_summary,
+)
 from synthmath.cli import main
 from synthmath.testing import FakeOpenAIServer, HTTPFailure
 
