@@ -3,6 +3,12 @@
     python benchmarks/local_engine.py                       # batch 1 and 16, 128 new tokens each
     python benchmarks/local_engine.py --batch 1,4,16 --max-tokens 64 --threads 2
     python benchmarks/local_engine.py --cache-dir /tmp/fresh-cache   # measure the first start too
+    python benchmarks/local_engine.py --prompts build --batch 16 --threads 1,2
+
+``--prompts short`` (default) sends a bare question; ``--prompts build`` sends what a build sends: the
+question step's prompt file (instructions and worked examples, about 500 tokens) around each question,
+so the key/value cache and the shared-prefix reuse are exercised as in a run. ``--threads`` takes a
+list: each thread count is measured in turn, with the same requests.
 
 The start is timed as the engine does it (imports, then loading the dequantised model, or dequantising
 the GGUF file when its cache folder is empty). Each batch sends that many requests at once, MATH-style
@@ -38,35 +44,47 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
     from synthmath.engine import ChatRequest
     from synthmath.engine.transformers_engine import TransformersEngine
 
-    started = time.perf_counter()
-    engine = TransformersEngine(
-        args.model, max_batch=max(args.batch), threads=args.threads, cache_dir=args.cache_dir
-    )
-    await engine.start()
-    report: dict[str, object] = {"model": engine.model, "start_s": round(time.perf_counter() - started, 1)}
-    try:
-        for size in args.batch:
-            requests = [
-                ChatRequest(
-                    [{"role": "user", "content": f"{QUESTIONS[i % len(QUESTIONS)]} Answer in \\boxed{{}}."}],
-                    max_tokens=args.max_tokens,
-                    seed=i,
-                )
-                for i in range(size)
-            ]
-            before = engine.stats.completion_tokens
-            t = time.perf_counter()
-            await asyncio.gather(*(engine.complete(r) for r in requests))
-            seconds = time.perf_counter() - t
-            tokens = engine.stats.completion_tokens - before
-            report[f"batch_{size}"] = {
-                "output_tokens": tokens,
-                "seconds": round(seconds, 1),
-                "output_tok_per_s": round(tokens / seconds, 1),
-            }
-    finally:
-        await engine.close()
+    report: dict[str, object] = {}
+    loaded = None
+    for threads in args.threads or [None]:
+        started = time.perf_counter()
+        engine = TransformersEngine(
+            args.model, max_batch=max(args.batch), threads=threads, cache_dir=args.cache_dir, loaded=loaded
+        )
+        await engine.start()
+        if loaded is None:
+            report.update(model=engine.model, start_s=round(time.perf_counter() - started, 1))
+            loaded = engine._loaded
+        label = f"threads_{threads}_" if args.threads else ""
+        try:
+            for size in args.batch:
+                requests = [
+                    ChatRequest(messages(args.prompts, i), max_tokens=args.max_tokens, seed=i)
+                    for i in range(size)
+                ]
+                before = dict(vars(engine.stats))
+                t = time.perf_counter()
+                await asyncio.gather(*(engine.complete(r) for r in requests))
+                seconds = time.perf_counter() - t
+                tokens = engine.stats.completion_tokens - before["completion_tokens"]
+                report[f"{label}batch_{size}"] = {
+                    "prompt_tokens": engine.stats.prompt_tokens - before["prompt_tokens"],
+                    "output_tokens": tokens,
+                    "seconds": round(seconds, 1),
+                    "output_tok_per_s": round(tokens / seconds, 1),
+                }
+        finally:
+            await engine.close()
     return report
+
+
+def messages(kind: str, i: int) -> list[dict[str, str]]:
+    question = QUESTIONS[i % len(QUESTIONS)]
+    if kind == "short":
+        return [{"role": "user", "content": f"{question} Answer in \\boxed{{}}."}]
+    from synthmath.prompts import PromptSet
+
+    return PromptSet()["rephrase_question"].render(problem=question)
 
 
 def main() -> None:
@@ -74,10 +92,12 @@ def main() -> None:
     parser.add_argument("--model", help="a .gguf file or checkpoint folder [default: the bundled SmolLM2]")
     parser.add_argument("--batch", default="1,16", help="comma-separated batch sizes [default: 1,16]")
     parser.add_argument("--max-tokens", type=int, default=128)
-    parser.add_argument("--threads", type=int, help="torch CPU threads [default: half the cores]")
+    parser.add_argument("--threads", help="comma-separated torch CPU thread counts [default: the engine's]")
+    parser.add_argument("--prompts", choices=["short", "build"], default="short")
     parser.add_argument("--cache-dir", type=Path, help="dequantised-model cache [default: the user cache]")
     args = parser.parse_args()
     args.batch = [int(b) for b in args.batch.split(",")]
+    args.threads = [int(t) for t in args.threads.split(",")] if args.threads else None
     print(json.dumps(asyncio.run(measure(args)), indent=2))
 
 

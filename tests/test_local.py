@@ -258,3 +258,35 @@ def test_requests_sharing_a_prefix_match_plain_greedy_generation(smollm: Any) ->
             out = smollm.model.generate(**ids, do_sample=False, max_new_tokens=6)
         expected = tok.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
         assert result.choices[0].text == expected
+
+
+@needs_transformers
+def test_long_replies_and_late_joiners_match_plain_greedy_generation(smollm: Any) -> None:
+    """Replies longer than the cache's spare room (its buffers grow), from requests that join a batch
+    already decoding (its cache is merged and re-padded), and a row leaving early (its cache is cut)."""
+    import torch
+
+    asks = [
+        ([{"role": "user", "content": "Explain how to add two fractions, step by step."}], 90),
+        ([{"role": "user", "content": "What is 7 times 8?"}], 3),
+        ([{"role": "user", "content": "Describe a triangle in three sentences."}], 80),
+    ]
+
+    async def go(engine: Any) -> list[ChatResult]:
+        ask = ChatRequest(asks[0][0], temperature=0.0, max_tokens=asks[0][1])
+        first = asyncio.ensure_future(engine.complete(ask))
+        await asyncio.sleep(1.0)  # the first request is decoding when the others arrive
+        rest = [engine.complete(ChatRequest(m, temperature=0.0, max_tokens=t)) for m, t in asks[1:]]
+        return [await first, *await asyncio.gather(*rest)]
+
+    results = run(lambda: _with_engine(smollm, go))
+    tok = smollm.tokenizer
+    for (messages, limit), result in zip(asks, results, strict=True):
+        ids = tok.apply_chat_template(
+            messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        with torch.inference_mode():
+            out = smollm.model.generate(**ids, do_sample=False, max_new_tokens=limit)
+        expected = tok.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
+        assert result.choices[0].text == expected
+    assert results[0].completion_tokens > 64  # past the first buffer's spare columns

@@ -4,6 +4,9 @@ Rows (one per sample of a request) share one key/value cache, left-padded to a c
 request's prompt is read in a forward pass of its own and merged in, and a row leaves as soon as it ends.
 All turns of a prompt but the last (a step's system turn and worked example: 80-90% of its tokens) are
 read once per run and their cache copied into each request that starts with them.
+
+The key/value cache grows in place (:class:`_GrowingLayer`): transformers' own layer concatenates the
+whole cache with each new token, which on a CPU cost more than the attention that reads it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from .local_model import LoadedModel
 _SUPPORTED_EXTRAS = {"top_k", "min_p", "repetition_penalty"}
 _PREFILL_TOKENS = 8192  # most prompt tokens (padding included) read in one forward pass
 _MIN_PREFIX = 32  # shorter shared prefixes are not worth a cache of their own
+_SPARE = 64  # free columns a cache buffer gets each time it is (re)allocated
 
 
 __all__ = ["Decoder", "Job"]
@@ -173,12 +177,11 @@ class Decoder:
         mask = torch.cat([torch.ones((len(jobs), skip), dtype=torch.long), tail], dim=1)
         positions = skip + (tail.cumsum(-1) - 1).clamp(min=0)
         extra: dict[str, Any] = {}
-        if skip:
-            from transformers import DynamicCache
-
-            extra[self.cache_arg] = DynamicCache(
-                [(k.expand(len(jobs), -1, -1, -1).clone(), v.expand(len(jobs), -1, -1, -1).clone())
-                 for k, v in self._prefix_cache(key)]
+        if skip:  # the prefix's cache, once per job, with room for the rest of the prompts
+            extra[self.cache_arg] = _cache(
+                [(k.expand(len(jobs), -1, -1, -1), v.expand(len(jobs), -1, -1, -1))
+                 for k, v in self._prefix_cache(key)],
+                spare=width,
             )  # fmt: skip
         out = self.model(
             input_ids=ids,
@@ -217,13 +220,10 @@ class Decoder:
 
     def _merge(self, rows: list[Row], kv: list[tuple[Any, Any]], mask: Any, pos: Any, logits: Any) -> None:
         torch = self.torch
-        from transformers import DynamicCache
-
         if not self.rows:
             self.rows, self.mask, self.positions, self.logits = rows, mask, pos, logits
-            self.cache = DynamicCache(kv)
+            self.cache = _cache(kv)
             return
-        old = [(layer.keys, layer.values) for layer in self.cache.layers]
         width = max(self.mask.shape[1], mask.shape[1])
 
         def left_pad(t: Any, dim: int) -> Any:
@@ -234,11 +234,9 @@ class Decoder:
             shape[dim] = missing
             return torch.cat([t.new_zeros(shape), t], dim=dim)
 
-        merged = [
-            (torch.cat([left_pad(k0, 2), left_pad(k1, 2)]), torch.cat([left_pad(v0, 2), left_pad(v1, 2)]))
-            for (k0, v0), (k1, v1) in zip(old, kv, strict=True)
-        ]
-        self.cache = DynamicCache(merged)
+        self.cache = _cache(
+            [(layer.keys, layer.values) for layer in self.cache.layers], kv
+        )  # each layer's old rows above the new ones, right-aligned in one new buffer
         self.mask = torch.cat([left_pad(self.mask, 1), left_pad(mask, 1)])
         self.positions = torch.cat([self.positions, pos])
         self.logits = torch.cat([self.logits, logits])
@@ -289,9 +287,7 @@ class Decoder:
             return
         mask = self.mask[index]
         first = int(mask.any(0).nonzero()[0])  # the first column some remaining row uses
-        from transformers import DynamicCache
-
-        self.cache = DynamicCache(
+        self.cache = _cache(
             [(layer.keys[index, :, first:], layer.values[index, :, first:]) for layer in self.cache.layers]
         )
         self.mask, self.positions, self.logits = mask[:, first:], self.positions[index], self.logits[index]
@@ -308,6 +304,88 @@ class Decoder:
             stats.completion_tokens += job.completion_tokens
             choices = [c for c in job.texts if c is not None]
             job.answer(ChatResult(choices, len(job.prompt), job.completion_tokens))
+
+
+def _cache(
+    first: list[tuple[Any, Any]], second: list[tuple[Any, Any]] | None = None, *, spare: int = _SPARE
+) -> Any:
+    """A cache of growing layers holding ``first``'s rows, then ``second``'s, each layer's tensors
+    right-aligned (left-padded with zeros) to the longer of the two."""
+    from transformers.cache_utils import Cache
+
+    return Cache(
+        layers=[
+            _GrowingLayer.of(k, v, *(second[i] if second is not None else (None, None)), spare=spare)
+            for i, (k, v) in enumerate(first)
+        ]
+    )
+
+
+def _growing_layer_class() -> Any:
+    from transformers.cache_utils import DynamicLayer
+
+    class GrowingLayer(DynamicLayer):  # type: ignore[misc]
+        """A key/value cache layer written in place into a buffer with spare columns.
+
+        ``keys`` and ``values`` are views of the first ``length`` columns; a new token is written after
+        them, and only a full buffer is copied, into one with ``_SPARE`` more free columns (or half
+        again as many, whichever is more). Rows are fixed: the decoder builds a new layer when the
+        batch's rows change.
+        """
+
+        @classmethod
+        def of(cls, k0: Any, v0: Any, k1: Any = None, v1: Any = None, *, spare: int = _SPARE) -> Any:
+            layer = cls()
+            rows = k0.shape[0] + (k1.shape[0] if k1 is not None else 0)
+            width = max(k0.shape[2], k1.shape[2] if k1 is not None else 0)
+            shape = (rows, k0.shape[1], width + spare, k0.shape[3])
+            # uninitialised: only the left padding is read (masked, but 0 * NaN would still be NaN)
+            layer._k, layer._v = k0.new_empty(shape), v0.new_empty(shape)
+            top = 0
+            for k, v in ((k0, v0), (k1, v1)):
+                if k is not None:
+                    n, pad = k.shape[0], width - k.shape[2]
+                    for buffer, part in ((layer._k, k), (layer._v, v)):
+                        buffer[top : top + n, :, :pad] = 0
+                        buffer[top : top + n, :, pad:width] = part
+                    top += n
+            layer._set(width)
+            layer.device, layer.is_initialized = k0.device, True
+            return layer
+
+        def _set(self, length: int) -> None:
+            self.keys, self.values = self._k[:, :, :length], self._v[:, :, :length]
+
+        def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any) -> Any:
+            length, new = self.keys.shape[2], key_states.shape[2]
+            if length + new > self._k.shape[2]:
+                shape = list(self._k.shape)
+                shape[2] = max(length + new + _SPARE, shape[2] * 3 // 2)
+                for name in ("_k", "_v"):
+                    old, buffer = getattr(self, name), getattr(self, name).new_empty(shape)
+                    buffer[:, :, :length] = old[:, :, :length]
+                    setattr(self, name, buffer)
+            self._k[:, :, length : length + new] = key_states
+            self._v[:, :, length : length + new] = value_states
+            self._set(length + new)
+            return self.keys, self.values
+
+    return GrowingLayer
+
+
+class _LazyGrowingLayer:
+    """The layer class, defined on first use (transformers is imported only by the engine's thread)."""
+
+    cls: Any = None
+
+    @classmethod
+    def of(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls.cls is None:
+            cls.cls = _growing_layer_class()
+        return cls.cls.of(*args, **kwargs)
+
+
+_GrowingLayer = _LazyGrowingLayer
 
 
 def _cache_of(out: Any) -> Any:

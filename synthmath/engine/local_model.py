@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 from ..errors import ConfigError
 from .servers import local_model_path
 
-__all__ = ["LoadedModel", "dequantised_dir", "load_local_model", "local_cache_dir"]
+__all__ = ["LoadedModel", "dequantised_dir", "load_local_model", "local_cache_dir", "passive_wait"]
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,22 @@ def local_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("synthmath", appauthor=False))
 
 
+def passive_wait() -> bool:
+    """Whether torch's CPU threads sleep, rather than spin, while they wait for work.
+
+    Spinning threads wait for each other: on 2 cores with another job busy on one, 2 threads generated
+    4 times slower than 1. Sleeping ones lose nothing on an idle machine (70 against 76 tokens per
+    second) and on a busy one keep the speed of 1 thread, so the engine can use every core. The
+    setting (OpenMP's ``OMP_WAIT_POLICY``) is read once, when torch is imported: synthmath sets it
+    unless the user did or torch was imported before.
+    """
+    if "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    return os.environ.get("OMP_WAIT_POLICY", "").upper() == "PASSIVE"
+
+
 def _import_transformers() -> tuple[Any, Any]:
+    passive_wait()
     try:
         import torch
         import transformers

@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import ServerError
 from ._decoding import Decoder, Job
 from .base import ChatRequest, ChatResult, EngineStats
-from .local_model import LoadedModel, load_local_model
+from .local_model import LoadedModel, load_local_model, passive_wait
 
 __all__ = ["TransformersEngine"]
 
@@ -36,8 +36,10 @@ class TransformersEngine:
 
     ``model``: None for the bundled SmolLM2-135M-Instruct, a ``.gguf`` file, or a transformers checkpoint
     folder (local files only). ``max_batch``: most sequences decoded together. ``threads``: torch's
-    CPU threads while the engine runs; the default, half the cores, holds up on a busy machine, where
-    torch's threads wait for each other by spinning (on 2 busy cores, 2 threads ran 5x slower than 1).
+    CPU threads while the engine runs. The default is every core when torch's threads sleep while they
+    wait (:func:`~synthmath.engine.local_model.passive_wait`, synthmath's setting unless torch was
+    imported first), else half the cores: spinning threads on a busy machine wait for each other (on
+    2 cores with one busy, 2 threads ran 4 times slower than 1).
     """
 
     def __init__(
@@ -101,7 +103,8 @@ class TransformersEngine:
         import torch
 
         before = torch.get_num_threads()
-        torch.set_num_threads(self.threads or max(1, (os.cpu_count() or 2) // 2))
+        cores = os.cpu_count() or 2
+        torch.set_num_threads(self.threads or (cores if passive_wait() else max(1, cores // 2)))
         assert self._loaded is not None
         decoder = Decoder(self._loaded, self._inbox, self.stats, self.max_batch, torch)
         try:
