@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import inspect
 import queue
 import time
@@ -315,16 +316,18 @@ def _cache(
 
     return Cache(
         layers=[
-            _GrowingLayer.of(k, v, *(second[i] if second is not None else (None, None)), spare=spare)
+            _growing_layer().of(k, v, *(second[i] if second is not None else (None, None)), spare=spare)
             for i, (k, v) in enumerate(first)
         ]
     )
 
 
-def _growing_layer_class() -> Any:
+@functools.cache
+def _growing_layer() -> Any:
+    """The layer class, made on first use: transformers is imported only in the engine's thread."""
     from transformers.cache_utils import DynamicLayer
 
-    class GrowingLayer(DynamicLayer):  # type: ignore[misc]
+    class GrowingLayer(DynamicLayer):  # type: ignore[no-untyped-call,misc,unused-ignore]
         """A key/value cache layer written in place into a buffer with spare columns.
 
         ``keys`` and ``values`` are views of the first ``length`` columns; a new token is written after
@@ -332,6 +335,11 @@ def _growing_layer_class() -> Any:
         again as many, whichever is more). Rows are fixed: the decoder builds a new layer when the
         batch's rows change.
         """
+
+        _k: Any
+        _v: Any
+        keys: Any
+        values: Any
 
         @classmethod
         def of(cls, k0: Any, v0: Any, k1: Any = None, v1: Any = None, *, spare: int = _SPARE) -> Any:
@@ -371,21 +379,6 @@ def _growing_layer_class() -> Any:
             return self.keys, self.values
 
     return GrowingLayer
-
-
-class _LazyGrowingLayer:
-    """The layer class, defined on first use (transformers is imported only by the engine's thread)."""
-
-    cls: Any = None
-
-    @classmethod
-    def of(cls, *args: Any, **kwargs: Any) -> Any:
-        if cls.cls is None:
-            cls.cls = _growing_layer_class()
-        return cls.cls.of(*args, **kwargs)
-
-
-_GrowingLayer = _LazyGrowingLayer
 
 
 def _cache_of(out: Any) -> Any:
