@@ -3,7 +3,7 @@
     python benchmarks/copy_checks.py
     python benchmarks/copy_checks.py --question-threshold 88 --answer-threshold 92
 
-Honest: the 1,100 hand-written rewordings of GSM8K and MATH test items in benchmarks/contamination/,
+Honest: the 1,160 hand-written rewordings of GSM8K and MATH test items in benchmarks/contamination/,
 each scored against its source item (they keep the formulas, as synthmath's prompt asks). Copies, of
 the same source items and of MATH train solutions: verbatim, behind an opening ("Solve this: "), with a
 closing, re-wrapped (whitespace), lower-cased, and with one, two or three prose words replaced. Prints
@@ -34,22 +34,27 @@ from synthmath.steps.similarity import (  # noqa: E402
     answer_copies_original,
     question_copies_seed,
 )
+from synthmath.steps.verify import added_numbers, missing_numbers  # noqa: E402
 
 _MATH = re.compile(r"(\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)|\[asy\].*?\[/asy\])", re.S)
 _FILLERS = ["the", "a", "value", "find", "number", "so", "we", "thus"]
 
 
 def honest_pairs() -> list[tuple[str, str]]:
-    """(source item, hand-written rewording) for every rewording in benchmarks/contamination/."""
+    """(source item, hand-written rewording) for every rewording in benchmarks/contamination/ (the
+    siblings, same template with other numbers, are not rewordings and are left out)."""
     math = {}
-    with open(DATA / "math" / "MATH_test.jsonl", encoding="utf-8") as f:
-        for line in f:
-            row = json.loads(line)
-            math[row["id"]] = row["problem"]
+    for name in ("MATH_test.jsonl", "MATH_train.jsonl"):
+        with open(DATA / "math" / name, encoding="utf-8") as f:
+            for line in f:
+                row = json.loads(line)
+                math[row["id"]] = row["problem"]
     with open(DATA / "gsm8k" / "test.jsonl", encoding="utf-8") as f:
         gsm8k = [json.loads(line)["question"] for line in f]
     pairs = []
     for path in sorted((HERE / "contamination").glob("*.jsonl")):
+        if "sibling" in path.name:
+            continue
         with open(path, encoding="utf-8") as f:
             for line in f:
                 row = json.loads(line)
@@ -112,6 +117,12 @@ def main() -> None:
     kinds = copy_kinds(rng, "Solve this: ")
     q_scores = {k: [question_copies_seed(src, fn(src)).score for src, _ in pairs] for k, fn in kinds.items()}
     report("questions: rephrasing vs seed problem", q_scores, honest, sweep)
+    dropped = sum(bool(missing_numbers(src, q)) for src, q in pairs)
+    added = sum(bool(added_numbers(src, q)) for src, q in pairs)
+    print(
+        f"\n== numbers checks on the {len(pairs)} honest rewordings: missing_numbers flags {dropped}, "
+        f"added_numbers flags {added}"
+    )
 
     with open(DATA / "math" / "MATH_train.jsonl", encoding="utf-8") as f:
         solutions = [json.loads(line)["solution"] for _, line in zip(range(args.solutions), f, strict=False)]

@@ -36,11 +36,12 @@ t2=$(now)
 rows+=("venv + torch|$(elapsed "$t0" "$t1")" "pip install -e .[local] + the model|$(elapsed "$t1" "$t2")")
 
 quick_start=(synthmath build-instruct --local --seeds "$SEEDS" --subjects prealgebra --levels 1
-             --limit 20 --max-tokens 400 --out "$work/out")
+             --limit 20 --rephrasings 1 --temperature 0 --max-tokens 400 --out "$work/out")
 echo "first command: ${quick_start[*]}"
 "${quick_start[@]}"
 t3=$(now)
 rows+=("first command (dequantises the model)|$(elapsed "$t2" "$t3")")
+records=$(wc -l < "$work/out/instruct.jsonl")
 rm -rf "$work/out"
 "${quick_start[@]}"
 t4=$(now)
@@ -53,6 +54,8 @@ echo "| step | seconds |"
 echo "|---|---|"
 for row in "${rows[@]}"; do echo "| ${row%%|*} | ${row##*|} |"; done
 echo "| install + first command | $(elapsed "$t0" "$t3") |"
+echo
+echo "records kept by the first command: $records"
 echo
 echo "engine (benchmarks/local_engine.py):"
 cat "$work/speed.json"

@@ -18,7 +18,7 @@ from ._version import __version__
 from .config import BuildConfig
 from .contamination.run import embedding_stage
 from .engine.factory import check_backend, open_engine
-from .errors import BenchmarkUnavailableError, ConfigError, opt
+from .errors import BenchmarkUnavailableError, ConfigError, opt, spoken
 from .output import BuildWriter, prepare_dir
 from .pipeline import GateSpec, Kind, Pipeline, iterate_sync
 from .progress import ProgressReporter, build_line, estimate_total
@@ -117,7 +117,7 @@ async def _checked_gate(config: BuildConfig) -> tuple[GateSpec | None, str | Non
     except BenchmarkUnavailableError as e:
         if not (config.local and config.benchmarks_are_default()):
             raise
-        log.warning("contamination check skipped: %s", e)
+        log.warning("contamination check skipped: %s", spoken(e))
         return None, str(e)
     return dataclasses.replace(gate, benchmarks=tuple(loaded)), None
 

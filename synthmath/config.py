@@ -93,7 +93,9 @@ class BuildConfig(BaseModel):
     rephrasings: int = Field(2, ge=1, le=64)
     answer_mode: Literal["rephrase", "solve"] = "rephrase"
     answer_samples: int = Field(1, ge=1, le=64)
-    require_numbers: bool = Field(True, description="reject rephrasings that drop a number of the original")
+    require_numbers: bool = Field(
+        True, description="reject rephrasings that drop a number of the original or write a new one"
+    )
     question_copy_threshold: float = Field(
         90.0, ge=0, le=100, description="reject a rephrasing this similar to its seed (rapidfuzz, 0-100)"
     )

@@ -29,9 +29,11 @@ a Python caller writes it), and the CLI renders the same mark as ``--benchmark m
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +54,8 @@ __all__ = [
     "SynthmathError",
     "TextEncodingError",
     "opt",
+    "spelling",
+    "spoken",
 ]
 
 # Private-use code points: they never occur in real messages and are not whitespace, so a message
@@ -143,6 +147,27 @@ class SynthmathError(Exception):
                     text = text.replace(ref.library_text(), spell(ref))
             cause = cause.__cause__ or cause.__context__
         return text
+
+
+_SPELLER: contextvars.ContextVar[Callable[[OptionRef], str]] = contextvars.ContextVar(
+    "synthmath_option_speller", default=OptionRef.library_text
+)
+
+
+@contextlib.contextmanager
+def spelling(spell: Callable[[OptionRef], str]) -> Iterator[None]:
+    """Within the block, :func:`spoken` names settings with ``spell`` (the CLI: as its flags)."""
+    token = _SPELLER.set(spell)
+    try:
+        yield
+    finally:
+        _SPELLER.reset(token)
+
+
+def spoken(e: BaseException) -> str:
+    """An error's message for a warning or a report, in the caller's language: config fields from
+    Python, flags under the CLI (:func:`spelling`)."""
+    return e.render(_SPELLER.get()) if isinstance(e, SynthmathError) else str(e)
 
 
 class ConfigError(SynthmathError):

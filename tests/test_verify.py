@@ -26,7 +26,7 @@ from synthmath.steps import (
     question_copies_seed,
 )
 from synthmath.steps.base import Sampling
-from synthmath.steps.verify import missing_numbers
+from synthmath.steps.verify import added_numbers, missing_numbers
 from synthmath.testing import FakeOpenAIServer, Reply, reword
 
 from .conftest import DATA, need_data, read_jsonl
@@ -103,6 +103,12 @@ def test_check_question_reasons_in_order() -> None:
         "missing_numbers",
         "drops number(s) of the original: 3",
     )
+    solving = "Tom has 3 apples and buys twenty-five more, so he has 3 + 25 = 28 apples."
+    assert check_question(seed, solving, "stop", []) == (
+        "added_numbers",
+        "writes number(s) the original does not have: 28",
+    )
+    assert check_question(seed, solving, "stop", [], require_numbers=False) is None
     assert check_question(seed, honest, "length", [])[0] == "truncated"  # type: ignore[index]
 
 
@@ -114,6 +120,15 @@ def test_number_words_are_read_as_numbers() -> None:
     assert (
         missing_numbers("It costs 25 dollars and 1,000 cents.", "twenty-five dollars, a thousand cents") == []
     )
+    # a new number counts only in digits; the original's numbers count in digits, words or hints
+    assert (
+        added_numbers(
+            "Tom walks twice as far as 3 friends.", "Tom covers 2 times the distance of three friends."
+        )
+        == []
+    )
+    assert added_numbers("What is half of 10?", "Halve 10: you get 5. What is 1/2 of 10?") == ["5"]
+    assert added_numbers("Find $x$ if $x^2 = 9$.", "Solve $x^2 = 9$; there are two answers.") == []
 
 
 def test_check_answer_reasons() -> None:

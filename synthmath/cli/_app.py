@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from .._version import __version__
-from ..errors import OptionRef, SynthmathError
+from ..errors import OptionRef, SynthmathError, spelling
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,12 +42,12 @@ def _spell_flag(param: click.Option, ref: OptionRef) -> str:
 
 def _flag_speller(group: click.Group, ctx: click.Context) -> Callable[[OptionRef], str]:
     """Spell each setting an error names as the flag of the running command (or of any command)."""
-    commands = list(group.commands.values())
-    running = group.commands.get(ctx.invoked_subcommand or "")
-    if running is not None:
-        commands.insert(0, running)
 
     def spell(ref: OptionRef) -> str:
+        commands = list(group.commands.values())
+        running = group.commands.get(ctx.invoked_subcommand or "")  # known once the command runs
+        if running is not None:
+            commands.insert(0, running)
         for command in commands:
             for param in command.params:
                 if isinstance(param, click.Option) and param.name == ref.field:
@@ -90,7 +90,8 @@ class _Group(click.Group):
         raw = ctx.meta.get("synthmath.argv", [])
         verbose = "--verbose" in raw or "-v" in raw
         try:
-            return super().invoke(ctx)
+            with spelling(_flag_speller(self, ctx)):  # warnings name flags too, not config fields
+                return super().invoke(ctx)
         except SynthmathError as e:
             if verbose:
                 traceback.print_exc()

@@ -40,8 +40,8 @@ def _run(kind: str, config_file: Path | None, progress: bool, verbose: bool, opt
             f"{gate.seeds_checked} seeds and {gate.questions_contaminated} of {gate.questions_checked} "
             f"rephrased questions match benchmark items (report in {cfg.out / 'contamination_report.md'})"
         )
-    if summary.contamination_skipped:
-        click.echo(f"contamination check skipped: {summary.contamination_skipped}")
+    if summary.contamination_skipped:  # the reason was logged when it happened
+        click.echo(f"contamination check skipped (why: contamination_skipped in {cfg.out / 'summary.json'})")
     seeds = summary.seeds
     cached = summary.tokens.cached_completion
     click.echo(

@@ -193,7 +193,7 @@ step_options = _compose(
     click.option(
         "--require-numbers/--no-require-numbers",
         default=None,
-        help="Reject rephrasings that drop a number of the original [default: on].",
+        help="Reject rephrasings that drop a number of the original or write a new one [default: on].",
     ),
 )
 

@@ -21,7 +21,14 @@ from .similarity import (
     question_copies_seed,
 )
 
-__all__ = ["check_answer", "check_question", "clean_question", "missing_numbers", "numbers_in"]
+__all__ = [
+    "added_numbers",
+    "check_answer",
+    "check_question",
+    "clean_question",
+    "missing_numbers",
+    "numbers_in",
+]
 
 Failure = tuple[str, str]
 
@@ -58,6 +65,16 @@ def missing_numbers(original: str, rephrased: str) -> list[str]:
     return sorted(numbers_in(original, words=False) - have, key=lambda s: (len(s), s))
 
 
+def added_numbers(original: str, rephrased: str) -> list[str]:
+    """Numbers ``rephrased`` writes in digits that ``original`` mentions neither in digits nor in words.
+
+    A rewording keeps the problem's numbers; one that writes new ones has usually started solving it
+    (intermediate results, the answer itself) or changed it.
+    """
+    have = numbers_in(original, hints=True)
+    return sorted(numbers_in(rephrased, words=False) - have, key=lambda s: (len(s), s))
+
+
 def check_question(
     original: str,
     candidate: str,
@@ -69,7 +86,8 @@ def check_question(
     duplicate_threshold: float = QUESTION_COPY_THRESHOLD,
 ) -> Failure | None:
     """Whether a rephrased question is usable: complete, non-empty, not a copy of the seed problem, not
-    a near-duplicate of an ``earlier`` kept rephrasing of the same seed, and keeping every number."""
+    a near-duplicate of an ``earlier`` kept rephrasing of the same seed, and keeping every number of
+    the original and adding none (``require_numbers``)."""
     if finish_reason == "length":
         return "truncated", "the reply hit max_tokens before it ended"
     if not candidate.strip():
@@ -84,6 +102,9 @@ def check_question(
         missing = missing_numbers(original, candidate)
         if missing:
             return "missing_numbers", f"drops number(s) of the original: {', '.join(missing[:10])}"
+        added = added_numbers(original, candidate)
+        if added:
+            return "added_numbers", f"writes number(s) the original does not have: {', '.join(added[:10])}"
     return None
 
 
