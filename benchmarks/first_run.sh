@@ -8,7 +8,8 @@
 #   SEEDS=../shared/data/math/MATH_train.jsonl bash benchmarks/first_run.sh   # offline: a local copy
 #
 # The model cache is a fresh folder too (SYNTHMATH_CACHE_DIR), so the first command pays for
-# dequantising the GGUF file, as on a new machine. pip's own download cache is left as it is.
+# dequantising the GGUF file, as on a new machine; so is pip's download cache (PIP_CACHE_DIR), so
+# every package is downloaded from the index (KEEP_PIP_CACHE=1 uses yours instead).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -17,6 +18,7 @@ VENV=${VENV:-$work/venv}
 TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}  # the CPU build; on this project's machines a file on disk
 SEEDS=${SEEDS:-EleutherAI/hendrycks_math}
 export SYNTHMATH_CACHE_DIR=$work/model-cache
+[ -n "${KEEP_PIP_CACHE:-}" ] || export PIP_CACHE_DIR=$work/pip-cache
 cleanup() { [ -n "${KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
 

@@ -58,7 +58,7 @@ def gate_spec(config: BuildConfig) -> GateSpec | None:
     return GateSpec(
         benchmarks=tuple(config.benchmarks),
         mode=config.on_contamination,
-        embeddings=embedding_stage(config.embeddings),  # said once here, not in every worker
+        embeddings=embedding_stage(config.embeddings, warn=False),  # said by _checked_gate, not workers
         cache_dir=str(config.contamination_cache) if config.contamination_cache else None,
         judge=judge,
         thresholds=dict(config.contamination_thresholds),
@@ -119,6 +119,7 @@ async def _checked_gate(config: BuildConfig) -> tuple[GateSpec | None, str | Non
             raise
         log.warning("contamination check skipped: %s", spoken(e))
         return None, str(e)
+    embedding_stage(config.embeddings)  # the check will run: say now if it runs without embeddings
     return dataclasses.replace(gate, benchmarks=tuple(loaded)), None
 
 

@@ -164,9 +164,11 @@ def spelling(spell: Callable[[OptionRef], str]) -> Iterator[None]:
         _SPELLER.reset(token)
 
 
-def spoken(e: BaseException) -> str:
-    """An error's message for a warning or a report, in the caller's language: config fields from
-    Python, flags under the CLI (:func:`spelling`)."""
+def spoken(e: BaseException | str) -> str:
+    """An error's message, or a message holding :func:`opt` marks, for a warning or a report, in the
+    caller's language: config fields from Python, flags under the CLI (:func:`spelling`)."""
+    if isinstance(e, str):
+        return _render(e, _SPELLER.get())
     return e.render(_SPELLER.get()) if isinstance(e, SynthmathError) else str(e)
 
 

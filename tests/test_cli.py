@@ -194,3 +194,35 @@ def test_bad_options(tmp_path: Path, math_seeds_file: Path, args: list[str], exp
 def test_seeds_command(math_seeds_file: Path) -> None:
     code, output = invoke("seeds", math_seeds_file)
     assert code == 0 and output.startswith("40 usable seeds, 0 skipped")
+
+
+def test_the_missing_embedding_stage_is_said_once_in_flags_and_not_when_chosen(
+    tmp_path: Path, server: FakeOpenAIServer, math_seeds_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without synthmath[embed] a gated build says so once per process, naming the CLI's flag; a user
+    who passed --no-embeddings is not told again."""
+    import importlib.util
+
+    from synthmath.contamination import run as contamination_run
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "sentence_transformers" else real_find_spec(name, *a),
+    )
+    monkeypatch.setattr(contamination_run, "_warned", set())
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(
+        json.dumps({"problem": "What is the sum of the first 100 positive odd integers?"}) + "\n"
+    )
+    argv = ["build-instruct", "--base-url", server.url, "--seeds", math_seeds_file, "--limit", "2"]
+    argv += ["--benchmark", f"mine={bench}", "--no-progress"]
+    outputs = [invoke(*argv, "--out", tmp_path / f"out{i}") for i in range(2)]
+    assert [code for code, _ in outputs] == [0, 0], outputs
+    warning = "contamination check without its embedding stage"
+    assert outputs[0][1].count(warning) == 1 and outputs[1][1].count(warning) == 0  # once per process
+    assert "--no-embeddings to say you mean it" in outputs[0][1] and "embeddings=False" not in outputs[0][1]
+    monkeypatch.setattr(contamination_run, "_warned", set())
+    code, output = invoke(*argv, "--no-embeddings", "--out", tmp_path / "chosen")
+    assert code == 0 and warning not in output

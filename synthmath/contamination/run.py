@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, SeedError
+from ..errors import ConfigError, SeedError, opt, spoken
 from ..progress import ProgressReporter
 from .benchmarks import Benchmark, load_benchmarks
 from .check import ContaminationChecker, Judge, Thresholds, report_markdown
@@ -55,18 +55,21 @@ def record_text(row: Mapping[str, Any], fields: Sequence[str]) -> str | None:
 _warned: set[str] = set()
 
 
-def embedding_stage(wanted: bool | None) -> bool:
+def embedding_stage(wanted: bool | None, *, warn: bool = True) -> bool:
     """Whether the check runs its embedding stage: as asked, or (None) when sentence-transformers is
-    installed, saying once per process when it is not."""
+    installed, saying once per process when it is not (unless ``warn`` is off: the caller says it
+    later, once the check is sure to run)."""
     if wanted is not None:
         return wanted
     if importlib.util.find_spec("sentence_transformers") is not None:
         return True
-    if "embed" not in _warned:
+    if warn and "embed" not in _warned:
         _warned.add("embed")
         log.warning(
-            "contamination check without its embedding stage, which catches rephrased benchmark items: "
-            "pip install 'synthmath[embed]' (or set embeddings=False to say you mean it)"
+            spoken(
+                "contamination check without its embedding stage, which catches rephrased benchmark "
+                f"items: pip install 'synthmath[embed]' (or {opt('embeddings', False)} to say you mean it)"
+            )
         )
     return False
 

@@ -10,12 +10,14 @@ directory is a plain Hugging Face model folder, which is how ``--local-backend v
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +97,23 @@ class LoadedModel:
     path: Path  # the checkpoint folder it was loaded from
 
 
+@contextlib.contextmanager
+def _quiet_gguf_bar() -> Iterator[None]:
+    """Without transformers' own bar for reading a GGUF file: synthmath says what it does, and the
+    bar (a few seconds, drawn with tqdm whatever transformers' progress setting) only clutters logs."""
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+
+    bar = getattr(gguf_utils, "tqdm", None)
+    if bar is None or logging.getLogger("synthmath").isEnabledFor(logging.DEBUG):
+        yield
+        return
+    setattr(gguf_utils, "tqdm", functools.partial(bar, disable=True))  # noqa: B010 (not exported)
+    try:
+        yield
+    finally:
+        setattr(gguf_utils, "tqdm", bar)  # noqa: B010
+
+
 def _dequantise(gguf: Path, target: Path) -> tuple[Any, Any]:
     """Load a GGUF file (dequantising it) and save it to ``target`` as a transformers checkpoint."""
     torch, transformers = _import_transformers()
@@ -106,10 +125,11 @@ def _dequantise(gguf: Path, target: Path) -> tuple[Any, Any]:
     log.warning("dequantising %s once (about 20 s for SmolLM2-135M); later starts reuse it", gguf.name)
     kwargs: dict[str, Any] = {"gguf_file": gguf.name, "local_files_only": True}
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), **kwargs)
-        model = transformers.AutoModelForCausalLM.from_pretrained(
-            str(gguf.parent), dtype=torch.float32, **kwargs
-        )
+        with _quiet_gguf_bar():
+            tokenizer = transformers.AutoTokenizer.from_pretrained(str(gguf.parent), **kwargs)
+            model = transformers.AutoModelForCausalLM.from_pretrained(
+                str(gguf.parent), dtype=torch.float32, **kwargs
+            )
     except (OSError, ValueError, KeyError) as e:
         raise ConfigError(f"transformers cannot read {gguf} ({e}) - give another .gguf file") from e
     # The weights are plain float32 now; the quantizer only stops save_pretrained from writing them.
