@@ -8,7 +8,9 @@
 ``--prompts short`` (default) sends a bare question; ``--prompts build`` sends what a build sends: the
 question step's prompt file (instructions and worked examples, about 500 tokens) around each question,
 so the key/value cache and the shared-prefix reuse are exercised as in a run. ``--threads`` takes a
-list: each thread count is measured in turn, with the same requests.
+list: each thread count is measured in turn, with the same requests. ``--caches growing,copying``
+measures the engine's key/value cache (written in place into buffers with spare room) against
+transformers' default layer (the whole cache copied with every new token), in the same run.
 
 The start is timed as the engine does it (imports, then loading the dequantised model, or dequantising
 the GGUF file when its cache folder is empty). Each batch sends that many requests at once, MATH-style
@@ -41,12 +43,14 @@ QUESTIONS = [
 
 
 async def measure(args: argparse.Namespace) -> dict[str, object]:
-    from synthmath.engine import ChatRequest
+    from synthmath.engine import ChatRequest, _decoding
     from synthmath.engine.transformers_engine import TransformersEngine
 
     report: dict[str, object] = {}
     loaded = None
-    for threads in args.threads or [None]:
+    growing = _decoding._growing_layer
+    for cache, threads in [(c, t) for c in args.caches for t in args.threads or [None]]:
+        _decoding._growing_layer = growing if cache == "growing" else _copying_layer  # type: ignore[assignment]
         started = time.perf_counter()
         engine = TransformersEngine(
             args.model, max_batch=max(args.batch), threads=threads, cache_dir=args.cache_dir, loaded=loaded
@@ -55,7 +59,9 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
         if loaded is None:
             report.update(model=engine.model, start_s=round(time.perf_counter() - started, 1))
             loaded = engine._loaded
-        label = f"threads_{threads}_" if args.threads else ""
+        label = (f"{cache}_" if len(args.caches) > 1 else "") + (
+            f"threads_{threads}_" if args.threads else ""
+        )
         try:
             for size in args.batch:
                 requests = [
@@ -78,6 +84,31 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
     return report
 
 
+def _copying_layer() -> type:
+    """transformers' DynamicLayer (each update concatenates the whole cache), filled as the engine's
+    layer is: rows of two caches stacked, right-aligned, left-padded with zeros."""
+    import torch
+    from transformers.cache_utils import DynamicLayer
+
+    class Copying(DynamicLayer):  # type: ignore[misc]
+        @classmethod
+        def of(cls, k0, v0, k1=None, v1=None, *, spare=0):  # type: ignore[no-untyped-def]
+            width = max(k0.shape[2], k1.shape[2] if k1 is not None else 0)
+
+            def pad(t):  # type: ignore[no-untyped-def]
+                shape = list(t.shape)
+                shape[2] = width - t.shape[2]
+                return torch.cat([t.new_zeros(shape), t], dim=2)
+
+            keys = [pad(k) for k in (k0, k1) if k is not None]
+            values = [pad(v) for v in (v0, v1) if v is not None]
+            layer = cls()
+            layer.update(torch.cat(keys), torch.cat(values))
+            return layer
+
+    return Copying
+
+
 def messages(kind: str, i: int) -> list[dict[str, str]]:
     question = QUESTIONS[i % len(QUESTIONS)]
     if kind == "short":
@@ -94,10 +125,12 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--threads", help="comma-separated torch CPU thread counts [default: the engine's]")
     parser.add_argument("--prompts", choices=["short", "build"], default="short")
+    parser.add_argument("--caches", default="growing", help="growing (the engine's), copying, or both")
     parser.add_argument("--cache-dir", type=Path, help="dequantised-model cache [default: the user cache]")
     args = parser.parse_args()
     args.batch = [int(b) for b in args.batch.split(",")]
     args.threads = [int(t) for t in args.threads.split(",")] if args.threads else None
+    args.caches = args.caches.split(",")
     print(json.dumps(asyncio.run(measure(args)), indent=2))
 
 

@@ -20,7 +20,7 @@ from .contamination.run import embedding_stage
 from .engine.factory import check_backend, open_engine
 from .errors import BenchmarkUnavailableError, ConfigError, opt, spoken
 from .output import BuildWriter, prepare_dir
-from .pipeline import GateSpec, Kind, Pipeline, iterate_sync
+from .pipeline import GateSpec, Kind, Pipeline, iterate_sync, with_ticks
 from .progress import ProgressReporter, build_line, estimate_total
 from .prompts import PromptSet
 from .records import DPORecord, InstructRecord, Reject, SeedProblem
@@ -72,8 +72,10 @@ async def stream_build(
     seeds: Iterable[SeedProblem | Reject] | None = None,
     *,
     log_path: Path | None = None,
+    on_start: Callable[[Pipeline], None] | None = None,
 ) -> AsyncIterator[tuple[Pipeline, Any]]:
-    """The pipeline's output for ``config``, each item with the pipeline (for its counts).
+    """The pipeline's output for ``config``, each item with the pipeline (for its counts), which is
+    also given to ``on_start`` as soon as it exists (for a progress display before the first item).
 
     What can fail cheaply fails first, before any Hub call or server start: the prompts, the seeds (read
     up to the first one), the backend, then the gate's benchmarks."""
@@ -91,7 +93,10 @@ async def stream_build(
         from .executors.ray_build import ray_stream
 
         gate, skipped = await _checked_gate(config)
-        async for pair in ray_stream(kind, config, gate, seeds, gate_skipped=skipped, log_path=log_path):
+        stream = ray_stream(
+            kind, config, gate, seeds, gate_skipped=skipped, log_path=log_path, on_start=on_start
+        )
+        async for pair in stream:
             yield pair
         return
     check_backend(config)
@@ -99,6 +104,8 @@ async def stream_build(
     async with open_engine(config, log_path=log_path) as engine:
         pipeline = Pipeline(config, kind, engine, gate=gate)
         pipeline.gate_skipped = skipped
+        if on_start is not None:
+            on_start(pipeline)
         async for item in pipeline.run(seeds):
             yield pipeline, item
 
@@ -223,9 +230,12 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
         return _summary(kind, config, state.get("pipeline"), writer, started, revision, finished, failure)
 
     async def run() -> AsyncIterator[None]:
-        async for pipeline, item in stream_build(kind, config, log_path=out / "logs" / "server.log"):
-            state["pipeline"] = pipeline
-            writer.write(item.kind, item.line)
+        stream = stream_build(
+            kind, config, log_path=out / "logs" / "server.log", on_start=lambda p: state.update(pipeline=p)
+        )
+        async for got in with_ticks(stream, min(1.0, bar.interval)):  # progress stays live meanwhile
+            if got is not None:
+                writer.write(got[1].kind, got[1].line)
             yield None
 
     try:
@@ -236,7 +246,8 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
                 return build_line(p.stats, p.engine.stats, bar.elapsed)
 
             for _ in iterate_sync(run()):
-                bar.update(state["pipeline"].stats.seeds_finished, line)
+                if "pipeline" in state:  # once the engine is up (loading a model takes a while)
+                    bar.update(state["pipeline"].stats.seeds_finished, line)
             if "pipeline" in state:
                 bar.update(state["pipeline"].stats.seeds_finished, line(), force=True)
     except BaseException as e:

@@ -7,12 +7,15 @@ kept and candidates rejected.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigError
 
 if TYPE_CHECKING:
     from .config import BuildConfig
@@ -52,21 +55,40 @@ def build_line(stats: BuildStats, engine: EngineStats, elapsed: float) -> str:
     )
 
 
+def _env_interval() -> float:
+    raw = os.environ.get("SYNTHMATH_PROGRESS_INTERVAL", "")
+    try:
+        value = float(raw) if raw else 10.0
+    except ValueError:
+        raise ConfigError(
+            f"SYNTHMATH_PROGRESS_INTERVAL={raw!r} is not a number - give seconds between progress lines"
+        ) from None
+    return max(value, 0.0)
+
+
 class ProgressReporter:
     """One progress display for every long job (builds, contamination checks). Call :meth:`update` as
     often as you like with the count of finished units and a line of figures; it redraws at most a few
-    times a second on a terminal, every ``interval`` seconds otherwise."""
+    times a second on a terminal, every ``interval`` seconds otherwise (default
+    ``$SYNTHMATH_PROGRESS_INTERVAL``, else 10)."""
 
     def __init__(
-        self, total: int | None, *, enabled: bool = True, interval: float = 10.0, unit: str = "seeds done"
+        self,
+        total: int | None,
+        *,
+        enabled: bool = True,
+        interval: float | None = None,
+        unit: str = "seeds done",
     ) -> None:
         self.total = total
         self.enabled = enabled
         self.unit = unit
         self.tty = enabled and sys.stderr.isatty()
+        if interval is None:  # seconds between plain lines: $SYNTHMATH_PROGRESS_INTERVAL, else 10
+            interval = _env_interval()
         self.interval = interval if not self.tty else 0.25
-        self._last = 0.0
         self._start = time.monotonic()
+        self._last = self._start if not self.tty else 0.0  # the first plain line after one interval
         self._bar: Any = None
         self._task: Any = None
 

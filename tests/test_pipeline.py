@@ -230,3 +230,34 @@ def test_a_system_prompt_replaces_the_prompt_files_own(
         for b in server.requests
     )
     assert read_summary(out).config["system_prompt"] == "You are terse."
+
+
+def test_progress_lines_keep_coming_while_no_seed_finishes(
+    tmp_path: Path, math_seeds_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Off a terminal, a plain line every interval even while the only seed is still being generated;
+    none of them counts the seed before its output is written."""
+    import re
+
+    from synthmath.testing import FakeOpenAIServer
+
+    monkeypatch.setenv("SYNTHMATH_PROGRESS_INTERVAL", "0.3")
+    with FakeOpenAIServer(latency=1.5, models=["m"]) as slow:
+        args = ["build-instruct", "--seeds", str(math_seeds_file), "--limit", "1", "--base-url", slow.url]
+        args += ["--out", str(tmp_path / "out"), "--no-contamination", "--progress"]
+        result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = re.findall(r"synthmath: seeds done (\d+)/1 \| (\d+) in flight", result.output)
+    waiting = [line for line in lines if line == ("0", "1")]
+    assert len(waiting) >= 3  # a 1.5 s request (the echoed question is a copy: no answer step)
+    assert lines[-1] == ("1", "0")  # the last line, after the seed's output was written
+
+
+def test_a_progress_interval_that_is_not_a_number_is_a_one_line_error(
+    tmp_path: Path, math_seeds_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYNTHMATH_PROGRESS_INTERVAL", "often")
+    args = ["build-instruct", "--seeds", str(math_seeds_file), "--limit", "1", "--base-url", "http://x/v1"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "out"), "--no-contamination"])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("Error: SYNTHMATH_PROGRESS_INTERVAL='often' is not a number")

@@ -18,7 +18,7 @@ import contextlib
 import itertools
 import logging
 import pickle
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,8 +103,10 @@ async def ray_stream(
     gate_skipped: str | None = None,
     log_path: Path | None = None,
     verbose: bool | None = None,
+    on_start: Callable[[Pipeline], None] | None = None,
 ) -> AsyncIterator[tuple[Pipeline, Emitted]]:
-    """Every record, reject and gate row of the build, in seed order, with the driver's Pipeline."""
+    """Every record, reject and gate row of the build, in seed order, with the driver's Pipeline
+    (also given to ``on_start`` as soon as it exists)."""
     if verbose is None:
         verbose = logging.getLogger().isEnabledFor(logging.DEBUG)
     with ray_session(config.ray_address, verbose=verbose):
@@ -115,6 +117,8 @@ async def ray_stream(
             pipeline.gate_skipped = gate_skipped
             if gate is not None:
                 pipeline.gate_summary = GateSummary(mode=gate.mode)
+            if on_start is not None:
+                on_start(pipeline)
             path = config.cache_path()
             cache = start_cache(str(path)) if path is not None else None
             replicas = _replicas(run_config) if config.backend == "vllm" else None

@@ -2,7 +2,7 @@
 (:mod:`.cpu`, :mod:`.pool`), ordering (:mod:`.ordered`) and counts (:mod:`.stats`)."""
 
 from .jobs import GateSpec, WorkerSpec
-from .ordered import iterate_sync, ordered_map
+from .ordered import iterate_sync, ordered_map, with_ticks
 from .pipeline import Emitted, Kind, Pipeline
 from .pool import WorkerPool, default_workers
 from .stats import BuildStats
@@ -20,4 +20,5 @@ __all__ = [
     "default_workers",
     "iterate_sync",
     "ordered_map",
+    "with_ticks",
 ]

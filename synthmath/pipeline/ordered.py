@@ -1,5 +1,6 @@
 """Ordering and driving async streams: ``ordered_map`` keeps seed order with bounded concurrency;
-``iterate_sync`` drives an async iterator from synchronous code."""
+``with_ticks`` interleaves a stream with ticks while it is quiet; ``iterate_sync`` drives an async
+iterator from synchronous code."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import TypeVar
 
 from ..errors import ConfigError
 
-__all__ = ["iterate_sync", "ordered_map"]
+__all__ = ["iterate_sync", "ordered_map", "with_ticks"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -59,6 +60,34 @@ async def ordered_map(items: Iterator[T], fn: Callable[[T], Awaitable[R]], windo
             t.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def with_ticks(stream: AsyncIterator[T], every: float) -> AsyncIterator[T | None]:
+    """``stream``'s items, and a None each time ``every`` seconds pass without one: a progress display
+    stays live while a long step (a model loading, a slow batch) produces nothing."""
+    step: asyncio.Future[T] | None = None
+    try:
+        while True:
+            if step is None:
+                step = asyncio.ensure_future(stream.__anext__())
+            done, _ = await asyncio.wait({step}, timeout=every)
+            if not done:
+                yield None
+                continue
+            finished, step = step, None
+            try:
+                item = finished.result()
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        if step is not None and not step.done():  # stopped early: let the stream run its own cleanup
+            step.cancel()
+            with contextlib.suppress(BaseException):
+                await step
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
