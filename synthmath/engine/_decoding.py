@@ -202,12 +202,15 @@ class Decoder:
                 gen.manual_seed((r.seed if r.seed is not None else time.time_ns()) + k)
                 limit = min(r.max_tokens, self.context - len(j.prompt))
                 new_rows.append(Row(j, k, limit, gen))
+        layers, logits = _cache_of(out).layers, out.logits[:, -1, :].float()
+        del out, extra  # from here only the cache and the last logits are needed
+        if len(expand) == len(jobs):  # one sample each: no rows to repeat, no copy before the merge
+            kv = [(layer.keys, layer.values) for layer in layers]
+        else:
+            kv = [(layer.keys[expand], layer.values[expand]) for layer in layers]
+        del layers
         self._merge(
-            new_rows,
-            [(layer.keys[expand], layer.values[expand]) for layer in _cache_of(out).layers],
-            mask[expand],
-            torch.tensor([len(j.prompt) for j in jobs])[expand],
-            out.logits[:, -1, :].float()[expand],
+            new_rows, kv, mask[expand], torch.tensor([len(j.prompt) for j in jobs])[expand], logits[expand]
         )
 
     def _prefix_cache(self, key: tuple[int, ...]) -> list[tuple[Any, Any]]:
@@ -331,8 +334,8 @@ def _growing_layer() -> Any:
         """A key/value cache layer written in place into a buffer with spare columns.
 
         ``keys`` and ``values`` are views of the first ``length`` columns; a new token is written after
-        them, and only a full buffer is copied, into one with ``_SPARE`` more free columns (or half
-        again as many, whichever is more). Rows are fixed: the decoder builds a new layer when the
+        them, and only a full buffer is copied, into one with ``_SPARE`` more free columns (or a
+        quarter again as many, whichever is more). Rows are fixed: the decoder builds a new layer when the
         batch's rows change.
         """
 
@@ -368,7 +371,7 @@ def _growing_layer() -> Any:
             length, new = self.keys.shape[2], key_states.shape[2]
             if length + new > self._k.shape[2]:
                 shape = list(self._k.shape)
-                shape[2] = max(length + new + _SPARE, shape[2] * 3 // 2)
+                shape[2] = max(length + new + _SPARE, shape[2] * 5 // 4)
                 for name in ("_k", "_v"):
                     old, buffer = getattr(self, name), getattr(self, name).new_empty(shape)
                     buffer[:, :, :length] = old[:, :, :length]
