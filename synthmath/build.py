@@ -243,7 +243,7 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
 
             def line() -> str:
                 p: Pipeline = state["pipeline"]
-                return build_line(p.stats, p.engine.stats, bar.elapsed)
+                return build_line(p.stats, p.engine.stats, bar.elapsed, writer.counts)
 
             for _ in iterate_sync(run()):
                 if "pipeline" in state:  # once the engine is up (loading a model takes a while)

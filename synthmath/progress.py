@@ -44,13 +44,23 @@ def estimate_total(config: BuildConfig) -> int | None:
     return total
 
 
-def build_line(stats: BuildStats, engine: EngineStats, elapsed: float) -> str:
-    """The figures beside a build's counter: in flight, kept, rejected, requests/s, output tokens/s."""
+def build_line(
+    stats: BuildStats, engine: EngineStats, elapsed: float, written: dict[str, int] | None = None
+) -> str:
+    """The figures beside a build's counter: in flight, kept, rejected, requests/s, output tokens/s.
+
+    ``written``: the lines written so far by kind (``record``, ``reject``); kept and rejected then count
+    what the files hold, like the counter, rather than candidates checked but not yet written.
+    """
     in_flight = max(0, stats.seeds + sum(stats.seeds_skipped.values()) - stats.seeds_finished)
-    rejected = sum(stats.question_rejects.values()) + sum(stats.answer_rejects.values())
+    if written is not None:
+        kept, rejected = written.get("record", 0), written.get("reject", 0)
+    else:
+        kept = stats.records
+        rejected = sum(stats.question_rejects.values()) + sum(stats.answer_rejects.values())
     elapsed = max(elapsed, 1e-9)
     return (
-        f"{in_flight} in flight | kept {stats.records} | rejected {rejected} | "
+        f"{in_flight} in flight | kept {kept} | rejected {rejected} | "
         f"{engine.requests / elapsed:.1f} req/s | {engine.completion_tokens / elapsed:.0f} out tok/s"
     )
 

@@ -247,10 +247,13 @@ def test_progress_lines_keep_coming_while_no_seed_finishes(
         args += ["--out", str(tmp_path / "out"), "--no-contamination", "--progress"]
         result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    lines = re.findall(r"synthmath: seeds done (\d+)/1 \| (\d+) in flight", result.output)
-    waiting = [line for line in lines if line == ("0", "1")]
+    found = re.findall(
+        r"synthmath: seeds done (\d+)/1 \| (\d+) in flight \| kept 0 \| rejected (\d+)", result.output
+    )
+    waiting = [line for line in found if line == ("0", "1", "0")]
     assert len(waiting) >= 3  # a 1.5 s request (the echoed question is a copy: no answer step)
-    assert lines[-1] == ("1", "0")  # the last line, after the seed's output was written
+    written = len(read_jsonl(tmp_path / "out" / "rejects.jsonl"))
+    assert written and found[-1] == ("1", "0", str(written))  # the last line: what the files hold
 
 
 def test_a_progress_interval_that_is_not_a_number_is_a_one_line_error(
