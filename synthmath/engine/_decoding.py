@@ -28,6 +28,8 @@ _SUPPORTED_EXTRAS = {"top_k", "min_p", "repetition_penalty"}
 _PREFILL_TOKENS = 8192  # most prompt tokens (padding included) read in one forward pass
 _MIN_PREFIX = 32  # shorter shared prefixes are not worth a cache of their own
 _SPARE = 64  # free columns a cache buffer gets each time it is (re)allocated
+_PAD_SLACK = 1.5  # most padded prompt tokens per real one in a group read together (plus _MIN_PAD)
+_MIN_PAD = 64  # padding always allowed: a forward pass of its own costs more for short prompts
 
 
 __all__ = ["Decoder", "Job"]
@@ -150,25 +152,36 @@ class Decoder:
         return True
 
     def _admit(self) -> None:
-        """Read the prompts of waiting requests that share a prefix, and merge them into the batch."""
+        """Read the prompts of waiting requests that share a prefix, and merge them into the batch.
+
+        The oldest waiting request always goes in; others join, shortest prompt first, while the
+        padding stays small: one forward pass reads all their prompts padded to the longest, and a
+        long prompt (an Asymptote figure: 850 tokens beside 30-token neighbours) would otherwise
+        multiply the work of the whole group.
+        """
         torch = self.torch
         room = self.max_batch - len(self.rows)
-        key = self.waiting[0].prefix
+        first = self.waiting[0]
+        key = first.prefix
         skip = len(key)
-        jobs: list[Job] = []
-        width = 0
-        for job in list(self.waiting):
-            if job.prefix != key:
+
+        def own(job: Job) -> int:
+            return len(job.prompt) - skip
+
+        jobs = [first]
+        room -= first.request.n
+        width = real = own(first)
+        for job in sorted((j for j in self.waiting[1:] if j.prefix == key), key=own):
+            wider = max(width, own(job))
+            padded = (len(jobs) + 1) * wider
+            too_padded = padded > _PAD_SLACK * (real + own(job)) + _MIN_PAD
+            if room < job.request.n or padded > _PREFILL_TOKENS or too_padded:
                 continue
-            if jobs and room < job.request.n:
-                break
-            # one forward pass reads all their prompts, padded to the longest: bound its memory
-            if jobs and (len(jobs) + 1) * max(width, len(job.prompt) - skip) > _PREFILL_TOKENS:
-                break
-            self.waiting.remove(job)
             jobs.append(job)
             room -= job.request.n
-            width = max(width, len(job.prompt) - skip)
+            width, real = wider, real + own(job)
+        for job in jobs:
+            self.waiting.remove(job)
         ids = torch.full((len(jobs), width), self.pad, dtype=torch.long)
         tail = torch.zeros((len(jobs), width), dtype=torch.long)
         for i, j in enumerate(jobs):
