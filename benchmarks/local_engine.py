@@ -7,7 +7,11 @@
 
 ``--prompts short`` (default) sends a bare question; ``--prompts build`` sends what a build sends: the
 question step's prompt file (instructions and worked examples, about 500 tokens) around each question,
-so the key/value cache and the shared-prefix reuse are exercised as in a run. ``--threads`` takes a
+so the key/value cache and the shared-prefix reuse are exercised as in a run. ``--prompts seeds`` sends the
+question step's prompts for the first Level 1 prealgebra problems of MATH train (from
+../shared/data/math/MATH_train.jsonl, or --seeds FILE): their own parts run from 24 to 849 tokens,
+as real seeds do. ``--pad-slack`` takes a list of the engine's padding bounds to compare (``inf``: no
+bound, every waiting prompt read in one padded pass). ``--threads`` takes a
 list: each thread count is measured in turn, with the same requests. ``--caches growing,copying``
 measures the engine's key/value cache (written in place into buffers with spare room) against
 transformers' default layer (the whole cache copied with every new token), in the same run.
@@ -49,8 +53,11 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
     report: dict[str, object] = {}
     loaded = None
     growing = _decoding._growing_layer
-    for cache, threads in [(c, t) for c in args.caches for t in args.threads or [None]]:
+    runs = [(c, t, slack) for c in args.caches for t in args.threads or [None] for slack in args.pad_slack]
+    for cache, threads, slack in runs:
         _decoding._growing_layer = growing if cache == "growing" else _copying_layer  # type: ignore[assignment]
+        if slack is not None:
+            _decoding._PAD_SLACK = slack
         started = time.perf_counter()
         engine = TransformersEngine(
             args.model, max_batch=max(args.batch), threads=threads, cache_dir=args.cache_dir, loaded=loaded
@@ -62,11 +69,11 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
         label = (f"{cache}_" if len(args.caches) > 1 else "") + (
             f"threads_{threads}_" if args.threads else ""
         )
+        label += f"pad_slack_{slack}_" if len(args.pad_slack) > 1 else ""
         try:
             for size in args.batch:
                 requests = [
-                    ChatRequest(messages(args.prompts, i), max_tokens=args.max_tokens, seed=i)
-                    for i in range(size)
+                    ChatRequest(messages(args, i), max_tokens=args.max_tokens, seed=i) for i in range(size)
                 ]
                 before = dict(vars(engine.stats))
                 t = time.perf_counter()
@@ -82,6 +89,19 @@ async def measure(args: argparse.Namespace) -> dict[str, object]:
         finally:
             await engine.close()
     return report
+
+
+MATH_TRAIN = ROOT.parent / "shared" / "data" / "math" / "MATH_train.jsonl"
+_SEEDS: list[str] = []
+
+
+def _seed_problems(path: Path) -> list[str]:
+    if not _SEEDS:
+        from synthmath.seeds.select import load_seeds
+
+        seeds = load_seeds(str(path), subjects=["prealgebra"], levels=[1], limit=64)
+        _SEEDS.extend(s.problem for s in seeds)
+    return _SEEDS
 
 
 def _copying_layer() -> type:
@@ -109,8 +129,11 @@ def _copying_layer() -> type:
     return Copying
 
 
-def messages(kind: str, i: int) -> list[dict[str, str]]:
+def messages(args: argparse.Namespace, i: int) -> list[dict[str, str]]:
+    kind = args.prompts
     question = QUESTIONS[i % len(QUESTIONS)]
+    if kind == "seeds":
+        question = _seed_problems(args.seeds)[i % 64]
     if kind == "short":
         return [{"role": "user", "content": f"{question} Answer in \\boxed{{}}."}]
     from synthmath.prompts import PromptSet
@@ -124,13 +147,18 @@ def main() -> None:
     parser.add_argument("--batch", default="1,16", help="comma-separated batch sizes [default: 1,16]")
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--threads", help="comma-separated torch CPU thread counts [default: the engine's]")
-    parser.add_argument("--prompts", choices=["short", "build"], default="short")
+    parser.add_argument("--prompts", choices=["short", "build", "seeds"], default="short")
+    parser.add_argument(
+        "--seeds", type=Path, default=ROOT.parent / "shared" / "data" / "math" / "MATH_train.jsonl"
+    )
+    parser.add_argument("--pad-slack", default="", help="comma-separated padding bounds (inf: none)")
     parser.add_argument("--caches", default="growing", help="growing (the engine's), copying, or both")
     parser.add_argument("--cache-dir", type=Path, help="dequantised-model cache [default: the user cache]")
     args = parser.parse_args()
     args.batch = [int(b) for b in args.batch.split(",")]
     args.threads = [int(t) for t in args.threads.split(",")] if args.threads else None
     args.caches = args.caches.split(",")
+    args.pad_slack = [float(x) for x in args.pad_slack.split(",")] if args.pad_slack else [None]
     print(json.dumps(asyncio.run(measure(args)), indent=2))
 
 
