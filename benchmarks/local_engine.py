@@ -47,15 +47,15 @@ QUESTIONS = [
 
 
 async def measure(args: argparse.Namespace) -> dict[str, object]:
-    from synthmath.engine import ChatRequest, _decoding
+    from synthmath.engine import ChatRequest, _decoding, _kv_cache
     from synthmath.engine.transformers_engine import TransformersEngine
 
     report: dict[str, object] = {}
     loaded = None
-    growing = _decoding._growing_layer
+    growing = _kv_cache._growing_layer
     runs = [(c, t, slack) for c in args.caches for t in args.threads or [None] for slack in args.pad_slack]
     for cache, threads, slack in runs:
-        _decoding._growing_layer = growing if cache == "growing" else _copying_layer  # type: ignore[assignment]
+        _kv_cache._growing_layer = growing if cache == "growing" else _copying_layer  # type: ignore[assignment]
         if slack is not None:
             _decoding._PAD_SLACK = slack
         started = time.perf_counter()

@@ -5,21 +5,21 @@ request's prompt is read in a forward pass of its own and merged in, and a row l
 All turns of a prompt but the last (a step's system turn and worked example: 80-90% of its tokens) are
 read once per run and their cache copied into each request that starts with them.
 
-The key/value cache grows in place (:class:`_GrowingLayer`): transformers' own layer concatenates the
-whole cache with each new token, which on a CPU cost more than the attention that reads it.
+The key/value cache grows in place (``_kv_cache.py``): transformers' own layer concatenates the whole
+cache with each new token.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import inspect
 import queue
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._kv_cache import make_cache
 from ._sampling import sample_token
 from .base import ChatRequest, ChatResult, Choice, EngineStats
 from .local_model import LoadedModel
@@ -27,7 +27,6 @@ from .local_model import LoadedModel
 _SUPPORTED_EXTRAS = {"top_k", "min_p", "repetition_penalty"}
 _PREFILL_TOKENS = 8192  # most prompt tokens (padding included) read in one forward pass
 _MIN_PREFIX = 32  # shorter shared prefixes are not worth a cache of their own
-_SPARE = 64  # free columns a cache buffer gets each time it is (re)allocated
 _PAD_SLACK = 1.5  # most padded prompt tokens per real one in a group read together (plus _MIN_PAD)
 _MIN_PAD = 64  # padding always allowed: a forward pass of its own costs more for short prompts
 
@@ -192,7 +191,7 @@ class Decoder:
         positions = skip + (tail.cumsum(-1) - 1).clamp(min=0)
         extra: dict[str, Any] = {}
         if skip:  # the prefix's cache, once per job, with room for the rest of the prompts
-            extra[self.cache_arg] = _cache(
+            extra[self.cache_arg] = make_cache(
                 [(k.expand(len(jobs), -1, -1, -1), v.expand(len(jobs), -1, -1, -1))
                  for k, v in self._prefix_cache(key)],
                 spare=width,
@@ -239,7 +238,7 @@ class Decoder:
         torch = self.torch
         if not self.rows:
             self.rows, self.mask, self.positions, self.logits = rows, mask, pos, logits
-            self.cache = _cache(kv)
+            self.cache = make_cache(kv)
             return
         width = max(self.mask.shape[1], mask.shape[1])
 
@@ -251,7 +250,7 @@ class Decoder:
             shape[dim] = missing
             return torch.cat([t.new_zeros(shape), t], dim=dim)
 
-        self.cache = _cache(
+        self.cache = make_cache(
             [(layer.keys, layer.values) for layer in self.cache.layers], kv
         )  # each layer's old rows above the new ones, right-aligned in one new buffer
         self.mask = torch.cat([left_pad(self.mask, 1), left_pad(mask, 1)])
@@ -304,7 +303,7 @@ class Decoder:
             return
         mask = self.mask[index]
         first = int(mask.any(0).nonzero()[0])  # the first column some remaining row uses
-        self.cache = _cache(
+        self.cache = make_cache(
             [(layer.keys[index, :, first:], layer.values[index, :, first:]) for layer in self.cache.layers]
         )
         self.mask, self.positions, self.logits = mask[:, first:], self.positions[index], self.logits[index]
@@ -321,80 +320,6 @@ class Decoder:
             stats.completion_tokens += job.completion_tokens
             choices = [c for c in job.texts if c is not None]
             job.answer(ChatResult(choices, len(job.prompt), job.completion_tokens))
-
-
-def _cache(
-    first: list[tuple[Any, Any]], second: list[tuple[Any, Any]] | None = None, *, spare: int = _SPARE
-) -> Any:
-    """A cache of growing layers holding ``first``'s rows, then ``second``'s, each layer's tensors
-    right-aligned (left-padded with zeros) to the longer of the two."""
-    from transformers.cache_utils import Cache
-
-    return Cache(
-        layers=[
-            _growing_layer().of(k, v, *(second[i] if second is not None else (None, None)), spare=spare)
-            for i, (k, v) in enumerate(first)
-        ]
-    )
-
-
-@functools.cache
-def _growing_layer() -> Any:
-    """The layer class, made on first use: transformers is imported only in the engine's thread."""
-    from transformers.cache_utils import DynamicLayer
-
-    class GrowingLayer(DynamicLayer):  # type: ignore[no-untyped-call,misc,unused-ignore]
-        """A key/value cache layer written in place into a buffer with spare columns.
-
-        ``keys`` and ``values`` are views of the first ``length`` columns; a new token is written after
-        them, and only a full buffer is copied, into one with ``_SPARE`` more free columns (or a
-        quarter again as many, whichever is more). Rows are fixed: the decoder builds a new layer when the
-        batch's rows change.
-        """
-
-        _k: Any
-        _v: Any
-        keys: Any
-        values: Any
-
-        @classmethod
-        def of(cls, k0: Any, v0: Any, k1: Any = None, v1: Any = None, *, spare: int = _SPARE) -> Any:
-            layer = cls()
-            rows = k0.shape[0] + (k1.shape[0] if k1 is not None else 0)
-            width = max(k0.shape[2], k1.shape[2] if k1 is not None else 0)
-            shape = (rows, k0.shape[1], width + spare, k0.shape[3])
-            # uninitialised: only the left padding is read (masked, but 0 * NaN would still be NaN)
-            layer._k, layer._v = k0.new_empty(shape), v0.new_empty(shape)
-            top = 0
-            for k, v in ((k0, v0), (k1, v1)):
-                if k is not None:
-                    n, pad = k.shape[0], width - k.shape[2]
-                    for buffer, part in ((layer._k, k), (layer._v, v)):
-                        buffer[top : top + n, :, :pad] = 0
-                        buffer[top : top + n, :, pad:width] = part
-                    top += n
-            layer._set(width)
-            layer.device, layer.is_initialized = k0.device, True
-            return layer
-
-        def _set(self, length: int) -> None:
-            self.keys, self.values = self._k[:, :, :length], self._v[:, :, :length]
-
-        def update(self, key_states: Any, value_states: Any, *args: Any, **kwargs: Any) -> Any:
-            length, new = self.keys.shape[2], key_states.shape[2]
-            if length + new > self._k.shape[2]:
-                shape = list(self._k.shape)
-                shape[2] = max(length + new + _SPARE, shape[2] * 5 // 4)
-                for name in ("_k", "_v"):
-                    old, buffer = getattr(self, name), getattr(self, name).new_empty(shape)
-                    buffer[:, :, :length] = old[:, :, :length]
-                    setattr(self, name, buffer)
-            self._k[:, :, length : length + new] = key_states
-            self._v[:, :, length : length + new] = value_states
-            self._set(length + new)
-            return self.keys, self.values
-
-    return GrowingLayer
 
 
 def _cache_of(out: Any) -> Any:
