@@ -277,6 +277,10 @@ def test_duplicate_seed_ids_are_rejected_once(
         ('"What is $2+3$?"', "What is $2+3$?"),
         ("Question: compute the value of $2+3$.", "compute the value of $2+3$."),
         ("Problem solving is fun: what is $2+3$?", "Problem solving is fun: what is $2+3$?"),
+        ("Rewritten problem: What is $2+3$?", "What is $2+3$?"),  # the question prompt's own label
+        ("Rephrased question 2: What is $2+3$?", "What is $2+3$?"),  # numbered labels: not a new number
+        ("**Rewording #3:** What is $2+3$?", "What is $2+3$?"),
+        ("Question 2 asks: what is $2+3$?", None),
         ("What is $2+3$?", "What is $2+3$?"),
         ("A problem for you: a survey of $120$ people found:\n\n$70$ were tall", None),
     ],

@@ -33,8 +33,10 @@ __all__ = [
 Failure = tuple[str, str]
 
 _PREFIX = re.compile(
-    r"^\s*(?:\*\*)?\s*(?:(?:rephrased|reworded|rewritten|restated|paraphrased|new|revised)\s*"
-    r"(?:version|question|problem)?|question|problem)\s*(?:\*\*)?\s*:\s*(?:\*\*)?\s*",
+    r"^\s*(?:\*\*)?\s*(?:(?:rephrased|rephrasing|reworded|rewording|rewritten|restated|paraphrased|"
+    r"paraphrase|new|revised)\s*(?:version|question|problem)?|question|problem|version)"
+    r"(?:\s*(?:#|no\.\s*)?\d{1,2})?"  # a numbered label: "Rephrased question 2:", "Version #3:"
+    r"\s*(?:\*\*)?\s*:\s*(?:\*\*)?\s*",
     re.I,
 )
 _ANNOUNCE = re.compile(r"rephras|reword|rewrit|restat|paraphras|question|problem|version", re.I)
