@@ -1,8 +1,8 @@
 """Progress on long runs: a live rich bar on a terminal, a plain line every few seconds otherwise.
 
 The counter is seeds *finished* (their records and rejects handed to the writer), never seeds sent, and
-the ETA comes from the finished rate. Beside it: seeds in flight, requests/s, output tokens/s, records
-kept and candidates rejected.
+the ETA comes from the finished rate. Beside it: seeds in flight, requests/s, output tokens/s, and the
+records and rejects written.
 """
 
 from __future__ import annotations
@@ -44,20 +44,14 @@ def estimate_total(config: BuildConfig) -> int | None:
     return total
 
 
-def build_line(
-    stats: BuildStats, engine: EngineStats, elapsed: float, written: dict[str, int] | None = None
-) -> str:
+def build_line(stats: BuildStats, engine: EngineStats, elapsed: float, written: dict[str, int]) -> str:
     """The figures beside a build's counter: in flight, kept, rejected, requests/s, output tokens/s.
 
-    ``written``: the lines written so far by kind (``record``, ``reject``); kept and rejected then count
-    what the files hold, like the counter, rather than candidates checked but not yet written.
+    ``written``: the lines written so far by kind (``record``, ``reject``): kept and rejected count what
+    the files hold, like the counter, not candidates checked but not yet written.
     """
     in_flight = max(0, stats.seeds + sum(stats.seeds_skipped.values()) - stats.seeds_finished)
-    if written is not None:
-        kept, rejected = written.get("record", 0), written.get("reject", 0)
-    else:
-        kept = stats.records
-        rejected = sum(stats.question_rejects.values()) + sum(stats.answer_rejects.values())
+    kept, rejected = written.get("record", 0), written.get("reject", 0)
     elapsed = max(elapsed, 1e-9)
     return (
         f"{in_flight} in flight | kept {kept} | rejected {rejected} | "

@@ -73,8 +73,7 @@ def added_numbers(original: str, rephrased: str) -> list[str]:
     A rewording keeps the problem's numbers; one that writes new ones has usually started solving it
     (intermediate results, the answer itself) or changed it.
     """
-    have = numbers_in(original, hints=True)
-    return sorted(numbers_in(rephrased, words=False) - have, key=lambda s: (len(s), s))
+    return missing_numbers(rephrased, original)  # the same test, the other way round
 
 
 def check_question(
