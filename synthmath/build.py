@@ -7,8 +7,10 @@ contamination gate before generation, and, for a directory, the :class:`~synthma
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
@@ -19,7 +21,8 @@ from .config import BuildConfig
 from .contamination.run import embedding_stage
 from .engine.factory import check_backend, open_engine
 from .errors import BenchmarkUnavailableError, ConfigError, opt, spoken
-from .output import BuildWriter, prepare_dir
+from .location import Location
+from .output import BuildWriter, RemoteMirror, prepare_dir
 from .pipeline import GateSpec, Kind, Pipeline, iterate_sync, with_ticks
 from .progress import ProgressReporter, build_line, estimate_total
 from .prompts import PromptSet
@@ -27,9 +30,19 @@ from .records import DPORecord, InstructRecord, Reject, SeedProblem
 from .seeds import seed_revision, start_seed_stream
 from .summary import Summary, Tokens
 
-__all__ = ["abuild_dpo", "abuild_instruct", "build_dpo", "build_instruct", "build_to_dir", "gate_spec"]
+__all__ = [
+    "abuild_dpo",
+    "abuild_instruct",
+    "build_dpo",
+    "build_instruct",
+    "build_to_dir",
+    "gate_spec",
+    "progress_counts",
+]
 
 log = logging.getLogger(__name__)
+
+MIRROR_INTERVAL_S = 60.0  # how often a build for a remote --out copies its request cache up
 
 Record = InstructRecord | DPORecord
 
@@ -79,26 +92,10 @@ async def stream_build(
 
     What can fail cheaply fails first, before any Hub call or server start: the prompts, the seeds (read
     up to the first one), the backend, then the gate's benchmarks."""
-    needed = ["rephrase_question", "rephrase_answer" if config.answer_mode == "rephrase" else "solve"]
-    PromptSet(config.prompts_dir).check([*needed, *(["contamination_judge"] if config.judge else [])])
+    PromptSet(config.prompts_dir).check(needed_prompts(config))
     if seeds is None:
         source = config.require_seeds()
         seeds = await asyncio.to_thread(start_seed_stream, source, **config.seed_options())
-    if config.executor == "ray" and config.check_questions == "solve":
-        raise ConfigError(
-            f"{opt('check_questions', 'solve')} runs with the local executor only for now - drop "
-            f"{opt('executor', 'ray')}, or the solve check"
-        )
-    if config.executor == "ray":  # the same stages on a Ray cluster; vLLM is only needed on its GPU nodes
-        from .executors.ray_build import ray_stream
-
-        gate, skipped = await _checked_gate(config)
-        stream = ray_stream(
-            kind, config, gate, seeds, gate_skipped=skipped, log_path=log_path, on_start=on_start
-        )
-        async for pair in stream:
-            yield pair
-        return
     check_backend(config)
     gate, skipped = await _checked_gate(config)  # before a server starts, which may take minutes
     async with open_engine(config, log_path=log_path) as engine:
@@ -108,6 +105,24 @@ async def stream_build(
             on_start(pipeline)
         async for item in pipeline.run(seeds):
             yield pipeline, item
+
+
+def needed_prompts(config: BuildConfig) -> list[str]:
+    """The prompt files a build with ``config`` renders."""
+    answer = "rephrase_answer" if config.answer_mode == "rephrase" else "solve"
+    solve = ["solve"] if config.check_questions == "solve" else []
+    judge = ["contamination_judge"] if config.judge else []
+    return list(dict.fromkeys(["rephrase_question", answer, *solve, *judge]))
+
+
+async def preflight(config: BuildConfig, *, executor_checks: bool = True) -> None:
+    """What a sharded build checks on the driver before any task starts: the prompts, the seeds, the
+    backend (where the tasks run here) and the gate's benchmarks; each fails in one line."""
+    PromptSet(config.prompts_dir).check(needed_prompts(config))
+    await asyncio.to_thread(start_seed_stream, config.require_seeds(), **config.seed_options())
+    if executor_checks:
+        check_backend(config)
+    await _checked_gate(config)
 
 
 async def _checked_gate(config: BuildConfig) -> tuple[GateSpec | None, str | None]:
@@ -146,11 +161,40 @@ async def _abuild(
 ) -> AsyncIterator[Record]:
     cfg = _config(config, options)
     model = InstructRecord if kind == "instruct" else DPORecord
+    if cfg.executor == "ray" or (cfg.tasks or 1) > 1:
+        async for line_kind, line in _sharded_lines(kind, cfg, seeds):
+            if line_kind == "record":
+                yield model.model_validate_json(line)
+            elif on_reject is not None:
+                on_reject(Reject.model_validate_json(line))
+        return
     async for _, item in stream_build(kind, cfg, seeds):
         if item.kind == "record":
             yield model.model_validate_json(item.line)
         elif item.kind == "reject" and on_reject is not None:
             on_reject(Reject.model_validate_json(item.line))
+
+
+async def _sharded_lines(
+    kind: Kind, config: BuildConfig, seeds: Iterable[SeedProblem] | None
+) -> AsyncIterator[tuple[str, str]]:
+    """The records and rejects of a build run as shard tasks (their tasks read the seeds from the
+    config's source): built into ``out`` (a temporary folder when there is none), then read back."""
+    if seeds is not None:
+        raise ConfigError(
+            f"{opt('executor', 'ray')} and {opt('tasks')} read the seeds from the {opt('seeds')} source in "
+            "each task - pass the source instead of seed objects"
+        )
+    with contextlib.ExitStack() as stack:
+        out = config.out or stack.enter_context(tempfile.TemporaryDirectory(prefix="synthmath-"))
+        cfg = config.model_copy(update={"out": out})
+        summary = await asyncio.to_thread(build_to_dir, kind, cfg)
+        where = Location(out)
+        for line_kind, name in (("record", summary.files["records"]), ("reject", summary.files["rejects"])):
+            with where.open(name) as f:
+                for line in f:
+                    if line.strip():
+                        yield line_kind, line
 
 
 def build_instruct(
@@ -210,17 +254,37 @@ async def abuild_dpo(
         yield rec
 
 
-def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> Summary:
-    """Run a build and write its files to ``config.out``; returns the summary (also in summary.json).
+def build_to_dir(
+    kind: Kind,
+    config: BuildConfig,
+    *,
+    progress: bool = False,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> Summary:
+    """Run a build and write its files to ``config.out`` (a folder or a URI such as ``s3://bucket/run``);
+    returns the summary (also in summary.json).
 
-    The earlier build in ``out`` is replaced only when this one finishes; under ``local`` / ``serve`` a
-    server is started for the run (log: OUT/logs/server.log) and stopped after it.
+    With ``executor="ray"`` or ``tasks`` above 1 the build runs as shard tasks whose outputs are merged
+    into ``out`` (:mod:`synthmath.executors`); otherwise here, as one task. The earlier build in ``out``
+    is replaced only when this one finishes; under ``local`` / ``serve`` a server is started for the run
+    (log: OUT/logs/server.log) and stopped after it. ``on_progress`` gets the build's counts about once a
+    second (a shard task reports to its driver through it).
     """
     if config.out is None:
         raise ConfigError(f"no output directory - pass {opt('out', 'DIR')}")
-    out = Path(config.out)
+    if config.task is None and (config.executor == "ray" or (config.tasks or 1) > 1):
+        from .executors import run_sharded
+
+        return run_sharded(kind, config, progress=progress)
+    location = Location(config.out)
+    out = location.staging()
     config.require_seeds()  # before starting a server that may take minutes
+    if location.remote:
+        location.mkdir()
     prepare_dir(out)
+    mirror = RemoteMirror(location, out, config.cache_path()) if location.remote else None
+    if mirror is not None:
+        mirror.pull_cache()
     started = time.time()
     revision = seed_revision(config.seeds, config.split) if config.seeds else None
     state: dict[str, Any] = {}
@@ -238,6 +302,18 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
                 writer.write(got[1].kind, got[1].line)
             yield None
 
+    clock = {"reported": 0.0, "synced": time.monotonic()}
+
+    def report(force: bool = False) -> None:
+        now = time.monotonic()
+        p: Pipeline | None = state.get("pipeline")
+        if on_progress is not None and p is not None and (force or now - clock["reported"] >= 1.0):
+            clock["reported"] = now
+            on_progress(progress_counts(p, writer.counts))
+        if mirror is not None and now - clock["synced"] >= MIRROR_INTERVAL_S:
+            clock["synced"] = now
+            mirror.push_cache()
+
     try:
         with writer, ProgressReporter(estimate_total(config), enabled=progress) as bar:
 
@@ -248,18 +324,36 @@ def build_to_dir(kind: Kind, config: BuildConfig, *, progress: bool = False) -> 
             for _ in iterate_sync(run()):
                 if "pipeline" in state:  # once the engine is up (loading a model takes a while)
                     bar.update(state["pipeline"].stats.seeds_finished, line)
+                report()
             if "pipeline" in state:
                 bar.update(state["pipeline"].stats.seeds_finished, line(), force=True)
+            report(force=True)
     except BaseException as e:
         writer.abort(summary(False, _one_line(e)))
+        if mirror is not None:
+            mirror.abort()
         raise
     result = summary(True)
     if not result.seeds.processed and not result.seeds.skipped:
         writer.abort(result.model_copy(update={"finished": False, "failure": "no seeds"}))
         raise ConfigError(f"no seeds selected from {config.seeds} - check the seeds source and its filters")
     pipeline = state.get("pipeline")
-    writer.commit(result, pipeline.gate_examples if pipeline is not None else None)
+    names = writer.commit(result, pipeline.gate_examples if pipeline is not None else None)
+    if mirror is not None:
+        mirror.publish(names)
     return result
+
+
+def progress_counts(pipeline: Pipeline, written: dict[str, int]) -> dict[str, Any]:
+    """What a build reports of its progress: seeds finished, lines written, requests and tokens."""
+    engine = pipeline.engine.stats
+    return {
+        "seeds_finished": pipeline.stats.seeds_finished,
+        "records": written.get("record", 0),
+        "rejects": written.get("reject", 0),
+        "requests": engine.requests,
+        "completion_tokens": engine.completion_tokens,
+    }
 
 
 def _one_line(e: BaseException) -> str:

@@ -24,9 +24,10 @@ from .config_io import (
 from .contamination.benchmarks import DEFAULT_BENCHMARKS, check_benchmark_specs
 from .engine.base import LocalBackend
 from .errors import ConfigError, opt
+from .location import Location, check_uri
 from .steps.base import Sampling
 
-__all__ = ["DEFAULT_BASE_URL", "LOCAL_CONCURRENCY", "BuildConfig", "StepSampling"]
+__all__ = ["DEFAULT_BASE_URL", "LOCAL_CONCURRENCY", "BuildConfig", "StepSampling", "TaskSlice"]
 
 DEFAULT_BASE_URL = "http://localhost:8000/v1"
 # llama.cpp's server answers one request at a time: more in flight only queue there and time out
@@ -54,6 +55,18 @@ class StepSampling(BaseModel):
     max_tokens: int | None = Field(None, ge=1)
 
 
+class TaskSlice(BaseModel):
+    """One shard task of a build: task ``index`` of ``count``, over positions ``[start, stop)`` of the
+    selected seed stream (rows that cannot be seeds count as positions too)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    index: int = Field(ge=0)
+    count: int = Field(ge=1)
+    start: int = Field(ge=0)
+    stop: int = Field(ge=0)
+
+
 class BuildConfig(BaseModel):
     """Everything a build-instruct / build-dpo run needs. Field names are the CLI flags' names."""
 
@@ -71,7 +84,9 @@ class BuildConfig(BaseModel):
     seed: int = 0
 
     # output
-    out: Path | None = None
+    out: str | None = Field(
+        None, description="output folder, local or a URI that fsspec knows (s3://bucket/run, gs://...)"
+    )
     chat: bool = Field(False, description="DPO only: write TRL's conversational form")
 
     # resume and scale-out
@@ -79,13 +94,18 @@ class BuildConfig(BaseModel):
     use_cache: bool = Field(True, description="reuse responses already received (resume after a crash)")
     shard: str | None = Field(None, description="I/N: this run's share of the seeds, for N machines")
     executor: Literal["local", "ray"] = Field(
-        "local", description="local: this process and its workers; ray: a Ray cluster (synthmath[ray])"
+        "local", description="local: this machine; ray: shard tasks on a Ray cluster (synthmath[ray])"
+    )
+    tasks: int | None = Field(
+        None,
+        ge=1,
+        description="shard tasks to cut the seeds into [default: 1 locally; on Ray, from the seeds and CPUs]",
     )
     ray_address: str | None = Field(
         None, description="Ray cluster to join [default: $RAY_ADDRESS, else a local Ray for the run]"
     )
-    ray_actors: int | None = Field(
-        None, ge=1, description="Ray LLM actors (vLLM replicas with --backend vllm) [default: one per server]"
+    task: TaskSlice | None = Field(
+        None, description="set by the executors: this run is one shard task of a build"
     )
 
     # steps
@@ -250,13 +270,19 @@ class BuildConfig(BaseModel):
         i, n = self.shard.split("/")
         return int(i), int(n)
 
+    @field_validator("out", mode="before")
+    @classmethod
+    def _out(cls, v: Any) -> Any:
+        return None if v is None else check_uri(os.fspath(v))
+
     def cache_path(self) -> Path | None:
-        """Where the request cache lives, or None when caching is off."""
+        """Where the request cache lives, or None when caching is off (for a remote ``out``: in its
+        local staging folder, copied up as the build goes)."""
         if not self.use_cache:
             return None
         if self.cache is not None:
             return self.cache
-        return self.out / "cache" / "requests.sqlite" if self.out is not None else None
+        return Location(self.out).staging() / "cache" / "requests.sqlite" if self.out is not None else None
 
     @field_validator("contamination_thresholds", mode="before")
     @classmethod
@@ -299,6 +325,7 @@ class BuildConfig(BaseModel):
             "sample": self.sample,
             "seed": self.seed,
             "shard": self.shard_tuple(),
+            "positions": (self.task.start, self.task.stop) if self.task is not None else None,
         }
 
     def require_seeds(self) -> str:

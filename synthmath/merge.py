@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, OutputError, opt
+from .location import Location
 from .output import OUTPUT_FILES, prepare_dir, write_gate_report
 from .summary import GateSummary, Summary, read_summary
 
-__all__ = ["merge_shards"]
+__all__ = ["differing_field", "merge_shards", "merge_tasks"]
 
 # config fields that may differ between the shards of one run: where and how each ran, not what it made
 _MAY_DIFFER = frozenset(
@@ -24,8 +25,17 @@ _MAY_DIFFER = frozenset(
         "shard", "out", "cache", "use_cache", "base_url", "api_key", "concurrency", "max_retries", "timeout",
         "workers", "verify_timeout", "max_failed_seeds", "max_failed_fraction", "contamination_cache",
         "serve_timeout", "seeds",  # the seeds are compared by content (seed_revision), not by path
+        "task", "tasks", "executor", "ray_address",  # how a build was cut into tasks and where they ran
     }
 )  # fmt: skip
+
+
+def differing_field(a: dict[str, Any], b: dict[str, Any]) -> str | None:
+    """The first config field, by name, in which two runs differ in what they make (None: none)."""
+    for key in sorted(set(a) | set(b)):
+        if key not in _MAY_DIFFER and a.get(key) != b.get(key):
+            return key
+    return None
 
 
 def _same_run(dirs: list[Path], summaries: list[Summary]) -> None:
@@ -37,12 +47,12 @@ def _same_run(dirs: list[Path], summaries: list[Summary]) -> None:
                 f"{d}: built from other seed contents than {dirs[0]} (seed_revision {s.seed_revision} vs "
                 f"{first.seed_revision}) - merge shards of one run over the same seeds"
             )
-        for key in sorted(set(s.config) | set(first.config)):
-            if key not in _MAY_DIFFER and s.config.get(key) != first.config.get(key):
-                raise ConfigError(
-                    f"{d}: its {key} ({s.config.get(key)!r}) differs from {dirs[0]}'s "
-                    f"({first.config.get(key)!r}) - merge shards of one run only"
-                )
+        key = differing_field(s.config, first.config)
+        if key is not None:
+            raise ConfigError(
+                f"{d}: its {key} ({s.config.get(key)!r}) differs from {dirs[0]}'s "
+                f"({first.config.get(key)!r}) - merge shards of one run only"
+            )
         for key in ("model", "prompt_hashes"):
             mine, theirs = getattr(s, key), getattr(first, key)
             if mine != theirs:
@@ -95,7 +105,7 @@ def merge_shards(dirs: list[Path], out: Path) -> Summary:
     name = OUTPUT_FILES[kind]
     tmp = {"records": out / f"{name}.partial", "rejects": out / "rejects.jsonl.partial"}
     try:
-        n_records = _copy_shards(shards, n, name, tmp)
+        n_records = _copy_shards({i: Location(d) for i, d in shards.items()}, n, name, tmp)
         os.replace(tmp["records"], out / name)
         os.replace(tmp["rejects"], out / "rejects.jsonl")
     except OSError as e:
@@ -115,12 +125,47 @@ def merge_shards(dirs: list[Path], out: Path) -> Summary:
         }
     )
     if merged.contamination is not None:
-        _merge_contamination([shards[i] for i in range(n)], out, merged.contamination)
+        _merge_contamination([Location(shards[i]) for i in range(n)], out, merged.contamination)
     merged.write(out / "summary.json")
     return merged
 
 
-def _copy_shards(shards: dict[int, Path], n: int, name: str, tmp: dict[str, Path]) -> int:
+def merge_tasks(
+    tasks: list[Location], summaries: list[Summary], out: Location, config: dict[str, Any]
+) -> tuple[Summary, list[str]]:
+    """Join the task folders of one build, in task order, into ``out``'s staging folder; returns the
+    merged summary (``config``: the build's own) and the names written there, summary.json last (the
+    caller copies them to a remote ``out``)."""
+    staging = out.staging()
+    prepare_dir(staging)
+    kind = summaries[0].kind
+    name = OUTPUT_FILES[kind]
+    tmp = {"records": staging / f"{name}.partial", "rejects": staging / "rejects.jsonl.partial"}
+    try:
+        (staging / "summary.json").unlink(missing_ok=True)
+        n_records = _copy_shards(dict(enumerate(tasks)), len(tasks), name, tmp)
+        os.replace(tmp["records"], staging / name)
+        os.replace(tmp["rejects"], staging / "rejects.jsonl")
+    except OSError as e:
+        raise OutputError(f"cannot write to {staging} ({e.strerror}) - choose another --out") from e
+    finally:
+        for p in tmp.values():
+            p.unlink(missing_ok=True)
+    merged = summaries[0]
+    for part in summaries[1:]:
+        merged = merged.merge(part)
+    merged = merged.model_copy(
+        update={"config": config, "shards": [t.uri for t in tasks], "records": n_records}
+    )
+    names = [name, "rejects.jsonl"]
+    if merged.contamination is not None:
+        _merge_contamination(tasks, staging, merged.contamination)
+        names += ["contamination.jsonl", "contamination_report.json", "contamination_report.md"]
+    merged.write(staging / "summary.json")
+    return merged, [*names, "summary.json"]
+
+
+def _copy_shards(shards: dict[int, Location], n: int, name: str, tmp: dict[str, Path]) -> int:
     """Concatenate the shards' files into ``tmp``, checking ids; returns the number of records."""
     record_ids: set[bytes] = set()
     seed_owner: dict[str, int] = {}
@@ -130,35 +175,37 @@ def _copy_shards(shards: dict[int, Path], n: int, name: str, tmp: dict[str, Path
     ):
         for i in range(n):
             d = shards[i]
-            for src, dst, is_record in ((d / name, rec_out, True), (d / "rejects.jsonl", rej_out, False)):
-                if not src.is_file():
-                    raise ConfigError(f"{d}: {src.name} is missing - rerun that shard")
-                with src.open(encoding="utf-8") as f:
+            for src, dst, is_record in ((name, rec_out, True), ("rejects.jsonl", rej_out, False)):
+                if not d.exists(src):
+                    raise ConfigError(f"{d}: {src} is missing - rerun that shard")
+                with d.open(src) as f:
                     for lineno, line in enumerate(f, 1):
                         if is_record:
                             row = json.loads(line)
                             rid = hashlib.sha256(row["id"].encode()).digest()[:12]
                             if rid in record_ids:
-                                raise ConfigError(f"{src}:{lineno}: record {row['id']} appears in two shards")
+                                raise ConfigError(
+                                    f"{d.join(src)}:{lineno}: record {row['id']} appears in two shards"
+                                )
                             record_ids.add(rid)
                             owner = seed_owner.setdefault(row["seed_id"], i)
                             if owner != i:
+                                seed = row["seed_id"]
                                 raise ConfigError(
-                                    f"{src}:{lineno}: seed {row['seed_id']} is in shards {owner} and {i}"
+                                    f"{d.join(src)}:{lineno}: seed {seed} is in shards {owner} and {i}"
                                 )
                         dst.write(line if line.endswith("\n") else line + "\n")
     return len(record_ids)
 
 
-def _merge_contamination(dirs: list[Path], out: Path, gate: GateSummary) -> None:
+def _merge_contamination(dirs: list[Location], out: Path, gate: GateSummary) -> None:
     """Join the shards' contamination rows and reports (their counts are in the merged summary)."""
     with (out / "contamination.jsonl.partial").open("w", encoding="utf-8") as f:
         for d in dirs:
-            f.write((d / "contamination.jsonl").read_text(encoding="utf-8"))
+            f.write(d.read_text("contamination.jsonl"))
     os.replace(out / "contamination.jsonl.partial", out / "contamination.jsonl")
     examples: list[dict[str, Any]] = []
     for d in dirs:
-        report = d / "contamination_report.json"
-        if report.is_file():
-            examples += json.loads(report.read_text(encoding="utf-8")).get("examples", [])
+        if d.exists("contamination_report.json"):
+            examples += json.loads(d.read_text("contamination_report.json")).get("examples", [])
     write_gate_report(out, gate, examples[:10])

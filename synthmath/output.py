@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from .errors import ConfigError, OutputError, opt
+from .location import Location
 from .summary import GateSummary, Summary, write_json_atomic
 
-__all__ = ["OUTPUT_FILES", "BuildWriter", "prepare_dir", "write_json_atomic"]
+__all__ = ["OUTPUT_FILES", "BuildWriter", "RemoteMirror", "prepare_dir", "write_json_atomic"]
+
+CACHE_NAME = "cache/requests.sqlite"
 
 OUTPUT_FILES = {"instruct": "instruct.jsonl", "dpo": "dpo.jsonl"}
 
@@ -81,19 +84,23 @@ class BuildWriter:
                 f.close()
         self._files.clear()
 
-    def commit(self, summary: Summary, examples: list[dict[str, Any]] | None = None) -> None:
-        """Swap the new files in, then write ``summary.json`` (last: it marks a finished build)."""
+    def commit(self, summary: Summary, examples: list[dict[str, Any]] | None = None) -> list[str]:
+        """Swap the new files in, then write ``summary.json`` (last: it marks a finished build); returns
+        the names of the files written, ``summary.json`` last."""
         self.close()
+        names = [p.name for p in self.final.values()]
         try:
             (self.out / "summary.json").unlink(missing_ok=True)
             for key, path in self.final.items():
                 os.replace(self.partial[key], path)
             if summary.contamination is not None:
                 write_gate_report(self.out, summary.contamination, examples or [])
+                names += ["contamination_report.json", "contamination_report.md"]
             (self.out / "summary.json.partial").unlink(missing_ok=True)
         except OSError as e:
             raise _os_error(self.out, e) from e
         summary.write(self.out / "summary.json")
+        return [*names, "summary.json"]
 
     def abort(self, summary: Summary) -> None:
         """Leave the earlier build as it was; say in ``summary.json.partial`` why this one stopped."""
@@ -131,3 +138,58 @@ def write_gate_report(out: Path, gate: GateSummary, examples: list[dict[str, Any
     tmp = out / "contamination_report.md.tmp"
     tmp.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
     os.replace(tmp, out / "contamination_report.md")
+
+
+class RemoteMirror:
+    """A build's staging folder kept in step with its remote location (``s3://``, ``gs://``, ...): the
+    request cache is copied down before the build (resume on any machine) and up while it runs and when
+    it stops; a finished build's files go up with ``summary.json`` last, so that it still marks a
+    finished build there."""
+
+    def __init__(self, location: Location, staging: Path, cache: Path | None) -> None:
+        self.location, self.staging = location, staging
+        # only the default cache (inside the staging folder) travels; a --cache file is the user's own
+        self.cache = cache if cache is not None and cache == staging / CACHE_NAME else None
+
+    def pull_cache(self) -> bool:
+        """The remote cache copied down when there is no local one; True when it was."""
+        if self.cache is None or self.cache.exists():
+            return False
+        return self.location.get(CACHE_NAME, self.cache)
+
+    def push_cache(self) -> None:
+        """A consistent snapshot of the cache (SQLite's backup, safe while it is being written) copied up."""
+        if self.cache is None or not self.cache.exists():
+            return
+        import sqlite3
+
+        snapshot = self.cache.with_name(self.cache.name + ".upload")
+        src = sqlite3.connect(self.cache)
+        dst = sqlite3.connect(snapshot)
+        try:
+            src.backup(dst)
+        finally:
+            src.close()
+            dst.close()
+        try:
+            self.location.put(snapshot, CACHE_NAME)
+        finally:
+            snapshot.unlink(missing_ok=True)
+
+    def publish(self, names: list[str]) -> None:
+        """The finished build's files up, the earlier ``summary.json`` removed first and the new one last."""
+        self.location.remove("summary.json")
+        for name in names:
+            if name != "summary.json":
+                self.location.put(self.staging / name, name)
+        self.push_cache()
+        self.location.remove("summary.json.partial")
+        self.location.put(self.staging / "summary.json", "summary.json")
+
+    def abort(self) -> None:
+        """What a stopped build leaves: its cache and ``summary.json.partial``, so a rerun resumes."""
+        with contextlib.suppress(OutputError):
+            self.push_cache()
+            partial = self.staging / "summary.json.partial"
+            if partial.exists():
+                self.location.put(partial, "summary.json.partial")

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError, OutputError, opt
+from .location import Location
 
 __all__ = [
     "GateSummary",
@@ -25,6 +26,7 @@ __all__ = [
     "Summary",
     "Tokens",
     "read_summary",
+    "read_summary_at",
     "write_json_atomic",
 ]
 
@@ -46,6 +48,22 @@ def _add_tables(a: dict[str, dict[str, int]], b: dict[str, dict[str, int]]) -> d
 
 def _add_counts(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
     return dict(Counter(a) + Counter(b))
+
+
+def _add_engine(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two engines' counts added: numbers and per-key tables (requests per server) alike."""
+    out = dict(a)
+    for k, v in b.items():
+        mine = out.get(k)
+        if isinstance(v, bool) or isinstance(mine, bool):
+            continue
+        if isinstance(v, (int, float)) and isinstance(mine, (int, float)):
+            out[k] = mine + v
+        elif isinstance(v, dict) and isinstance(mine, dict) and all(isinstance(x, int) for x in v.values()):
+            out[k] = _add_counts(mine, v)
+        elif k not in out:
+            out[k] = v
+    return out
 
 
 class SeedCounts(_Model):
@@ -166,9 +184,7 @@ class Summary(_Model):
                 "records": self.records + other.records,
                 "rejects": self.rejects + other.rejects,
                 "tokens": self.tokens + other.tokens,
-                "engine": {
-                    k: v + other.engine.get(k, 0) if isinstance(v, int) else v for k, v in self.engine.items()
-                },
+                "engine": _add_engine(self.engine, other.engine),
                 "by_subject": _add_tables(self.by_subject, other.by_subject),
                 "by_level": _add_tables(self.by_level, other.by_level),
                 "wall_time_s": max(self.wall_time_s, other.wall_time_s),
@@ -196,25 +212,30 @@ def write_json_atomic(path: Path, data: Any) -> None:
         ) from e
 
 
-def read_summary(build_dir: Path) -> Summary:
-    """The summary of a finished build in ``build_dir``; a one-line error when there is none."""
-    path = build_dir / "summary.json"
-    if not build_dir.is_dir():
-        raise ConfigError(f"{build_dir}: no such directory - pass the --out directory of a build")
-    if not path.is_file():
-        partial = build_dir / "summary.json.partial"
+def read_summary(build_dir: Path | str) -> Summary:
+    """The summary of a finished build in ``build_dir`` (a folder or a URI); a one-line error when there
+    is none."""
+    return read_summary_at(Location(build_dir))
+
+
+def read_summary_at(where: Location) -> Summary:
+    """:func:`read_summary` of a :class:`~synthmath.location.Location`."""
+    if not where.exists():
+        raise ConfigError(f"{where}: no such directory - pass the --out directory of a build")
+    if not where.exists("summary.json"):
         why = ""
-        if partial.is_file():
+        if where.exists("summary.json.partial"):
             try:
-                why = f" ({json.loads(partial.read_text(encoding='utf-8')).get('failure') or 'interrupted'})"
+                failure = json.loads(where.read_text("summary.json.partial")).get("failure")
+                why = f" ({failure or 'interrupted'})"
             except (OSError, ValueError):
                 why = ""
         raise ConfigError(
-            f"{build_dir}: no summary.json, so that run did not finish{why} - "
-            "rerun its command to complete it"
+            f"{where}: no summary.json, so that run did not finish{why} - rerun its command to complete it"
         )
+    path = where.join("summary.json")
     try:
-        return Summary.model_validate_json(path.read_text(encoding="utf-8"))
+        return Summary.model_validate_json(where.read_text("summary.json"))
     except ValidationError as e:
         raise ConfigError(
             f"{path}: not a summary this synthmath version reads ({e.errors()[0]['msg']}) - "

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..location import Location
 from ..logs import configure_logging
 from ._app import main
 from .options import (
@@ -27,27 +28,28 @@ def _run(kind: str, config_file: Path | None, progress: bool, verbose: bool, opt
     cfg = _config(config_file, options)
     if cfg.out is None:
         raise click.UsageError("missing --out DIR (or 'out:' in the config file)")
+    out = Location(cfg.out)
     summary = build_to_dir(kind, cfg, progress=progress)  # type: ignore[arg-type]
     if push_to_hub:
         from ..publish import push_to_hub as push
 
-        push(cfg.out, push_to_hub)
+        push(out.staging(), push_to_hub)  # a remote build keeps its files in its staging folder too
         click.echo(f"pushed to https://huggingface.co/datasets/{push_to_hub}")
     gate = summary.contamination
     if gate is not None:
         click.echo(
             f"contamination ({', '.join(gate.stages)}; {gate.mode}): {gate.seeds_contaminated} of "
             f"{gate.seeds_checked} seeds and {gate.questions_contaminated} of {gate.questions_checked} "
-            f"rephrased questions match benchmark items (report in {cfg.out / 'contamination_report.md'})"
+            f"rephrased questions match benchmark items (report in {out.join('contamination_report.md')})"
         )
     if summary.contamination_skipped:  # the reason was logged when it happened
-        click.echo(f"contamination check skipped (why: contamination_skipped in {cfg.out / 'summary.json'})")
+        click.echo(f"contamination check skipped (why: contamination_skipped in {out.join('summary.json')})")
     seeds = summary.seeds
     cached = summary.tokens.cached_completion
     click.echo(
         f"{summary.records} {kind} records from {seeds.with_records}/{seeds.processed} seeds "
-        f"-> {cfg.out / summary.files['records']} ({summary.rejects} rejects in "
-        f"{cfg.out / 'rejects.jsonl'}; {summary.tokens.completion} output tokens"
+        f"-> {out.join(summary.files['records'])} ({summary.rejects} rejects in "
+        f"{out.join('rejects.jsonl')}; {summary.tokens.completion} output tokens"
         + (f" + {cached} from the cache" if cached else "")
         + f", {summary.wall_time_s:.1f}s)"
     )

@@ -116,16 +116,17 @@ generation_options = _compose(
     click.option(
         "--executor",
         type=click.Choice(["local", "ray"]),
-        help="local: this machine; ray: the same stages on a Ray cluster (needs synthmath[ray]) "
-        "[default: local].",
+        help="Where the build's shard tasks run: local: this machine; ray: a Ray cluster (needs "
+        "synthmath[ray]) [default: local].",
+    ),
+    click.option(
+        "--tasks",
+        type=int,
+        help="Shard tasks to cut the seeds into, each writing OUT/shards/K, merged into OUT at the end "
+        "[default: 1 locally; on Ray, from the seeds and the cluster's CPUs].",
     ),
     click.option(
         "--ray-address", help="Ray cluster to join [default: $RAY_ADDRESS, else a local Ray for the run]."
-    ),
-    click.option(
-        "--ray-actors",
-        type=int,
-        help="Ray actors sending requests (vLLM replicas with --backend vllm) [default: one per server].",
     ),
 )
 
@@ -242,7 +243,9 @@ contamination_options = _compose(
 )
 
 run_options = _compose(
-    click.option("--out", type=click.Path(path_type=Path), help="Output directory."),
+    click.option(
+        "--out", help="Output folder: a local path, or a URI such as s3://bucket/run (any fsspec filesystem)."
+    ),
     click.option(
         "--config", "config_file", type=click.Path(path_type=Path), help="YAML or JSON config file."
     ),

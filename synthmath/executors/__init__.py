@@ -1,9 +1,13 @@
-"""Executors decide where the build's stages run, never what they do.
+"""Executors decide where a build runs, never what it does.
 
-The local executor is :class:`synthmath.pipeline.Pipeline` on one event loop with a process pool. The Ray
-executor (:mod:`.ray_build`, ``executor: ray``, needs ``synthmath[ray]``) runs the same stage code on a
-Ray cluster: seeds as a Ray Dataset, the CPU stages and the LLM stages as ``map_batches`` over actor
-pools, and the driver accounting for every seed through the same :meth:`Pipeline.account`.
+A build is one pipeline (:mod:`synthmath.pipeline`). Run as it is, it is a single task writing ``--out``.
+Cut into shard tasks (``executor: ray``, or ``tasks`` above 1), each task is that same pipeline over one
+slice of the seeds, writing its own folder under ``OUT/shards/``; the driver (:mod:`.driver`) plans the
+tasks, runs the missing ones on an executor (:mod:`.local`: processes of this machine; :mod:`.ray`: Ray
+tasks on a cluster) and merges their outputs into ``OUT``.
 """
 
-__all__: list[str] = []
+from .driver import open_executor, run_sharded
+from .plan import Plan, task_config
+
+__all__ = ["Plan", "open_executor", "run_sharded", "task_config"]

@@ -22,10 +22,12 @@ from ..contamination.judge import resolve
 from ..contamination.results import Screening
 from ..contamination.run import DEFAULT_FIELDS, _rows, write_reports
 from ..errors import ConfigError
-from .ray_build import WINDOW, _unwrap
+from .ray import unwrap as _unwrap
 from .ray_runtime import cluster_resources, ray_session
 
 __all__ = ["ScreenStage", "check_files_ray"]
+
+WINDOW = 50_000  # texts per dataset: bounds the driver's memory
 
 
 class ScreenStage:

@@ -1,13 +1,11 @@
-"""The Ray session of a run, quiet by default, and the request cache as a Ray actor.
+"""The Ray session of a run, quiet by default.
 
 ``ray_session(address)`` joins the cluster at ``address`` (default ``$RAY_ADDRESS``) or starts a local
 Ray for the run and shuts it down after. Ray's own log lines stay out of the terminal unless the run is
 verbose (``-v``): synthmath reports progress and per-stage throughput itself.
 
-The request cache lives in one SQLite file on the driver's machine, owned by one actor pinned to the
-driver's node: every LLM actor, on any node, asks it before sending a request and tells it each new
-response. So the cache needs no shared file system, has a single writer, and a resumed run (or a retried
-task, or a restarted actor) re-sends only what was in flight when it stopped.
+A cluster that asks for a token (Ray's token authentication) and gets none is reported as such, not as
+a missing cluster.
 """
 
 from __future__ import annotations
@@ -19,10 +17,9 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from ..engine.base import ChatResult
 from ..errors import ConfigError
 
-__all__ = ["CacheServer", "cluster_resources", "import_ray", "ray_session", "start_cache"]
+__all__ = ["cluster_resources", "import_ray", "ray_session"]
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +61,8 @@ def ray_session(address: str | None = None, *, verbose: bool = False) -> Iterato
                     include_dashboard=False,
                     configure_logging=True,
                 )
-        except ConnectionError as e:
-            raise ConfigError(
-                f"no Ray cluster at {address} ({e}) - start one with `ray start --head`, or drop "
-                "--ray-address to run a local Ray"
-            ) from e
+        except Exception as e:
+            raise _connect_error(address, e) from e
         started = True
     ctx = ray.data.DataContext.get_current()
     saved = (ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.print_on_execution_start)
@@ -111,37 +105,19 @@ def cluster_resources() -> dict[str, float]:
     return {"CPU": float(total.get("CPU", 0.0)), "GPU": float(total.get("GPU", 0.0))}
 
 
-class CacheServer:
-    """The exact-request cache (:class:`~synthmath.engine.cache.RequestCache`) behind a Ray actor."""
-
-    def __init__(self, path: str) -> None:
-        from ..engine.cache import RequestCache
-
-        self.cache = RequestCache(path)
-
-    def get(self, key: str) -> ChatResult | None:
-        return self.cache.get(key)
-
-    def put(self, key: str, result: ChatResult) -> None:
-        self.cache.put(key, result)
-
-    def size(self) -> int:
-        return len(self.cache)
-
-
-def start_cache(path: str) -> Any:
-    """The cache actor for ``path``, pinned to this (the driver's) node; restarted if it dies, and its
-    calls retried (a get or put is idempotent)."""
-    import ray
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-    here = ray.get_runtime_context().get_node_id()
-    actor_class = ray.remote(CacheServer)
-    actor: Any = actor_class.options(
-        num_cpus=0,
-        max_restarts=-1,
-        max_task_retries=-1,
-        scheduling_strategy=NodeAffinitySchedulingStrategy(node_id=here, soft=False),
-    ).remote(path)
-    ray.get(actor.size.remote())  # the file opens now: a bad --cache path fails before any work
-    return actor
+def _connect_error(address: str | None, e: Exception) -> ConfigError:
+    """Why joining (or starting) Ray failed, with the fix: a token the cluster wants, or no cluster."""
+    text = " ".join(str(e).split())[:300]
+    lowered = text.lower()
+    if "token" in lowered or "auth" in lowered or "unauthenticated" in lowered:
+        return ConfigError(
+            f"the Ray cluster at {address or 'RAY_ADDRESS'} refused this client: it uses token "
+            f"authentication ({text}) - set RAY_AUTH_MODE=token and the cluster's token in "
+            "RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) for this run"
+        )
+    if isinstance(e, ConnectionError) or "connect" in lowered or "timed out" in lowered:
+        return ConfigError(
+            f"no Ray cluster at {address} ({text}) - start one with `ray start --head`, or drop "
+            "--ray-address to run a local Ray"
+        )
+    return ConfigError(f"cannot start or join Ray at {address or 'a local Ray'} ({text}) - rerun with -v")

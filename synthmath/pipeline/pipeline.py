@@ -25,6 +25,7 @@ from ..errors import BuildFailedError, ContaminationError
 from ..prompts import PromptSet
 from ..records import Reject, SeedProblem
 from ..seeds import iter_seed_stream
+from ..seeds.select import duplicate_id
 from ..steps import RephraseAnswer, RephraseQuestion
 from ..steps.solve_check import SolveCheck
 from ..summary import GateSummary
@@ -184,17 +185,7 @@ class Pipeline:
         digest = hashlib.sha256(seed.id.encode()).digest()[:12]
         if digest in self._seen:
             self.stats.seeds_skipped["duplicate_id"] += 1
-            return [
-                self._reject(
-                    Reject(
-                        seed_id=seed.id,
-                        stage="seed",
-                        reason="duplicate_id",
-                        detail=f"seed id {seed.id} appeared earlier in {seed.source or 'the seeds'}",
-                        text=seed.problem,
-                    )
-                )
-            ]
+            return [self._reject(duplicate_id(seed))]
         self._seen.add(digest)
         request = self.question_step.request(seed)
         if not fits_context(request, self.context_length):

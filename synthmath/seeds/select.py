@@ -22,7 +22,7 @@ from ..records import Reject, SeedProblem
 from .fields import row_level, row_subject, row_to_seed, subject_slug
 from .sources import SeedSource, open_source
 
-__all__ = ["iter_seed_stream", "load_seeds", "shard_of", "start_seed_stream"]
+__all__ = ["duplicate_id", "iter_seed_stream", "load_seeds", "shard_of", "start_seed_stream"]
 
 log = logging.getLogger("synthmath.seeds")
 
@@ -44,6 +44,7 @@ class _Tally:
     levels: Counter[int] = field(default_factory=Counter)  # of the valid seeds that passed `subjects`
     after_filters: int = 0
     after_limit: int = 0
+    selected: int = 0
 
 
 def _listing(values: Sequence[object]) -> str:
@@ -107,6 +108,7 @@ def iter_seed_stream(
     sample: int | None = None,
     seed: int = 0,
     shard: tuple[int, int] | None = None,
+    positions: tuple[int, int] | None = None,
 ) -> Iterator[SeedProblem | Reject]:
     """Stream the seeds of ``source``, and the seed-stage rejects, in source order.
 
@@ -117,7 +119,10 @@ def iter_seed_stream(
     draws N seeds uniformly with ``seed`` (kept in source order), ``limit`` stops after that many seeds.
     ``shard=(i, n)`` keeps this machine's share of what is left, by a hash of the seed id, so that n
     machines each running one shard together cover every seed exactly once; each shard yields only its
-    own rejects, so merged shards count each once.
+    own rejects, so merged shards count each once. A seed id seen earlier in the stream becomes a
+    ``duplicate_id`` reject. ``positions=(start, stop)`` keeps the items (seeds and rejects) at those
+    positions of the stream so far: the slice of one shard task, which read in task order gives the
+    whole stream back.
 
     Raises :class:`NoSeedsError` when the stream ends without a single seed, naming the filter that
     emptied the selection and the values that exist.
@@ -168,19 +173,42 @@ def iter_seed_stream(
     stream = matching()
     if sample is not None:
         stream = _reservoir(stream, sample, seed)
-    yielded = 0
-    for item in stream:
-        if isinstance(item, Reject):
-            yield item
-            continue
-        if limit is not None and tally.after_limit >= limit:
-            break
-        tally.after_limit += 1
-        if mine(item.id):
-            yielded += 1
-            yield item
-    if yielded == 0:
+
+    def selected() -> Iterator[SeedProblem | Reject]:
+        seen: set[bytes] = set()
+        for item in stream:
+            if isinstance(item, Reject):
+                yield item
+                continue
+            if limit is not None and tally.after_limit >= limit:
+                break
+            tally.after_limit += 1
+            if mine(item.id):
+                digest = hashlib.sha256(item.id.encode()).digest()[:12]
+                if digest in seen:
+                    yield duplicate_id(item)
+                    continue
+                seen.add(digest)
+                tally.selected += 1
+                yield item
+
+    if positions is not None:  # one task's slice: the planner saw the whole selection has seeds
+        yield from itertools.islice(selected(), positions[0], positions[1])
+        return
+    yield from selected()
+    if tally.selected == 0:
         raise _no_seeds(name, tally, subjects, levels, limit, sample, shard)
+
+
+def duplicate_id(seed: SeedProblem) -> Reject:
+    """The reject of a seed whose id appeared earlier in its stream (its records would repeat ids)."""
+    return Reject(
+        seed_id=seed.id,
+        stage="seed",
+        reason="duplicate_id",
+        detail=f"seed id {seed.id} appeared earlier in {seed.source or 'the seeds'}",
+        text=seed.problem,
+    )
 
 
 def start_seed_stream(source: SeedSource, **options: Any) -> Iterator[SeedProblem | Reject]:
