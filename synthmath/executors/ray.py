@@ -18,8 +18,8 @@ from ..config import BuildConfig
 from ..errors import SynthmathError
 from ..summary import Summary
 from .base import Tick
-from .ray_runtime import cluster_resources, ray_session
 from .plan import task_json
+from .ray_runtime import cluster_resources, ray_session
 from .task import run_task
 
 __all__ = ["RayExecutor"]
