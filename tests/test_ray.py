@@ -1,6 +1,7 @@
-"""The Ray executor against the fake OpenAI-compatible server, on one local Ray (``num_cpus=2``) shared
-by every test here: the same output as the local executor, a killed worker changes nothing, and a
-cancelled run resumed re-sends at most ``concurrency`` requests."""
+"""Shard tasks on Ray (and as local processes) against the fake OpenAI-compatible server, on one local
+Ray (``num_cpus=2``) shared by every test here: the merged output equals one process's, line for line;
+``--concurrency`` is a ceiling for the whole run; a killed task worker and a cancelled run cost only
+what was in flight; finished tasks are skipped on a rerun; every feature runs in the tasks."""
 
 from __future__ import annotations
 
@@ -56,9 +57,10 @@ def gated(tmp_path: Path) -> tuple[Path, Path, list[SeedProblem]]:
     return seeds, bench, list(load_seeds(str(seeds)))
 
 
-def build(*args: object) -> None:
+def build(*args: object) -> str:
     result = CliRunner().invoke(main, ["build-dpo", "--no-progress", *map(str, args)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
+    return result.output
 
 
 def without_time(path: Path) -> list[dict[str, Any]]:
@@ -75,6 +77,18 @@ def counts(out: Path) -> dict[str, Any]:
     return {**s.model_dump(include=set(keep)), "gate": gate, "model": s.model}
 
 
+def same_output(a: Path, b: Path) -> None:
+    assert without_time(a / "dpo.jsonl") == without_time(b / "dpo.jsonl")
+    assert read_jsonl(a / "rejects.jsonl") == read_jsonl(b / "rejects.jsonl")
+    assert counts(a) == counts(b)
+
+
+def seeds_file(tmp_path: Path, seeds: list[SeedProblem], n: int) -> Path:
+    path = tmp_path / "seeds.jsonl"
+    path.write_text("".join(s.model_dump_json() + "\n" for s in seeds[:n]), encoding="utf-8")
+    return path
+
+
 def test_ray_output_equals_local(
     ray_cluster: Any, tmp_path: Path, gated: tuple[Path, Path, list[SeedProblem]]
 ) -> None:
@@ -83,22 +97,78 @@ def test_ray_output_equals_local(
     with FakeOpenAIServer(MathRephraser(problems), models=["fake-math"]) as server:
         build(*common, "--base-url", server.url, "--out", tmp_path / "local")
         local_sent = len(server.requests)
-        build(*common, "--base-url", server.url, "--out", tmp_path / "ray", "--executor", "ray")
+        build(*common, "--base-url", server.url, "--out", tmp_path / "ray", "--executor", "ray", "--tasks", 3)
         assert len(server.requests) == 2 * local_sent  # no request twice, none for a contaminated seed
     local, remote = tmp_path / "local", tmp_path / "ray"
-    assert without_time(remote / "dpo.jsonl") == without_time(local / "dpo.jsonl")
-    assert read_jsonl(remote / "rejects.jsonl") == read_jsonl(local / "rejects.jsonl")
+    same_output(remote, local)
     assert read_jsonl(remote / "contamination.jsonl") == read_jsonl(local / "contamination.jsonl")
-    assert counts(remote) == counts(local)
     reasons = Counter(r["reason"] for r in read_jsonl(remote / "rejects.jsonl"))
     assert reasons["contaminated_seed"] == 4 and reasons["duplicate_id"] == 1
-    engine = read_summary(remote).engine
-    assert engine["executor"] == "ray" and engine["requests"] == local_sent
-    assert {"questions (LLM)", "answers (LLM)", "answers (CPU)"} <= set(engine["stages"])
+    summary = read_summary(remote)
+    assert summary.engine["executor"] == "ray" and summary.engine["tasks"] == 3
+    assert summary.engine["requests"] == local_sent
+    plan = json.loads((remote / "shards" / "plan.json").read_text())
+    assert [t["stop"] - t["start"] for t in plan["tasks"]] == [9, 8, 9]  # 26 rows, in three slices
+    for k in range(3):  # each task wrote its own folder: records, rejects, cache, done marker
+        task = remote / "shards" / f"{k:05d}"
+        assert read_summary(task).finished and (task / "cache" / "requests.sqlite").is_file()
 
 
-def _stage_pids(name: str) -> list[int]:
-    """This session's Ray workers running the actor class ``name`` (Ray titles its workers after it)."""
+class InFlight:
+    """A MathRephraser that takes ``delay`` seconds per reply and records the most replies in flight."""
+
+    def __init__(self, seeds: list[SeedProblem], delay: float) -> None:
+        self.inner, self.delay = MathRephraser(seeds), delay
+        self.now = self.most = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, request: dict[str, Any]) -> Any:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            time.sleep(self.delay)
+            return self.inner(request)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+@pytest.mark.parametrize("executor", ["ray", "local"])
+def test_concurrency_is_a_ceiling_for_the_whole_run(
+    ray_cluster: Any, tmp_path: Path, math_seeds: list[SeedProblem], executor: str
+) -> None:
+    seeds = seeds_file(tmp_path, math_seeds, 16)
+    handler = InFlight(math_seeds, 0.05)
+    with FakeOpenAIServer(handler, models=["m"]) as server:
+        build("--seeds", seeds, "--no-contamination", "--base-url", server.url, "--out", tmp_path / "out")
+        build("--seeds", seeds, "--no-contamination", "--base-url", server.url, "--out", tmp_path / executor)
+        handler.most = 0
+        build(
+            *("--seeds", seeds, "--no-contamination", "--base-url", server.url, "--concurrency", 3),
+            *("--out", tmp_path / f"{executor}-3", "--executor", executor, "--tasks", 4, "--no-cache"),
+        )
+    assert 1 <= handler.most <= 3
+    same_output(tmp_path / f"{executor}-3", tmp_path / "out")
+    engine = read_summary(tmp_path / f"{executor}-3").engine
+    assert engine["parallel_tasks"] * engine["concurrency_per_task"] <= 3
+
+
+def test_solve_check_runs_in_the_tasks(
+    ray_cluster: Any, tmp_path: Path, math_seeds: list[SeedProblem]
+) -> None:
+    seeds = seeds_file(tmp_path, math_seeds, 8)
+    args = ["--seeds", seeds, "--no-contamination", "--check-questions", "solve", "--solve-check-samples", 2]
+    with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"]) as server:
+        build(*args, "--base-url", server.url, "--out", tmp_path / "local")
+        build(*args, "--base-url", server.url, "--out", tmp_path / "ray", "--executor", "ray")
+    same_output(tmp_path / "ray", tmp_path / "local")
+    tokens = read_summary(tmp_path / "ray").tokens
+    assert tokens.solve_check_completion == read_summary(tmp_path / "local").tokens.solve_check_completion > 0
+
+
+def _task_pids() -> list[int]:
+    """This session's Ray workers running a shard task (Ray titles a worker after its task)."""
     raylet = ray._private.worker.global_worker.node.all_processes["raylet"][0].process.pid
     pids = []
     for proc in Path("/proc").iterdir():
@@ -108,16 +178,15 @@ def _stage_pids(name: str) -> list[int]:
                 ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, ValueError, IndexError):
                 continue
-            if f"MapBatches({name})" in cmdline and ppid == raylet:
+            if "ray::run_task" in cmdline and ppid == raylet:
                 pids.append(int(proc.name))
     return pids
 
 
-def test_killed_worker_changes_nothing(
+def test_killed_task_worker_changes_nothing(
     ray_cluster: Any, tmp_path: Path, math_seeds: list[SeedProblem]
 ) -> None:
-    seeds = tmp_path / "seeds.jsonl"
-    seeds.write_text("".join(s.model_dump_json() + "\n" for s in math_seeds[:24]), encoding="utf-8")
+    seeds = seeds_file(tmp_path, math_seeds, 24)
     common = ["--seeds", seeds, "--no-contamination", "--concurrency", 4]
     with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"]) as server:
         build(*common, "--base-url", server.url, "--out", tmp_path / "clean")
@@ -129,7 +198,7 @@ def test_killed_worker_changes_nothing(
             deadline = time.monotonic() + 120
             while len(server.requests) < total // 2 and time.monotonic() < deadline:
                 time.sleep(0.01)
-            for pid in _stage_pids("LLMStage")[:1]:
+            for pid in _task_pids()[:1]:
                 os.kill(pid, signal.SIGKILL)
                 killed.append(pid)
 
@@ -137,19 +206,16 @@ def test_killed_worker_changes_nothing(
         killer.start()
         build(*common, "--base-url", server.url, "--out", tmp_path / "killed", "--executor", "ray")
         killer.join()
-    assert killed, "no Ray worker was running the LLM stage"
-    assert without_time(tmp_path / "killed" / "dpo.jsonl") == without_time(tmp_path / "clean" / "dpo.jsonl")
-    assert read_jsonl(tmp_path / "killed" / "rejects.jsonl") == read_jsonl(
-        tmp_path / "clean" / "rejects.jsonl"
-    )
-    assert counts(tmp_path / "killed") == counts(tmp_path / "clean")
+        sent = len(server.requests)
+    assert killed, "no Ray worker was running a shard task"
+    same_output(tmp_path / "killed", tmp_path / "clean")
+    assert sent <= total + 4  # the rerun task resumed from its cache: only what was in flight went again
 
 
 def test_cancelled_run_resumed_resends_at_most_concurrency(
     ray_cluster: Any, tmp_path: Path, math_seeds: list[SeedProblem]
 ) -> None:
-    seeds = tmp_path / "seeds.jsonl"
-    seeds.write_text("".join(s.model_dump_json() + "\n" for s in math_seeds[:30]), encoding="utf-8")
+    seeds = seeds_file(tmp_path, math_seeds, 30)
     out, concurrency = tmp_path / "out", 4
     with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"], latency=0.05) as server:
         args = ["build-dpo", "--seeds", seeds, "--no-contamination", "--concurrency", concurrency]
@@ -169,6 +235,8 @@ def test_cancelled_run_resumed_resends_at_most_concurrency(
         _, err = proc.communicate(timeout=60)
         first = [json.dumps(b, sort_keys=True) for b in server.requests]
         assert proc.returncode == 130, err.decode()[-2000:]
+        lines = [line for line in err.decode().splitlines() if line.strip()]
+        assert len(lines) == 1 and "Traceback" not in err.decode(), err.decode()[-2000:]
         assert not (out / "summary.json").exists()
         build(*args[1:])
         second = [json.dumps(b, sort_keys=True) for b in server.requests[len(first) :]]
@@ -176,6 +244,92 @@ def test_cancelled_run_resumed_resends_at_most_concurrency(
     resent = sum(1 for body in set(second) if body in set(first))
     assert resent <= concurrency
     assert read_summary(out).finished and read_summary(out).records > 0
+
+
+def test_finished_tasks_are_skipped_on_a_rerun(
+    ray_cluster: Any, tmp_path: Path, math_seeds: list[SeedProblem]
+) -> None:
+    seeds = seeds_file(tmp_path, math_seeds, 12)
+    args = [
+        "--seeds",
+        seeds,
+        "--no-contamination",
+        "--out",
+        tmp_path / "out",
+        "--executor",
+        "ray",
+        "--tasks",
+        2,
+    ]
+    with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"]) as server:
+        build(*args, "--base-url", server.url)
+        sent = len(server.requests)
+        first = without_time(tmp_path / "out" / "dpo.jsonl")
+        build(*args, "--base-url", server.url)
+        assert len(server.requests) == sent  # both tasks' done markers were found: nothing ran
+    assert read_summary(tmp_path / "out").engine["tasks_resumed"] == 2
+    assert without_time(tmp_path / "out" / "dpo.jsonl") == first
+
+
+def test_out_on_s3_with_both_executors(
+    ray_cluster: Any, tmp_path: Path, math_seeds: list[SeedProblem], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moto = pytest.importorskip("moto.server", reason="needs moto[server] (synthmath[dev])")
+    fsspec = pytest.importorskip("fsspec")
+    pytest.importorskip("s3fs", reason="needs s3fs (synthmath[s3])")
+    s3 = moto.ThreadedMotoServer(port=0, ip_address="127.0.0.1", verbose=False)
+    s3.start()
+    try:
+        host, port = s3.get_host_and_port()
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+            "SYNTHMATH_STAGING": str(tmp_path / "staging"),
+        }.items():
+            monkeypatch.setenv(key, value)
+        fs = fsspec.filesystem("s3", skip_instance_cache=True)
+        fs.mkdir("synthmath-test")
+        seeds = seeds_file(tmp_path, math_seeds, 10)
+        with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"]) as server:
+            common = ["--seeds", seeds, "--no-contamination", "--base-url", server.url]
+            build(*common, "--out", tmp_path / "local")
+            build(*common, "--out", "s3://synthmath-test/one")
+            output = build(*common, "--out", "s3://synthmath-test/ray", "--executor", "ray", "--tasks", 2)
+        assert "s3://synthmath-test/ray/dpo.jsonl" in output
+        for run in ("one", "ray"):
+            got = tmp_path / f"from-{run}"
+            fs.get(f"synthmath-test/{run}/", str(got), recursive=True)
+            same_output(got, tmp_path / "local")
+        assert fs.exists("synthmath-test/ray/shards/00001/cache/requests.sqlite")
+        assert not (Path.cwd() / "s3:").exists()
+    finally:
+        s3.stop()
+
+
+@pytest.mark.parametrize(
+    ("out", "expected"),
+    [
+        ("nosuchfs://bucket/run", "unknown filesystem nosuchfs://"),
+        ("gs://bucket/run", "pip install gcsfs"),
+    ],
+)
+def test_out_uri_that_cannot_be_written_is_one_line(tmp_path: Path, out: str, expected: str) -> None:
+    if expected.startswith("pip") and _has_module("gcsfs"):
+        pytest.skip("gcsfs is installed here")
+    result = CliRunner().invoke(
+        main, ["build-dpo", "--seeds", str(tmp_path / "x.jsonl"), "--out", out, "--no-contamination"]
+    )
+    assert result.exit_code != 0
+    assert expected in result.output and len(result.output.strip().splitlines()) == 1, result.output
+    assert not list(tmp_path.glob("*:*")) and not (Path.cwd() / (out.split(":")[0] + ":")).exists()
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
 
 
 def test_check_contamination_on_ray_flags_as_local(ray_cluster: Any, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ resumes from its own request cache; a cluster that shrinks to one CPU still fini
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from typing import Any
 
@@ -25,6 +26,7 @@ from .task import run_task
 __all__ = ["RayExecutor"]
 
 TASK_RETRIES = 100  # a task is run again after its worker or node died, up to this many times
+FORWARDED_PREFIXES = ("AWS_", "GOOGLE_", "AZURE_", "FSSPEC_", "HF_", "SYNTHMATH_")
 CANCEL_GRACE_S = 15.0  # after Ctrl-C: how long cancelled tasks get to write their partial summaries
 
 
@@ -101,8 +103,13 @@ class RayExecutor:
             )
             .remote()
         )
+        env = forwarded_env()
         task = ray.remote(run_task).options(
-            num_cpus=1, num_gpus=self._gpus_per_task(), max_retries=TASK_RETRIES, retry_exceptions=False
+            num_cpus=1,
+            num_gpus=self._gpus_per_task(),
+            max_retries=TASK_RETRIES,
+            retry_exceptions=False,
+            **({"runtime_env": {"env_vars": env}} if env else {}),
         )
         report = _Report(board)
         queue = list(enumerate(configs))
@@ -123,6 +130,12 @@ class RayExecutor:
             _cancel(ray, list(running))
             raise
         return [results[i] for i in range(len(configs))]
+
+
+def forwarded_env() -> dict[str, str]:
+    """The driver's settings that tasks need wherever they run: storage credentials and endpoints for
+    ``--out`` (AWS_*, GOOGLE_*, AZURE_*, FSSPEC_*), Hub access (HF_*) and synthmath's own."""
+    return {k: v for k, v in os.environ.items() if k.startswith(FORWARDED_PREFIXES)}
 
 
 def _get(ray: Any, ref: Any) -> str:
