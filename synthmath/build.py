@@ -67,6 +67,7 @@ def gate_spec(config: BuildConfig) -> GateSpec | None:
             "max_retries": config.max_retries,
             "timeout": config.timeout,
             "cache": str(cache.with_name("judge.sqlite")) if cache is not None else None,
+            "prompts_dir": str(config.prompts_dir) if config.prompts_dir is not None else None,
         }
     return GateSpec(
         benchmarks=tuple(config.benchmarks),

@@ -44,6 +44,8 @@ def _env_api_key() -> str:
 
 Level = Literal["same_problem", "same_template"]
 
+_NESTED = ("question_sampling", "answer_sampling")  # blocks a flag or keyword sets one key of
+
 
 class StepSampling(BaseModel):
     """One step's sampling settings; a field left unset takes the run-wide value (``temperature``, ...)."""
@@ -169,7 +171,11 @@ class BuildConfig(BaseModel):
     top_k: int | None = Field(None, description="vLLM sampling extra")
     min_p: float | None = Field(None, ge=0.0, le=1.0, description="vLLM sampling extra")
     repetition_penalty: float | None = Field(None, gt=0.0, description="vLLM sampling extra")
-    concurrency: int = Field(256, ge=1, description="requests in flight [default: 2 with local]")
+    concurrency: int = Field(
+        256,
+        ge=1,
+        description="requests in flight, whole run [default: 256; 8 with local, 2 with its llama.cpp]",
+    )
     max_retries: int = Field(5, ge=0)
     timeout: float = Field(600.0, gt=0)
     question_sampling: StepSampling = Field(
@@ -301,7 +307,13 @@ class BuildConfig(BaseModel):
         data: dict[str, Any] = {}
         if config_file is not None:
             data.update(read_config_file(Path(config_file)))
-        data.update({k: v for k, v in overrides.items() if v is not None})
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            if key in _NESTED and isinstance(value, dict) and isinstance(data.get(key), dict):
+                # one --question-temperature changes that setting, not the file's whole block
+                value = {**data[key], **value}
+            data[key] = value
         unknown = sorted(set(data) - set(cls.model_fields))
         if unknown:
             raise ConfigError(

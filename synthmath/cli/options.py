@@ -88,7 +88,10 @@ generation_options = _compose(
     click.option("--min-p", type=float, help="vLLM min_p."),
     click.option("--repetition-penalty", type=float, help="vLLM repetition_penalty."),
     click.option(
-        "--concurrency", type=int, help="Requests in flight at once [default: 256; 2 with --local]."
+        "--concurrency",
+        type=int,
+        help="Requests in flight at once, for the whole run (shared by its tasks) [default: 256; 8 with "
+        "--local, 2 with --local-backend llama.cpp].",
     ),
     click.option("--max-retries", type=int, help="Retries for 429/5xx/connection errors [default: 5]."),
     click.option(

@@ -21,7 +21,7 @@ from .openai_server import OpenAIServerEngine
 if TYPE_CHECKING:
     from ..config import BuildConfig
 
-__all__ = ["check_backend", "make_engine", "open_engine"]
+__all__ = ["check_backend", "make_engine", "open_engine", "server_engine"]
 
 
 def make_engine(
@@ -33,7 +33,7 @@ def make_engine(
         from .vllm_engine import VLLMEngine
 
         return VLLMEngine(config.model, engine_args=config.vllm_args, max_batch=config.concurrency)
-    return OpenAIServerEngine(
+    return server_engine(
         base_urls or config.base_url,
         api_key=config.api_key,
         model=None if base_urls else config.model,
@@ -42,6 +42,31 @@ def make_engine(
         timeout=config.timeout,
         managed=managed,
     )
+
+
+def server_engine(
+    base_urls: list[str],
+    *,
+    api_key: str = "EMPTY",
+    model: str | None = None,
+    concurrency: int = 64,
+    max_retries: int = 5,
+    timeout: float = 600.0,
+    managed: dict[str, Any] | None = None,
+    cache: str | Path | None = None,
+) -> Engine:
+    """An engine for OpenAI-compatible servers, behind the request cache ``cache`` when given (the
+    contamination judge and a managed llama.cpp server are made here too)."""
+    engine: Engine = OpenAIServerEngine(
+        base_urls,
+        api_key=api_key,
+        model=model,
+        concurrency=concurrency,
+        max_retries=max_retries,
+        timeout=timeout,
+        managed=managed,
+    )
+    return CachedEngine(engine, RequestCache(cache)) if cache else engine
 
 
 def check_backend(config: BuildConfig) -> None:

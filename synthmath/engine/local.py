@@ -108,12 +108,13 @@ async def open_local_engine(
             engine = TransformersEngine(model, max_batch=max_batch, threads=threads, cache_dir=cache_dir)
         elif backend == "llama.cpp":
             from .managed import ManagedServer
-            from .openai_server import OpenAIServerEngine
 
             server = ManagedServer("local", model, server_args, timeout=server_timeout, log_path=log_path)
             await stack.enter_async_context(server)
             # llama.cpp's server answers one request at a time: more in flight only queue (docs/local.md)
-            engine = OpenAIServerEngine([server.url], concurrency=2)
+            from .factory import server_engine  # the one place engines are made (it imports this module)
+
+            engine = server_engine([server.url], concurrency=2)
         else:
             import asyncio
 

@@ -82,15 +82,12 @@ def _make_checker(gate: GateSpec) -> ContaminationChecker:
     judge = None
     if gate.judge is not None:
         from ..contamination.judge import LLMJudge
-        from ..engine.cache import CachedEngine, RequestCache
-        from ..engine.openai_server import OpenAIServerEngine
+        from ..engine.factory import server_engine
+        from ..prompts import PromptSet
 
         args = dict(gate.judge)
-        cache = args.pop("cache", None)
-        engine: Any = OpenAIServerEngine(**args)
-        if cache:
-            engine = CachedEngine(engine, RequestCache(cache))
-        judge = LLMJudge(engine)
+        prompts = PromptSet(args.pop("prompts_dir", None))  # the run's prompts, as checked at its start
+        judge = LLMJudge(server_engine(args.pop("base_urls"), **args), prompts)
     from ..contamination.settings import Thresholds
 
     return make_checker(
