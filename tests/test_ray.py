@@ -370,3 +370,17 @@ def test_check_contamination_on_ray_flags_as_local(ray_cluster: Any, tmp_path: P
     assert {f"copy-{i}" for i in range(8)} <= flagged
     for key in ("checked", "contaminated", "found", "examples", "stages"):
         assert reports["ray"][key] == reports["local"][key]
+
+
+def test_no_cluster_at_the_address_is_one_line_at_once(tmp_path: Path) -> None:
+    from .conftest import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        main,
+        ["build-dpo", "--seeds", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "out")]
+        + ["--executor", "ray", "--ray-address", address, "--no-contamination"],
+    )
+    assert result.exit_code != 0 and f"no Ray cluster at {address}" in result.output, result.output
+    assert time.monotonic() - started < 30

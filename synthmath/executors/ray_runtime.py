@@ -50,6 +50,12 @@ def ray_session(address: str | None = None, *, verbose: bool = False) -> Iterato
     started = False
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
+        if address and address != "auto" and ":" in address and not _answers(address):
+            # Ray itself retries a dead address for minutes before it gives up
+            raise ConfigError(
+                f"no Ray cluster at {address} (nothing answers there) - start one with `ray start --head`, "
+                "or drop --ray-address to run a local Ray"
+            )
         if not verbose:
             os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # the C++ core's warnings
         try:
@@ -106,14 +112,20 @@ def cluster_resources() -> dict[str, float]:
 
 
 def _connect_error(address: str | None, e: Exception) -> ConfigError:
-    """Why joining (or starting) Ray failed, with the fix: a token the cluster wants, or no cluster."""
+    """Why joining (or starting) Ray failed, with the fix: a token the cluster wants, or no cluster.
+
+    Ray reports a refused token only in its core's log and raises a bare ConnectionError, so a cluster
+    whose address answers but that would not let us in is taken to want a token."""
     text = " ".join(str(e).split())[:300]
     lowered = text.lower()
-    if "token" in lowered or "auth" in lowered or "unauthenticated" in lowered:
+    auth = "token" in lowered or "unauthenticated" in lowered
+    if not auth and isinstance(e, ConnectionError) and address and _answers(address):
+        auth = True
+    if auth:
         return ConfigError(
-            f"the Ray cluster at {address or 'RAY_ADDRESS'} refused this client: it uses token "
-            f"authentication ({text}) - set RAY_AUTH_MODE=token and the cluster's token in "
-            "RAY_AUTH_TOKEN (or RAY_AUTH_TOKEN_PATH) for this run"
+            f"the Ray cluster at {address} answers but did not let this client in ({text}): it uses "
+            "token authentication - set RAY_AUTH_MODE=token and give the cluster's token (RAY_AUTH_TOKEN, "
+            "RAY_AUTH_TOKEN_PATH, or ~/.ray/auth_token as on its head node)"
         )
     if isinstance(e, ConnectionError) or "connect" in lowered or "timed out" in lowered:
         return ConfigError(
@@ -121,3 +133,18 @@ def _connect_error(address: str | None, e: Exception) -> ConfigError:
             "--ray-address to run a local Ray"
         )
     return ConfigError(f"cannot start or join Ray at {address or 'a local Ray'} ({text}) - rerun with -v")
+
+
+def _answers(address: str) -> bool:
+    """True when something accepts TCP connections at ``address`` (host:port, or ray://host:port)."""
+    import socket
+
+    hostport = address.split("://", 1)[-1].rsplit("/", 1)[0]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        return False
+    try:
+        with socket.create_connection((host, int(port)), timeout=2):
+            return True
+    except OSError:
+        return False
