@@ -379,8 +379,10 @@ def test_no_cluster_at_the_address_is_one_line_at_once(tmp_path: Path) -> None:
     started = time.monotonic()
     result = CliRunner().invoke(
         main,
-        ["build-dpo", "--seeds", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "out")]
-        + ["--executor", "ray", "--ray-address", address, "--no-contamination"],
+        [
+            *("build-dpo", "--seeds", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "out")),
+            *("--executor", "ray", "--ray-address", address, "--no-contamination"),
+        ],
     )
     assert result.exit_code != 0 and f"no Ray cluster at {address}" in result.output, result.output
     assert time.monotonic() - started < 30
