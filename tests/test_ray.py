@@ -376,11 +376,14 @@ def test_no_cluster_at_the_address_is_one_line_at_once(tmp_path: Path) -> None:
     from .conftest import free_port
 
     address = f"127.0.0.1:{free_port()}"
+    seeds = tmp_path / "x.jsonl"
+    row = {"id": "a/1", "problem": "What is $1+1$?", "solution": "It is $\\boxed{2}$."}
+    seeds.write_text(json.dumps(row) + "\n", encoding="utf-8")
     started = time.monotonic()
     result = CliRunner().invoke(
         main,
         [
-            *("build-dpo", "--seeds", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "out")),
+            *("build-dpo", "--seeds", str(seeds), "--out", str(tmp_path / "out")),
             *("--executor", "ray", "--ray-address", address, "--no-contamination"),
         ],
     )
