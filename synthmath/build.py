@@ -109,11 +109,18 @@ async def stream_build(
 
 
 def needed_prompts(config: BuildConfig) -> list[str]:
-    """The prompt files a build with ``config`` renders."""
-    answer = "rephrase_answer" if config.answer_mode == "rephrase" else "solve"
-    solve = ["solve"] if config.check_questions == "solve" else []
-    judge = ["contamination_judge"] if config.judge else []
-    return list(dict.fromkeys(["rephrase_question", answer, *solve, *judge]))
+    """The prompt files a build with ``config`` reads (checked before anything starts)."""
+    kinds = set(config.augment)
+    needed = ["rephrase_question"]  # its request sizes every seed's prompt (prompt_too_long)
+    if "rephrase" in kinds:
+        needed.append("rephrase_answer" if config.answer_mode == "rephrase" else "solve")
+    if kinds - {"rephrase"} or config.gold == "majority" or config.check_questions == "solve":
+        needed.append("solve")
+    if kinds & {"fobar", "sv"}:
+        needed.append("mask_number")
+    if "sv" in kinds:
+        needed.append("sv_statement")
+    return list(dict.fromkeys([*needed, *(["contamination_judge"] if config.judge else [])]))
 
 
 async def preflight(config: BuildConfig, *, executor_checks: bool = True) -> None:
@@ -408,6 +415,9 @@ def _summary(
             "engine": engine.to_dict(),
             "by_subject": by_subject,
             "by_level": by_level,
+            "by_kind": {k: dict(v) for k, v in stats.by_kind.items()},
+            "rounds": {k: dict(v) for k, v in sorted(stats.rounds.items(), key=lambda kv: int(kv[0]))},
+            "gold_vote": dict(stats.gold_vote),
             "servers": info.get("servers") or {},
             "managed_server": info.get("managed_server"),
             "contamination": pipeline.gate_summary,

@@ -43,6 +43,7 @@ def _env_api_key() -> str:
 
 
 Level = Literal["same_problem", "same_template"]
+AugmentKind = Literal["rephrase", "ansaug", "fobar", "sv"]
 
 _NESTED = ("question_sampling", "answer_sampling")  # blocks a flag or keyword sets one key of
 
@@ -135,6 +136,27 @@ class BuildConfig(BaseModel):
     )
     solve_check_min_agree: int = Field(1, ge=1, description="solutions that must reach the gold answer")
 
+    # beyond rephrasing (issue 26: docs/recipe.md#augmentations): the kinds of questions a build makes,
+    # answers sampled in rounds until enough are verified, and gold answers voted for seeds without one
+    augment: list[AugmentKind] = Field(
+        default_factory=lambda: list[AugmentKind](["rephrase"]),
+        description="kinds of data: rephrase, ansaug (new answers to the original question), fobar, sv",
+    )
+    backward_questions: int = Field(
+        1, ge=1, le=16, description="fobar and sv questions per seed, each masking another number"
+    )
+    min_correct: int | None = Field(
+        None, ge=1, description="sample answers in rounds until this many are verified per question"
+    )
+    max_tries: int = Field(16, ge=1, description="with min_correct: answers sampled per question at most")
+    gold: Literal["seed", "majority"] = Field(
+        "seed", description="majority: a seed without a gold answer gets the answer most solutions reach"
+    )
+    gold_samples: int = Field(8, ge=2, le=64, description="with gold majority: solutions sampled per seed")
+    min_agreement: float = Field(
+        0.5, gt=0.0, le=1.0, description="with gold majority: the share of solutions that must agree"
+    )
+
     # contamination gate (run at the end of a build written to a directory)
     contamination: bool = Field(True, description="check seeds and generated questions against benchmarks")
     benchmarks: list[str] = Field(
@@ -224,12 +246,19 @@ class BuildConfig(BaseModel):
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
 
-    @field_validator("subjects", "levels", "contamination_drop", mode="before")
+    @field_validator("subjects", "levels", "contamination_drop", "augment", mode="before")
     @classmethod
     def _split_commas(cls, v: Any) -> Any:
         if isinstance(v, str):
             return [s.strip() for s in v.split(",") if s.strip()]
         return [v] if isinstance(v, int) else v
+
+    @field_validator("augment")
+    @classmethod
+    def _augment(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("give at least one kind: rephrase, ansaug, fobar or sv")
+        return list(dict.fromkeys(v))  # each kind once, in the order given
 
     @field_validator("base_url")
     @classmethod
@@ -338,6 +367,7 @@ class BuildConfig(BaseModel):
             "seed": self.seed,
             "shard": self.shard_tuple(),
             "positions": (self.task.start, self.task.stop) if self.task is not None else None,
+            **({"need_gold": False} if self.gold == "majority" else {}),
         }
 
     def require_seeds(self) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .errors import ConfigError
+from .errors import ConfigError, opt
 from .textio import read_text
 
 __all__ = [
@@ -56,6 +56,17 @@ def check_combinations(self: Any) -> None:
     if self.local and self.local_backend != "llama.cpp" and (self.serve_args or self.serve_timeout):
         raise ValueError(
             "--serve-arg and --serve-timeout go to a server: use them with --local-backend llama.cpp"
+        )
+    if self.min_correct is not None and self.min_correct > self.max_tries:
+        raise ValueError(
+            f"{opt('min_correct')} ({self.min_correct}) is more than {opt('max_tries')} ({self.max_tries}) - "
+            "no question could reach it"
+        )
+    if self.min_correct is not None and self.answer_samples > self.max_tries:
+        raise ValueError(
+            f"{opt('answer_samples')} ({self.answer_samples}) is more than {opt('max_tries')} "
+            f"({self.max_tries}) - lower {opt('answer_samples')} (answers asked per round) or raise "
+            f"{opt('max_tries')}"
         )
     if self.solve_check_min_agree > self.solve_check_samples:
         raise ValueError(

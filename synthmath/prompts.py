@@ -43,6 +43,11 @@ PLACEHOLDERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "rephrase_answer": (frozenset({"question", "solution"}), frozenset({"question", "problem", "solution"})),
     "solve": (frozenset({"question"}), frozenset({"question"})),
     "contamination_judge": (frozenset({"first", "second"}), frozenset({"first", "second"})),
+    "mask_number": (frozenset({"problem", "variable"}), frozenset({"problem", "solution", "variable"})),
+    "sv_statement": (
+        frozenset({"question", "answer", "variable"}),
+        frozenset({"question", "answer", "variable"}),
+    ),
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 __all__ = [
     "DPORecord",
@@ -59,6 +59,22 @@ class Meta(_Model):
     # problem, the answer's to the original solution; None when not measured
     question_similarity: float | None = None
     answer_similarity: float | None = None
+    # the kind of data (docs/recipe.md#augmentations): rephrase, ansaug, fobar or sv; records written
+    # before the field existed are rephrasings
+    kind: str = "rephrase"
+    # written only when set: "vote" when the gold answer is the majority answer of sampled solutions
+    # (gold="majority"); for fobar/sv DPO tuples, what ``rejected`` is ("wrong_sample": a sampled
+    # solution to the same question with a wrong final answer; "seed_solution": the seed's solution)
+    gold_from: str | None = None
+    rejected_from: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_extras(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for key in ("gold_from", "rejected_from"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
 
 
 class InstructRecord(_Model):

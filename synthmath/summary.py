@@ -162,6 +162,13 @@ class Summary(_Model):
     engine: dict[str, Any] = Field(default_factory=dict)
     by_subject: dict[str, dict[str, int]] = Field(default_factory=dict)
     by_level: dict[str, dict[str, int]] = Field(default_factory=dict)
+    # the kinds of data (augment), per kind: seeds, question candidates and kept, answer candidates,
+    # records, seeds with records
+    by_kind: dict[str, dict[str, int]] = Field(default_factory=dict)
+    # with min_correct: per sampling round, the questions sampled again, their answers and records
+    rounds: dict[str, dict[str, int]] = Field(default_factory=dict)
+    # with gold="majority": seeds voted on, seeds that got a gold, solutions sampled, solutions agreeing
+    gold_vote: dict[str, int] = Field(default_factory=dict)
     wall_time_s: float = 0.0
     prompts: dict[str, dict[str, str]] = Field(default_factory=dict)
     servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -187,6 +194,9 @@ class Summary(_Model):
                 "engine": _add_engine(self.engine, other.engine),
                 "by_subject": _add_tables(self.by_subject, other.by_subject),
                 "by_level": _add_tables(self.by_level, other.by_level),
+                "by_kind": _add_tables(self.by_kind, other.by_kind),
+                "rounds": _add_tables(self.rounds, other.rounds),
+                "gold_vote": _add_counts(self.gold_vote, other.gold_vote),
                 "wall_time_s": max(self.wall_time_s, other.wall_time_s),
                 "started_at": min(self.started_at, other.started_at),
                 "servers": {**self.servers, **other.servers},

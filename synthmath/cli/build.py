@@ -12,6 +12,7 @@ from ..logs import configure_logging
 from ._app import main
 from .options import (
     _config,
+    augment_options,
     contamination_options,
     generation_options,
     run_options,
@@ -58,6 +59,7 @@ def _run(kind: str, config_file: Path | None, progress: bool, verbose: bool, opt
 @main.command("build-instruct", short_help="Build verified SFT pairs (Synth. Math-Instruct).")
 @run_options
 @contamination_options
+@augment_options
 @step_options
 @generation_options
 @seed_options
@@ -72,6 +74,7 @@ def build_instruct_command(config_file: Path | None, progress: bool, verbose: bo
 @click.option("--chat/--no-chat", default=None, help="Write TRL's conversational form (lists of messages).")
 @run_options
 @contamination_options
+@augment_options
 @step_options
 @generation_options
 @seed_options

@@ -201,6 +201,45 @@ step_options = _compose(
     ),
 )
 
+# beyond rephrasing (docs/recipe.md#beyond-rephrasing): kinds of data, sampling rounds, voted gold answers
+augment_options = _compose(
+    click.option(
+        "--augment",
+        help="Comma-separated kinds of data: rephrase (reworded questions), ansaug (new answers to the "
+        "original question), fobar and sv (backward questions over a masked number) [default: rephrase].",
+    ),
+    click.option(
+        "--backward-questions",
+        type=int,
+        help="FOBAR and SV questions per seed, each masking another number [default: 1].",
+    ),
+    click.option(
+        "--min-correct",
+        type=int,
+        help="Sample answers per question in rounds of --answer-samples until this many are verified "
+        "(or --max-tries): hard seeds get more tries [default: off, one round].",
+    ),
+    click.option(
+        "--max-tries",
+        type=int,
+        help="With --min-correct: answers sampled per question at most [default: 16].",
+    ),
+    click.option(
+        "--gold",
+        type=click.Choice(["seed", "majority"]),
+        help="seed: the gold answer is in each seed's solution; majority: a seed without one gets the "
+        "answer most of --samples solutions reach [default: seed].",
+    ),
+    click.option(
+        "--samples", "gold_samples", type=int, help="With --gold majority: solutions per seed [default: 8]."
+    ),
+    click.option(
+        "--min-agreement",
+        type=float,
+        help="With --gold majority: the share of the solutions that must agree [default: 0.5].",
+    ),
+)
+
 contamination_options = _compose(
     click.option(
         "--contamination/--no-contamination",

@@ -5,28 +5,30 @@ gate, answer verification with sympy, building and serialising records) runs in 
 :mod:`synthmath.pipeline.pool` feeds in batches. A worker builds its state (prompt steps, the
 contamination checker with its benchmark index and embedding model) once, on its first batch.
 
-Jobs come in three kinds, each a plain picklable tuple, and a batch mixes them:
+Jobs are plain picklable tuples, and a batch mixes them:
 
 - ``("gate", seed)``: is the seed problem a benchmark item?
-- ``("questions", seed, result, flagged)``: parse and check the rephrasings, then gate the kept ones;
-- ``("answers", seed, questions, results, flagged)``: verify every answer against the gold answer and
-  build the records, serialised as JSON lines.
+- ``("questions", seed, result)``: parse and check the rephrasings, then gate the kept ones;
+- ``("solve", seed, questions, results[, golds])``: the solve check's verdicts;
+- ``("answers", seed, questions, results, flagged[, opts])``: verify every answer against the gold
+  answer and build the records, serialised as JSON lines (:mod:`.answers_job`);
+- ``("masks", ...)``, ``("backward", ...)``, ``("vote", ...)``: the kinds beyond rephrasing
+  (:mod:`.cpu_augment`); backward questions are gated like rephrasings.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..engine.base import ChatResult
-from ..records import DPORecord, InstructRecord, Message, Meta, Reject, SeedProblem
-from ..steps.similarity import answer_copies_original, question_copies_seed
-from .jobs import AnswerOutcome, GateOutcome, GateSpec, QuestionOutcome, SolveOutcome, WorkerSpec, _line
+from ..records import Meta, Reject, SeedProblem
+from .answers_job import answers_job
+from .cpu_augment import backward_job, masks_job, vote_job
+from .jobs import GateOutcome, GateSpec, QuestionOutcome, SolveOutcome, WorkerSpec, _line
 
 if TYPE_CHECKING:
     from ..contamination.check import CheckResult, ContaminationChecker
@@ -65,6 +67,26 @@ class _State:
             prompts, sampling, samples=spec.solve_check_samples, min_agree=spec.solve_check_min_agree
         )
         self.meta = Meta(**spec.meta, created_at="")
+        # the kinds beyond rephrasing: answers solved afresh, backward questions, voted gold answers
+        from ..steps.backward import BackwardQuestions
+        from ..steps.vote import MajorityVote
+
+        self.solve_step: RephraseAnswer = RephraseAnswer(
+            prompts,
+            sampling,
+            mode="solve",
+            samples=spec.answer_samples,
+            copy_threshold=spec.answer_copy_threshold,
+            timeout=spec.verify_timeout,
+        )
+        kinds = list(spec.augment)
+        backward = {"fobar", "sv"} & set(kinds)
+        self.backward = (
+            BackwardQuestions(prompts, sampling, k=spec.backward_questions, kinds=kinds) if backward else None
+        )
+        self.vote = MajorityVote(
+            prompts, sampling, samples=spec.gold_samples, min_agreement=spec.min_agreement
+        )
         self.checker: ContaminationChecker | None = None
         if spec.gate is not None:
             self.checker = _make_checker(spec.gate)
@@ -152,8 +174,17 @@ def run_batch(jobs: list[tuple[Any, ...]]) -> list[Any]:
                 out[i] = outcome
                 for qi, q in enumerate(outcome.questions):
                     to_gate.append((i, qi, f"{job[1].id}/q{qi}", q))
+            elif job[0] == "backward":
+                outcome = backward_job(state, *job[1:])
+                out[i] = outcome
+                for qi, q in enumerate(outcome.questions):
+                    to_gate.append((i, qi, f"{job[1].id}/{job[2]}/q{qi}", q))
+            elif job[0] == "masks":
+                out[i] = masks_job(state, *job[1:])
+            elif job[0] == "vote":
+                out[i] = vote_job(state, *job[1:])
             else:
-                out[i] = _answers(state, *job[1:])
+                out[i] = answers_job(state, *job[1:])
         except Exception as e:  # one bad job must not sink the batch
             out[i] = e
     if to_gate:
@@ -213,8 +244,7 @@ def _gate(
         dropped.setdefault(i, set()).add(qi)
     for i, gone in dropped.items():
         o: QuestionOutcome = out[i]
-        o.questions = [q for qi, q in enumerate(o.questions) if qi not in gone]
-        o.flagged = [f for qi, f in enumerate(o.flagged) if qi not in gone]
+        o.keep([qi for qi in range(len(o.questions)) if qi not in gone])
 
 
 def _detail(result: CheckResult) -> str:
@@ -224,68 +254,28 @@ def _detail(result: CheckResult) -> str:
     return f"matches {m.benchmark} item {m.benchmark_id} ({m.method}, score {m.score})"
 
 
-def _solve(state: _State, seed: SeedProblem, questions: list[str], results: list[ChatResult]) -> SolveOutcome:
-    """The solve check's verdict on each rephrasing: the ones whose solutions reach the gold are kept."""
+def _solve(
+    state: _State,
+    seed: SeedProblem,
+    questions: list[str],
+    results: list[ChatResult],
+    golds: list[str] | None = None,
+    kind: str | None = None,
+) -> SolveOutcome:
+    """The solve check's verdict on each question: the ones whose solutions reach the gold are kept.
+    ``golds`` are the backward questions' masked numbers: a question none recover is rejected as
+    ``masked_number_not_recovered`` (the number is not determined by the problem and the answer)."""
     out = SolveOutcome(kept=[], rejects=[], reasons=[])
     for qi, (question, result) in enumerate(zip(questions, results, strict=True)):
-        _, reject = state.solve_check.parse(seed, question, result, timeout=state.spec.verify_timeout)
+        target = seed if not golds else seed.model_copy(update={"gold_answer": golds[qi]})
+        _, reject = state.solve_check.parse(target, question, result, timeout=state.spec.verify_timeout)
+        if reject is not None and golds and reject.reason == "rephrasing_changed_answer":
+            reject = reject.model_copy(update={"reason": "masked_number_not_recovered"})
+        if reject is not None and kind is not None:
+            reject.extra["kind"] = kind
         if reject is None:
             out.kept.append(qi)
         else:
             out.rejects.append(_line(reject))
             out.reasons.append(reject.reason)
     return out
-
-
-def _answers(
-    state: _State, seed: SeedProblem, questions: list[str], results: list[ChatResult], flagged: list[bool]
-) -> AnswerOutcome:
-    out = AnswerOutcome(records=[], rejects=[], reasons=[], candidates=0)
-    for qi, (question, res) in enumerate(zip(questions, results, strict=True)):
-        answers, rejects = state.answer_step.parse(seed, question, res)
-        out.candidates += len(res.choices) or 1
-        out.rejects += [_line(r) for r in rejects]
-        out.reasons += [r.reason for r in rejects]
-        for ai, answer in enumerate(answers):
-            record = _record(state, seed, f"{seed.id}/q{qi}/a{ai}", question, answer)
-            row = record.to_json_dict()
-            if state.spec.gate is not None and state.spec.gate.mode == "flag":
-                row["contaminated"] = flagged[qi]
-            out.records.append(json.dumps(row, ensure_ascii=False))
-    return out
-
-
-def _record(
-    state: _State, seed: SeedProblem, rid: str, question: str, answer: str
-) -> InstructRecord | DPORecord:
-    meta = state.meta.model_copy(
-        update={
-            "created_at": datetime.now(timezone.utc).isoformat(),
-            "seed_source": seed.source,
-            "question_similarity": question_copies_seed(seed.problem, question).score,
-            "answer_similarity": answer_copies_original(answer, seed.solution).score,
-        }
-    )
-    common: dict[str, Any] = {
-        "id": rid,
-        "seed_id": seed.id,
-        "gold_answer": seed.gold_answer,
-        "subject": seed.subject,
-        "level": seed.level,
-        "meta": meta,
-    }
-    if state.spec.kind == "instruct":
-        return InstructRecord(
-            question=question,
-            answer=answer,
-            messages=[Message(role="user", content=question), Message(role="assistant", content=answer)],
-            **common,
-        )
-    if state.spec.chat:
-        return DPORecord(
-            prompt=[Message(role="user", content=question)],
-            chosen=[Message(role="assistant", content=answer)],
-            rejected=[Message(role="assistant", content=seed.solution)],
-            **common,
-        )
-    return DPORecord(prompt=question, chosen=answer, rejected=seed.solution, **common)

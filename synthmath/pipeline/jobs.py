@@ -64,6 +64,10 @@ class WorkerSpec:
     verify_timeout: float | None = 5.0
     solve_check_samples: int = 4
     solve_check_min_agree: int = 1
+    augment: tuple[str, ...] = ("rephrase",)
+    backward_questions: int = 1
+    gold_samples: int = 8
+    min_agreement: float = 0.5
 
     @classmethod
     def from_config(
@@ -93,6 +97,10 @@ class WorkerSpec:
             verify_timeout=c.verify_timeout,
             solve_check_samples=c.solve_check_samples,
             solve_check_min_agree=c.solve_check_min_agree,
+            augment=tuple(c.augment),
+            backward_questions=c.backward_questions,
+            gold_samples=c.gold_samples,
+            min_agreement=c.min_agreement,
         )
 
 
@@ -112,6 +120,14 @@ class QuestionOutcome:
     checks: list[dict[str, Any]] = field(default_factory=list)  # contamination.jsonl rows
     contaminated: int = 0
     flagged: list[bool] = field(default_factory=list)  # per kept question (flag mode)
+    golds: list[str] = field(default_factory=list)  # per kept question; empty: the seed's gold answer
+
+    def keep(self, indexes: list[int]) -> None:
+        """Keep only the questions at ``indexes`` (with their flags and golds)."""
+        self.questions = [self.questions[i] for i in indexes]
+        self.flagged = [self.flagged[i] for i in indexes]
+        if self.golds:
+            self.golds = [self.golds[i] for i in indexes]
 
 
 @dataclass
@@ -127,6 +143,15 @@ class AnswerOutcome:
     rejects: list[str]
     reasons: list[str]
     candidates: int
+    kept: list[list[str]] = field(default_factory=list)  # per question: its verified answers' texts
+    wrong: list[str | None] = field(default_factory=list)  # per question: a wrong-answer solution seen
+
+    def add(self, other: AnswerOutcome) -> None:
+        """Another round's outcome after this one's."""
+        self.records += other.records
+        self.rejects += other.rejects
+        self.reasons += other.reasons
+        self.candidates += other.candidates
 
 
 def _line(model: Reject) -> str:

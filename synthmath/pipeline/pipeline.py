@@ -11,7 +11,6 @@ rephrased question that matches one is dropped before its answer is asked for.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -28,22 +27,21 @@ from ..seeds import iter_seed_stream
 from ..seeds.select import duplicate_id
 from ..steps import RephraseAnswer, RephraseQuestion
 from ..steps.solve_check import SolveCheck
+from ..steps.vote import VoteOutcome
 from ..summary import GateSummary
 from .jobs import (
     GateOutcome,
     GateSpec,
-    SolveOutcome,
     WorkerSpec,
-    answer_timeout,
     contaminated_seed,
     fits_context,
     prompt_too_long,
-    question_timeout,
 )
+from .kinds import KindStages
 from .ordered import ordered_map
 from .pool import WorkerPool
 from .stats import BuildStats, count_gate
-from .work import SeedWork
+from .work import SeedWork, Track
 
 __all__ = ["Emitted", "Kind", "Pipeline"]
 
@@ -89,6 +87,7 @@ class Pipeline:
             if config.check_questions == "solve"
             else None
         )
+        self.kinds = KindStages(self)  # the kinds of data (augment) and the answer rounds
         self.gate_summary: GateSummary | None = None
         self.gate_examples: list[dict[str, Any]] = []
         self.last_error: str | None = None
@@ -100,8 +99,15 @@ class Pipeline:
         self._seen: set[bytes] = set()  # digests of seed ids: a repeated id would repeat record ids
 
     def _templates(self) -> list[Any]:
-        steps: list[Any] = [self.question_step, self.answer_step, self.solve_check]
-        return list({s.template.name: s.template for s in steps if s is not None}.values())
+        steps: list[Any] = [self.answer_step, self.solve_check]
+        if "rephrase" in self.config.augment:
+            steps.insert(0, self.question_step)
+        if self.kinds.backward is not None:
+            steps.append(self.solve_check_step())
+        templates = [s.template for s in steps if s is not None] + self.kinds.templates()
+        if "rephrase" not in self.config.augment and self.config.answer_mode == "rephrase":
+            templates = [t for t in templates if t.name != "rephrase_answer"]
+        return list({t.name: t for t in templates}.values())
 
     @property
     def prompt_hashes(self) -> dict[str, str]:
@@ -156,24 +162,9 @@ class Pipeline:
             work.gate = await self._cpu(("gate", seed))
             if work.stops_at_gate(mode):
                 return self.account(work)
-        result = work.question_result = await self.engine.complete(self.question_step.request(seed))
-        work.questions = await self._cpu(
-            ("questions", seed, result), question_timeout(seed), cost=len(result.choices) + 1
-        )
-        if self.solve_check is not None and work.questions.questions and work.error is None:
-            await self._solve_check(work)
-        if work.needs_answers(mode):
-            qs = work.questions.questions
-            work.answer_results = list(
-                await asyncio.gather(
-                    *(self.engine.complete(self.answer_step.request(seed, q, i)) for i, q in enumerate(qs))
-                )
-            )
-            work.answers = await self._cpu(
-                ("answers", seed, qs, work.answer_results, work.flagged()),
-                answer_timeout(seed, qs, self.config.verify_timeout),
-                cost=sum(len(r.choices) for r in work.answer_results),
-            )
+        if not seed.gold_answer and not await self.kinds.vote(work):
+            return self.account(work)
+        await self.kinds.run(work, mode)
         return self.account(work)
 
     def admit(self, item: SeedProblem | Reject) -> SeedProblem | list[Emitted]:
@@ -216,61 +207,84 @@ class Pipeline:
                     self.stats.count_seed(seed, 0)
                     out.append(self._reject(contaminated_seed(seed, gate)))
                     return out
-        assert work.question_result is not None and work.questions is not None
-        all_failed = self._count_request(work.question_result)
-        for r in work.solve_results:  # the solve check's requests: counted, and their tokens apart
+        all_failed = self._account_vote(work, out)
+        if work.vote is not None and work.seed.gold_answer == "":
+            self.stats.count_seed(seed, 0)
+        else:
+            for r in work.mask_results:
+                self._count_request(r)
+            records = first = 0
+            failed = []
+            for track in work.tracks:
+                failed.append(self._account_track(work, track, out))
+                records += len(track.answers.records) if track.answers is not None else 0
+                first += track.first_round_records
+            all_failed = all(failed) if failed else all_failed
+            self.stats.count_seed(work.seed, records, first if self.config.min_correct else None)
+        self.stats.seeds_all_failed_in_row = self.stats.seeds_all_failed_in_row + 1 if all_failed else 0
+        self._check_failures()
+        return out
+
+    def _account_vote(self, work: SeedWork, out: list[Emitted]) -> bool:
+        """Count a seed's gold vote (gold="majority"); True when its request failed for good."""
+        if work.vote_result is None:
+            return False
+        failed = self._count_request(work.vote_result)
+        vote = work.vote
+        assert isinstance(vote, VoteOutcome)
+        self.stats.count_vote(vote)
+        out += [self._reject(r) for r in vote.rejects]
+        return failed
+
+    def _account_track(self, work: SeedWork, track: Track, out: list[Emitted]) -> bool:
+        """Count one kind's questions and answers and add their lines; True when the requests it
+        depended on all failed for good."""
+        seed = work.seed
+        for r in track.made:
+            self._count_request(r)
+        for r in track.solve_results:  # the solve check's requests: counted, and their tokens apart
             self._count_request(r)
             self.stats.solve_check_tokens.update(prompt=r.prompt_tokens, completion=r.completion_tokens)
-        q = work.questions
+        q = track.questions
+        if q is None:
+            return track.all_failed()
         out += [Emitted("check", json.dumps(c, ensure_ascii=False)) for c in q.checks]
         for c in q.checks:
             self._count_gate(c, "question")
             if c.get("contaminated") and self.gate is not None and self.gate.mode == "fail":
                 raise ContaminationError(
-                    f"a rephrasing of seed {seed.id} matches a benchmark item ({_first_match(c)}) - "
+                    f"a {_what(track.kind)} of seed {seed.id} matches a benchmark item ({_first_match(c)}) - "
                     "see contamination.jsonl, or set on_contamination to drop"
                 )
-        self.stats.question_candidates += q.candidates
-        self.stats.questions_kept += len(q.questions)
-        self.stats.question_rejects.update(q.reasons)
+        if track.kind != "ansaug":  # ansaug's question is the seed problem: no candidate to count
+            self.stats.question_candidates += q.candidates
+            self.stats.questions_kept += len(q.questions)
+            self.stats.question_rejects.update(q.reasons)
         out += [Emitted("reject", line) for line in q.rejects]
+        records = 0
         if q.questions:
-            assert work.answers is not None
-            all_failed = all([self._count_request(r) for r in work.answer_results])
-            a = work.answers
+            for r in track.answer_results:
+                self._count_request(r)
+            a = track.answers
+            assert a is not None
             self.stats.answer_candidates += a.candidates
             self.stats.answer_rejects.update(a.reasons)
             out += [Emitted("record", line) for line in a.records]
             out += [Emitted("reject", line) for line in a.rejects]
-            self.stats.count_seed(seed, len(a.records))
-        else:
-            self.stats.count_seed(seed, 0)
-        self.stats.seeds_all_failed_in_row = self.stats.seeds_all_failed_in_row + 1 if all_failed else 0
-        self._check_failures()
-        return out
+            records = len(a.records)
+        self.stats.count_kind(track.kind, q, track.answers, records)
+        return track.all_failed()
 
-    async def _solve_check(self, work: SeedWork) -> None:
-        """The solve check: each kept rephrasing solved from scratch; the ones whose solutions miss the
-        gold answer leave the seed's questions as ``rephrasing_changed_answer`` rejects."""
-        assert self.solve_check is not None and work.questions is not None
-        q, seed = work.questions, work.seed
-        work.solve_results = list(
-            await asyncio.gather(
-                *(
-                    self.engine.complete(self.solve_check.request(seed, qs, i))
-                    for i, qs in enumerate(q.questions)
-                )
+    def solve_check_step(self) -> SolveCheck:
+        """The solve check (made on first use: backward questions need it without --check-questions)."""
+        if self.solve_check is None:
+            self.solve_check = SolveCheck(
+                self.prompts,
+                self.config.step_sampling("question"),
+                samples=self.config.solve_check_samples,
+                min_agree=self.config.solve_check_min_agree,
             )
-        )
-        verdict: SolveOutcome = await self._cpu(
-            ("solve", seed, q.questions, work.solve_results),
-            SolveOutcome(kept=list(range(len(q.questions))), rejects=[], reasons=[]),
-            cost=sum(len(r.choices) for r in work.solve_results),
-        )
-        q.questions = [q.questions[i] for i in verdict.kept]
-        q.flagged = [q.flagged[i] for i in verdict.kept]
-        q.rejects += verdict.rejects
-        q.reasons += verdict.reasons
+        return self.solve_check
 
     async def _cpu(self, job: tuple[Any, ...], on_timeout: Any = None, cost: int = 1) -> Any:
         assert self.pool is not None
@@ -327,6 +341,10 @@ class Pipeline:
 
 def _json(r: Reject) -> str:
     return json.dumps(r.to_json_dict(), ensure_ascii=False)
+
+
+def _what(kind: str) -> str:
+    return {"rephrase": "rephrasing", "fobar": "FOBAR question", "sv": "SV question"}.get(kind, kind)
 
 
 def _first_match(row: dict[str, Any]) -> str:

@@ -38,10 +38,14 @@ class BuildStats:
     solve_check_tokens: Counter[str] = field(default_factory=Counter)  # prompt / completion, counted apart
     by_subject: dict[str, Counter[str]] = field(default_factory=dict)
     by_level: dict[str, Counter[str]] = field(default_factory=dict)
+    by_kind: dict[str, Counter[str]] = field(default_factory=dict)  # augment kind -> counts
+    rounds: dict[str, Counter[str]] = field(default_factory=dict)  # sampling round -> counts (min_correct)
+    gold_vote: Counter[str] = field(default_factory=Counter)  # gold="majority"
     started: float = field(default_factory=time.monotonic)
 
-    def count_seed(self, seed: SeedProblem, records: int) -> None:
-        """Per-subject and per-level counts: seeds, seeds with records, records."""
+    def count_seed(self, seed: SeedProblem, records: int, first_round: int | None = None) -> None:
+        """Per-subject and per-level counts: seeds, seeds with records, records; with sampling rounds
+        (``first_round``: the seed's records after round 1), the level table's counts after round 1 too."""
         subject = seed.subject or "unknown"
         level = str(seed.level) if seed.level is not None else "unknown"
         for table, key in ((self.by_subject, subject), (self.by_level, level)):
@@ -49,8 +53,35 @@ class BuildStats:
             c["seeds"] += 1
             c["with_records"] += records > 0
             c["records"] += records
+            if first_round is not None and table is self.by_level:
+                c["with_records_round1"] += first_round > 0
+                c["records_round1"] += first_round
         self.records += records
         self.seeds_with_records += records > 0
+
+    def count_kind(self, kind: str, q: Any, answers: Any, records: int) -> None:
+        """One seed's counts for one kind of data (``q``: its QuestionOutcome, ``answers``: AnswerOutcome)."""
+        c = self.by_kind.setdefault(kind, Counter())
+        c["seeds"] += 1
+        c["question_candidates"] += q.candidates
+        c["questions_kept"] += len(q.questions)
+        c["answer_candidates"] += answers.candidates if answers is not None else 0
+        c["records"] += records
+        c["seeds_with_records"] += records > 0
+
+    def count_round(self, number: int, questions: int, candidates: int, records: int) -> None:
+        """One sampling round of one seed's kind: questions still short of min_correct, answers, records."""
+        c = self.rounds.setdefault(str(number), Counter())
+        c["questions"] += questions
+        c["answer_candidates"] += candidates
+        c["records"] += records
+
+    def count_vote(self, vote: Any) -> None:
+        """One seed's gold vote (a VoteOutcome)."""
+        self.gold_vote["seeds"] += 1
+        self.gold_vote["with_gold"] += vote.gold is not None
+        self.gold_vote["solutions"] += vote.samples
+        self.gold_vote["agreeing"] += vote.agree if vote.gold is not None else 0
 
     def seed_counts(self) -> SeedCounts:
         return SeedCounts(

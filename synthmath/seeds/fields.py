@@ -62,7 +62,12 @@ def _type_name(value: Any) -> str:
 
 
 def row_to_seed(
-    row: Mapping[str, Any], where: str, *, source: str, default_id: str | None = None
+    row: Mapping[str, Any],
+    where: str,
+    *,
+    source: str,
+    default_id: str | None = None,
+    need_gold: bool = True,
 ) -> SeedProblem | Reject:
     """One source row as a seed, or a seed-stage reject.
 
@@ -70,6 +75,10 @@ def row_to_seed(
     into its Python spelling and sent to the model), ``no_answer`` when the solution has no final answer,
     ``ambiguous_gold`` when its boxes hold different answers (see :func:`synthmath.answers.gold_answer`).
     Raises SeedError (naming ``where``) when the row has no problem text or no solution at all.
+
+    ``need_gold=False`` (``gold="majority"``: the gold answer is voted during the build) accepts a row
+    without a solution, or whose solution has no trustworthy final answer: its seed has an empty
+    ``gold_answer`` (and an empty ``solution`` when it had none).
     """
     if not isinstance(row, Mapping):
         raise SeedError(f"{where}: expected a JSON object per seed, got {type(row).__name__}")
@@ -79,6 +88,8 @@ def row_to_seed(
             f"{where}: seed has no problem text - give each row a 'problem' (or 'question') field"
         )
     skey, solution = _first(row, _SOLUTION_KEYS)
+    if skey is None and not need_gold:
+        skey, solution = "solution", ""
     if skey is None:
         raise SeedError(
             f"{where}: seed has no solution - synthmath needs each seed's original solution "
@@ -104,7 +115,9 @@ def row_to_seed(
     boxed = extract_boxed(solution)
     if boxed:
         judged = gold_answer(solution)  # several boxes with different answers: no gold a check can trust
-        if judged.reason == "ambiguous_gold":
+        if judged.reason == "ambiguous_gold" and not need_gold:
+            boxed = None  # the vote decides
+        elif judged.reason == "ambiguous_gold":
             return Reject(
                 seed_id=seed_id,
                 stage="seed",
@@ -119,6 +132,8 @@ def row_to_seed(
                 v = row[k]
                 gold = str(v[0] if isinstance(v, list) and v else v).strip().strip("$") or None
                 break
+    if gold is None and not need_gold:
+        gold = ""  # voted during the build (gold="majority")
     if gold is None:
         return Reject(
             seed_id=seed_id,

@@ -109,6 +109,7 @@ def iter_seed_stream(
     seed: int = 0,
     shard: tuple[int, int] | None = None,
     positions: tuple[int, int] | None = None,
+    need_gold: bool = True,
 ) -> Iterator[SeedProblem | Reject]:
     """Stream the seeds of ``source``, and the seed-stage rejects, in source order.
 
@@ -122,7 +123,8 @@ def iter_seed_stream(
     own rejects, so merged shards count each once. A seed id seen earlier in the stream becomes a
     ``duplicate_id`` reject. ``positions=(start, stop)`` keeps the items (seeds and rejects) at those
     positions of the stream so far: the slice of one shard task, which read in task order gives the
-    whole stream back.
+    whole stream back. ``need_gold=False`` keeps rows without a gold answer (their gold is voted during
+    the build; see :func:`~synthmath.seeds.fields.row_to_seed`).
 
     Raises :class:`NoSeedsError` when the stream ends without a single seed, naming the filter that
     emptied the selection and the values that exist.
@@ -145,7 +147,7 @@ def iter_seed_stream(
         warned = False
         for row, where, default_id in rows:
             tally.rows += 1
-            item = row_to_seed(row, where, source=name, default_id=default_id)
+            item = row_to_seed(row, where, source=name, default_id=default_id, need_gold=need_gold)
             if isinstance(item, Reject):
                 tally.rejected[item.reason] += 1
                 subject, level = row_subject(row), row_level(row)

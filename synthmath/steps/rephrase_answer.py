@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from ..engine.base import ChatRequest, ChatResult
@@ -46,8 +47,12 @@ class RephraseAnswer:
             self.template, self.sampling, seed_id=seed.id, index=index, n=self.samples, **values
         )
 
-    def parse(self, seed: SeedProblem, question: str, result: ChatResult) -> tuple[list[str], list[Reject]]:
+    def parse(
+        self, seed: SeedProblem, question: str, result: ChatResult, *, earlier: Sequence[str] = ()
+    ) -> tuple[list[str], list[Reject]]:
         """The verified answers (distinct, in sample order), and a reject for each other candidate.
+        ``earlier`` are the answers verified for this question in earlier sampling rounds: a repeat of
+        one is a ``duplicate``.
 
         CPU-bound (sympy): run it in a worker process. A kept answer's similarity to the original
         solution is ``similarity.answer_copies_original(answer, seed.solution).score``.
@@ -75,7 +80,7 @@ class RephraseAnswer:
                 copy_threshold=self.copy_threshold,
                 timeout=self.timeout,
             )
-            if failure is None and text in kept:
+            if failure is None and (text in kept or text in earlier):
                 failure = ("duplicate", "the same answer was produced earlier for this question")
             if failure is None:
                 kept.append(text)
