@@ -105,7 +105,7 @@ class KindStages:
             track.questions = await p._cpu(
                 ("questions", seed, result), question_timeout(seed), cost=len(result.choices) + 1
             )
-            if p.solve_check is not None and track.questions.questions:
+            if p.config.check_questions == "solve" and track.questions.questions:
                 await self._solve_check(work, track)
         elif kind == "ansaug":
             track.questions = QuestionOutcome(

@@ -99,10 +99,10 @@ class MajorityVote:
             Reject(
                 seed_id=seed.id,
                 stage="seed",
-                reason="minority_answer" if answers[i] else "no_boxed_answer",
+                reason="minority_answer" if answers[i] else _no_vote(result.choices[i].finish_reason),
                 detail=f"final answer {answers[i]!r} differs from the majority answer {gold!r}"
                 if answers[i]
-                else "no complete \\boxed{} final answer, so no vote",
+                else "no complete final answer (cut off, or no \\boxed{}), so no vote",
                 text=texts[i],
                 extracted_answer=answers[i],
                 gold_answer=gold,
@@ -112,3 +112,7 @@ class MajorityVote:
             if i not in best
         ]
         return VoteOutcome(gold, texts[best[0]], len(best), self.samples, rejects)
+
+
+def _no_vote(finish_reason: str | None) -> str:
+    return "truncated" if finish_reason == "length" else "no_boxed_answer"
