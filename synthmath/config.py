@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -246,12 +246,25 @@ class BuildConfig(BaseModel):
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, str) else v
 
-    @field_validator("subjects", "levels", "contamination_drop", "augment", mode="before")
+    @field_validator("subjects", "levels", "contamination_drop", mode="before")
     @classmethod
     def _split_commas(cls, v: Any) -> Any:
         if isinstance(v, str):
             return [s.strip() for s in v.split(",") if s.strip()]
         return [v] if isinstance(v, int) else v
+
+    @field_validator("augment", mode="before")
+    @classmethod
+    def _augment_words(cls, v: Any) -> Any:  # "rephrase,fobar", or a list of such (a repeated --augment)
+        if isinstance(v, str):
+            v = [v]
+        if isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v):
+            v = [k.strip() for x in v for k in x.split(",") if k.strip()]
+            known = get_args(AugmentKind)
+            for k in v:
+                if k not in known:
+                    raise ValueError(f"{k!r} is not a kind of data - use {', '.join(known)}")
+        return v
 
     @field_validator("augment")
     @classmethod

@@ -205,8 +205,10 @@ step_options = _compose(
 augment_options = _compose(
     click.option(
         "--augment",
-        help="Comma-separated kinds of data: rephrase (reworded questions), ansaug (new answers to the "
-        "original question), fobar and sv (backward questions over a masked number) [default: rephrase].",
+        multiple=True,
+        help="Kinds of data, comma-separated or repeated: rephrase (reworded questions), ansaug (new "
+        "answers to the original question), fobar and sv (backward questions over a masked number) "
+        "[default: rephrase].",
     ),
     click.option(
         "--backward-questions",
@@ -300,7 +302,7 @@ run_options = _compose(
 
 
 def _config(config_file: Path | None, options: dict[str, Any]) -> BuildConfig:
-    for key in ("base_url", "vllm_args", "serve_args", "benchmarks", "contamination_thresholds"):
+    for key in ("base_url", "vllm_args", "serve_args", "benchmarks", "contamination_thresholds", "augment"):
         if options.get(key) == ():
             options[key] = None
     for step in ("question", "answer"):  # --question-temperature ... -> question_sampling: {temperature: ...}
