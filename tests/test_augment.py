@@ -254,3 +254,25 @@ def test_bad_settings_are_one_line_errors(tmp_path: Path, args: tuple[object, ..
     code, output = invoke("build-instruct", "--seeds", seeds, "--out", tmp_path / "out", *args)
     assert code != 0 and says in output and "Traceback" not in output
     assert len(output.strip().splitlines()) == 1, output
+
+
+def test_backward_questions_go_through_the_gate(tmp_path: Path, few: tuple[Path, list[SeedProblem]]) -> None:
+    seeds_file, seeds = few
+    test_rows = read_jsonl(Path(__file__).resolve().parents[2] / "shared/data/math/MATH_test.jsonl")[:30]
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text("".join(json.dumps(r) + "\n" for r in test_rows))
+    with FakeOpenAIServer(AugmentModel(seeds), models=["fake-math"]) as server:
+        _build(
+            server,
+            seeds_file,
+            tmp_path / "out",
+            "--augment",
+            "fobar,sv",
+            "--benchmark",
+            f"math_test={bench}",
+            "--no-embeddings",
+        )
+    rows = read_jsonl(tmp_path / "out" / "contamination.jsonl")
+    gated = {r["id"].split("/")[-2] for r in rows if r["kind"] == "question"}
+    assert gated == {"fobar", "sv"}
+    assert sum(r["kind"] == "seed" for r in rows) == 8

@@ -27,7 +27,6 @@ from ..seeds import iter_seed_stream
 from ..seeds.select import duplicate_id
 from ..steps import RephraseAnswer, RephraseQuestion
 from ..steps.solve_check import SolveCheck
-from ..steps.vote import VoteOutcome
 from ..summary import GateSummary
 from .jobs import (
     GateOutcome,
@@ -211,8 +210,6 @@ class Pipeline:
         if work.vote is not None and work.seed.gold_answer == "":
             self.stats.count_seed(seed, 0)
         else:
-            for r in work.mask_results:
-                self._count_request(r)
             records = first = 0
             failed = []
             for track in work.tracks:
@@ -231,7 +228,7 @@ class Pipeline:
             return False
         failed = self._count_request(work.vote_result)
         vote = work.vote
-        assert isinstance(vote, VoteOutcome)
+        assert vote is not None
         self.stats.count_vote(vote)
         out += [self._reject(r) for r in vote.rejects]
         return failed

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from ..engine.base import ChatResult
 from ..records import SeedProblem
+from ..steps.vote import VoteOutcome
 from .jobs import AnswerOutcome, GateOutcome, QuestionOutcome
 
 __all__ = ["SeedWork", "Track"]
@@ -48,8 +49,9 @@ class SeedWork:
     gate: GateOutcome | None = None
     tracks: list[Track] = field(default_factory=list)
     vote_result: ChatResult | None = None  # gold="majority": the solutions voted on
-    vote: object | None = None  # its VoteOutcome (steps/vote.py)
-    mask_results: list[ChatResult] = field(default_factory=list)  # the model's masks, when code had none
+    vote: VoteOutcome | None = None
+    mask_results: list[ChatResult] = field(default_factory=list)  # the model's masks (in the first
+    # backward kind's track.made too), when code found no number to mask
     error: BaseException | None = None
 
     def track(self, kind: str) -> Track:
