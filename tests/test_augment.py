@@ -245,7 +245,6 @@ def test_seeds_without_a_gold_get_one_by_vote(tmp_path: Path, few: tuple[Path, l
         (("--min-correct", 20), "--min-correct (20) is more than --max-tries (16)"),
         (("--augment", "rephrase,backwards"), "augment"),
         (("--min-agreement", 1.5), "min_agreement"),
-        (("--augment", "fobar", "--executor", "ray"), "--augment fobar runs with the local executor only"),
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path: Path, args: tuple[object, ...], says: str) -> None:
@@ -276,3 +275,19 @@ def test_backward_questions_go_through_the_gate(tmp_path: Path, few: tuple[Path,
     gated = {r["id"].split("/")[-2] for r in rows if r["kind"] == "question"}
     assert gated == {"fobar", "sv"}
     assert sum(r["kind"] == "seed" for r in rows) == 8
+
+
+def test_shard_tasks_make_the_same_records(tmp_path: Path, few: tuple[Path, list[SeedProblem]]) -> None:
+    """The kinds, the rounds and the vote are stages of the one pipeline: two shard tasks (local
+    processes) write what one run writes."""
+    seeds_file, seeds = few
+    args = ("--augment", "rephrase,fobar", "--min-correct", 1, "--max-tries", 3)
+    for out, more in (("one", ()), ("two", ("--tasks", 2))):  # a fresh fake each: it counts tries
+        with FakeOpenAIServer(
+            AugmentModel(seeds, hard_level=5, hard_tries=2), models=["fake-math"]
+        ) as server:
+            _build(server, seeds_file, tmp_path / out, *args, *more)
+    one, two = (read_jsonl(tmp_path / d / "instruct.jsonl") for d in ("one", "two"))
+    assert one and [(r["id"], r["answer"]) for r in two] == [(r["id"], r["answer"]) for r in one]
+    s1, s2 = read_summary(tmp_path / "one"), read_summary(tmp_path / "two")
+    assert s2.by_kind == s1.by_kind and s2.rounds == s1.rounds and s2.by_level == s1.by_level
