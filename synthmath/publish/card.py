@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from .card_kinds import beyond_rephrasing
+
 __all__ = ["render_card", "size_category"]
 
 _CITATIONS = """\
@@ -60,68 +62,6 @@ def _table(rows: dict[str, dict[str, int]], label: str) -> str:
         rate = kept / seeds if seeds else None
         lines.append(f"| {key} | {seeds} | {kept} | {r.get('records', 0)} | {_pct(rate)} |")
     return "\n".join(lines)
-
-
-_KINDS = {
-    "rephrase": "reworded question, answer verified against the seed's gold",
-    "ansaug": "the original question, a new verified answer (MetaMath AnsAug)",
-    "fobar": "a number masked as a variable, the answer given, the number asked for (MetaMath FOBAR)",
-    "sv": "question and answer as one statement with a number masked, the number asked for (MetaMath SV)",
-}
-
-
-def _beyond_rephrasing(summary: dict[str, Any]) -> list[str]:
-    """The card's sections on the kinds of data, sampling rounds and voted gold answers."""
-    out: list[str] = []
-    kinds = summary.get("by_kind") or {}
-    if kinds:
-        out += [
-            "### By kind",
-            "",
-            "| kind | what | seeds | questions made | questions kept | answers | records | "
-            "seeds with records |",
-            "|---|---|---:|---:|---:|---:|---:|---:|",
-        ]
-        for kind, c in kinds.items():
-            out.append(
-                f"| {kind} | {_KINDS.get(kind, '')} | {c.get('seeds', 0)} | "
-                f"{c.get('question_candidates', 0)} | "
-                f"{c.get('questions_kept', 0)} | {c.get('answer_candidates', 0)} | {c.get('records', 0)} | "
-                f"{c.get('seeds_with_records', 0)} |"
-            )
-        out.append("")
-    levels = summary.get("by_level") or {}
-    if any("with_records_round1" in r for r in levels.values()):
-        cfg = summary.get("config", {})
-        out += [
-            "### Yield by level, after round 1 and at the end",
-            "",
-            f"Answers were sampled in rounds until {cfg.get('min_correct')} per question were verified or "
-            f"{cfg.get('max_tries')} were sampled, so hard seeds got more tries (DART-Math).",
-            "",
-            "| level | seeds | yield after round 1 | yield at the end | records after round 1 | "
-            "records at the end |",
-            "|---|---:|---:|---:|---:|---:|",
-        ]
-        for level, r in levels.items():
-            seeds = r.get("seeds", 0)
-            before = r.get("with_records_round1", 0) / seeds if seeds else None
-            after = r.get("with_records", 0) / seeds if seeds else None
-            out.append(
-                f"| {level} | {seeds} | {_pct(before)} | {_pct(after)} | {r.get('records_round1', 0)} | "
-                f"{r.get('records', 0)} |"
-            )
-        out.append("")
-    vote = summary.get("gold_vote") or {}
-    if vote.get("seeds"):
-        cfg = summary.get("config", {})
-        out += [
-            f"{vote['seeds']} seeds had no gold answer: each got the answer that at least "
-            f"{_pct(cfg.get('min_agreement'))} of {cfg.get('gold_samples')} sampled solutions agreed on "
-            f"({vote.get('with_gold', 0)} did; their records say `meta.gold_from: vote`).",
-            "",
-        ]
-    return out
 
 
 def _reasons(counts: dict[str, int]) -> str:
@@ -274,7 +214,7 @@ def render_card(
         out += ["### By subject", "", _table(summary["by_subject"], "subject"), ""]
     if summary.get("by_level"):
         out += ["### By level", "", _table(summary["by_level"], "level"), ""]
-    out += _beyond_rephrasing(summary)
+    out += beyond_rephrasing(summary)
     for p in plots:
         out += [f"![{p.removesuffix('.png')}](plots/{p})", ""]
     if plots_skipped:
