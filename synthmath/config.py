@@ -136,7 +136,7 @@ class BuildConfig(BaseModel):
     )
     solve_check_min_agree: int = Field(1, ge=1, description="solutions that must reach the gold answer")
 
-    # beyond rephrasing (issue 26: docs/recipe.md#augmentations): the kinds of questions a build makes,
+    # beyond rephrasing (docs/recipe.md#beyond-rephrasing): the kinds of questions a build makes,
     # answers sampled in rounds until enough are verified, and gold answers voted for seeds without one
     augment: list[AugmentKind] = Field(
         default_factory=lambda: list[AugmentKind](["rephrase"]),

@@ -59,7 +59,7 @@ class Meta(_Model):
     # problem, the answer's to the original solution; None when not measured
     question_similarity: float | None = None
     answer_similarity: float | None = None
-    # the kind of data (docs/recipe.md#augmentations): rephrase, ansaug, fobar or sv; records written
+    # the kind of data (docs/recipe.md#beyond-rephrasing): rephrase, ansaug, fobar or sv; records written
     # before the field existed are rephrasings
     kind: str = "rephrase"
     # written only when set: "vote" when the gold answer is the majority answer of sampled solutions
