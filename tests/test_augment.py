@@ -181,7 +181,10 @@ def test_hard_seeds_get_more_tries_until_min_correct(
     card = render_card(
         summary.model_dump(mode="json"), repo_id="me/data", configs=[], data_files={}, plots=[]
     )
-    assert "after round 1" in card
+    assert (
+        "before and after difficulty-aware sampling" in card
+        and f"| 5 | {level5['seeds']} | 0.0% | 100.0% |" in card
+    )
 
 
 def test_a_rerun_is_answered_by_the_cache(tmp_path: Path, few: tuple[Path, list[SeedProblem]]) -> None:

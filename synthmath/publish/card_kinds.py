@@ -44,13 +44,14 @@ def beyond_rephrasing(summary: dict[str, Any]) -> list[str]:
     if any("with_records_round1" in r for r in levels.values()):
         cfg = summary.get("config", {})
         out += [
-            "### Yield by level, after round 1 and at the end",
+            "### Yield by level, before and after difficulty-aware sampling",
             "",
             f"Answers were sampled in rounds until {cfg.get('min_correct')} per question were verified or "
-            f"{cfg.get('max_tries')} were sampled, so hard seeds got more tries (DART-Math).",
+            f"{cfg.get('max_tries')} were sampled, so hard seeds got more tries (DART-Math). Before: after "
+            "the first round, as a build without rounds would stop; after: at the end.",
             "",
-            "| level | seeds | yield after round 1 | yield at the end | records after round 1 | "
-            "records at the end |",
+            "| level | seeds | yield before (round 1) | yield after | records before (round 1) | "
+            "records after |",
             "|---|---:|---:|---:|---:|---:|",
         ]
         for level, r in levels.items():
