@@ -120,13 +120,16 @@ class BuildConfig(BaseModel):
         True, description="reject rephrasings that drop a number of the original or write a new one"
     )
     question_copy_threshold: float = Field(
-        90.0, ge=0, le=100, description="reject a rephrasing this similar to its seed (rapidfuzz, 0-100)"
+        95.0, ge=0, le=100, description="reject a rephrasing this similar to its seed (rapidfuzz, 0-100)"
     )
     duplicate_threshold: float = Field(
         90.0, ge=0, le=100, description="reject a rephrasing this similar to an earlier one of its seed"
     )
     answer_copy_threshold: float | None = Field(
-        90.0, ge=0, le=100, description="reject an answer this similar to the original solution (None: off)"
+        95.0, ge=0, le=100, description="reject an answer this similar to the original solution (None: off)"
+    )
+    check_math: bool = Field(
+        True, description="reject rephrasings that lose a formula of the original (compared as math)"
     )
     check_questions: Literal["none", "solve"] = Field(
         "none", description="solve: keep a rephrasing only if independent solutions reach the gold answer"

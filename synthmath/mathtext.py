@@ -1,7 +1,11 @@
 """Math-aware text normalisation shared by the checks: numbers, number words, diagrams, math spans.
 
 One place decides how ``1,000``, ``2.50``, ``twelve`` and ``three hundred twenty-five`` read as numbers,
-so that the question checks and the contamination n-grams agree on what a number is.
+so that the question checks and the contamination n-grams agree on what a number is. The question
+checks read LaTeX as LaTeX (``\\frac34`` is 3 and 4, not 34; ``998,\\!001`` is 998001; the ``2mm`` of
+``\\hspace{2mm}`` is no number of the problem) and an ``[asy]`` block as a diagram: its drawing code
+holds coordinates, not quantities of the problem, and only the text of its labels counts
+(:func:`diagram_labels`).
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ import re
 
 __all__ = [
     "NUMBER_WORDS",
+    "diagram_labels",
+    "diagrams",
     "drop_diagrams",
+    "latex_for_numbers",
     "mask_math",
     "normalize_number",
     "numbers_in",
@@ -18,7 +25,20 @@ __all__ = [
     "word_tokens",
 ]
 
-_ASY = re.compile(r"\[asy\].*?(?:\[/asy\]|$)", re.DOTALL)  # diagram code: shared boilerplate, not wording
+# diagram code (shared boilerplate, not wording); models sometimes write [asy] as an environment
+_ASY = re.compile(r"\[asy\](.*?)(?:\[/asy\]|$)|\\begin\{asy\}(.*?)(?:\\end\{asy\}|$)", re.DOTALL)
+# the text a diagram shows: label("$30^\circ$", ...), MP("\sqrt{17}", ...)
+_LABEL = re.compile(r'\b(?:label|MP|Label)\s*\(\s*"((?:[^"\\]|\\.)*)"')
+# LaTeX that holds digits but no number of the problem: lengths, table column specs, spacing
+_LAYOUT = re.compile(
+    r"\\(?:hspace|vspace|hskip|vskip|kern|rule|setlength|arraystretch)\*?\s*(?:\{[^{}]*\}\s*){0,2}"
+    r"|\\\\\[[^\]]*\]"  # \\[2pt]
+    r"|(?<=\\begin\{tabular\})\{[^{}]*\}|(?<=\\begin\{array\})\{[^{}]*\}"
+    r"|\\(?:[!,;:> ]|quad|qquad)(?![a-zA-Z])"
+)
+# \frac34, \frac 12, \dfrac n{72}: a fraction whose arguments are single characters, braced
+_FRAC = re.compile(r"\\[dt]?frac(?![a-zA-Z])\s*(\{[^{}]*\}|[0-9a-zA-Z])\s*(\{[^{}]*\}|[0-9a-zA-Z])")
+_SQRT = re.compile(r"\\sqrt(?![a-zA-Z])\s*([0-9a-zA-Z])")
 _MATH = re.compile(
     r"\$\$.*?\$\$|\$[^$]*\$|\\\[.*?\\\]|\\\(.*?\\\)"
     r"|\\begin\{(align|equation|gather|eqnarray|multline)(\*?)\}.*?\\end\{\1\2\}",
@@ -36,17 +56,52 @@ _SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
 # words that stand for numbers; fractions give the digits "1/2" would have
 _ALIASES: dict[str, list[str]] = {"dozen": ["12"], "twice": ["2"], "double": ["2"], "thrice": ["3"]}
 _ALIASES |= {"triple": ["3"], "half": ["1", "2"], "quarter": ["1", "4"], "percent": []}
+# multiplicative words: "the dimensions are tripled" is "multiplied by 3"
+_ALIASES |= {w: ["2"] for w in ("doubled", "doubles", "doubling", "halve", "halved", "halves", "halving")}
+_ALIASES |= {"halve": ["1", "2"], "halved": ["1", "2"], "halving": ["1", "2"]}
+_ALIASES |= {w: ["3"] for w in ("tripled", "triples", "tripling", "treble", "trebled", "threefold")}
+_ALIASES |= {w: ["4"] for w in ("quadruple", "quadrupled", "quadruples", "fourfold")}
+_ALIASES |= {"twofold": ["2"], "quintuple": ["5"], "quintupled": ["5"], "fivefold": ["5"], "tenfold": ["10"]}
 NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ALIASES])
 # words that only hint at a number: enough to say a rephrasing still mentions it, not for matching text
 _HINTS = {"once": "1", "first": "1", "second": "2", "halves": "2", "third": "3", "thirds": "3"}
 _HINTS |= {"quarters": "4", "fourth": "4", "fifth": "5", "sixth": "6", "seventh": "7", "eighth": "8"}
 _HINTS |= {"ninth": "9", "tenth": "10", "pair": "2", "square": "2", "squared": "2", "cube": "3"}
-_HINTS |= {"cubed": "3"}
+_HINTS |= {"cubed": "3", "right": "90", "perpendicular": "90"}
+_HINTS |= {w: "1" for w in ("a", "an", "each", "every", "both", "single", "any", "unit")}
+_HINTS |= {w: "0" for w in ("positive", "negative", "nonnegative", "nonzero", "nonpositive", "origin")}
+_HINTS |= {"decimal": "10", "binary": "2", "hexadecimal": "16", "octal": "8"}
 
 
 def drop_diagrams(text: str) -> str:
     """``text`` without its Asymptote diagram code (``[asy]...[/asy]``)."""
-    return _ASY.sub(" ", text) if "[asy]" in text else text
+    return _ASY.sub(" ", text) if "asy" in text else text
+
+
+def diagrams(text: str) -> list[str]:
+    """The code of each Asymptote diagram (``[asy]...[/asy]``) of ``text``, in order."""
+    return [m.group(1) or m.group(2) or "" for m in _ASY.finditer(text)] if "asy" in text else []
+
+
+def diagram_labels(text: str) -> list[str]:
+    """The text the diagrams of ``text`` print (``label("$30^\\circ$", B)`` -> ``$30^\\circ$``): what a
+    reader sees of a diagram besides its lines, unlike its coordinates."""
+    return [m.group(1) for code in diagrams(text) for m in _LABEL.finditer(code)]
+
+
+def _braced(arg: str) -> str:
+    return arg if arg.startswith("{") else "{" + arg + "}"
+
+
+def latex_for_numbers(text: str) -> str:
+    """``text`` with the LaTeX that hides or fakes numbers rewritten: ``\\frac34`` -> ``\\frac{3}{4}``,
+    ``\\sqrt2`` -> ``\\sqrt{2}``, ``998,\\!001`` -> ``998,001``, ``1{,}000`` -> ``1,000``, and layout
+    (``\\hspace{2mm}``, ``\\\\[4pt]``, table column specs) dropped."""
+    if "\\" not in text and "{,}" not in text:
+        return text
+    s = _LAYOUT.sub("", text.replace("{,}", ","))
+    s = _FRAC.sub(lambda m: "\\frac" + _braced(m.group(1)) + _braced(m.group(2)), s)
+    return _SQRT.sub(lambda m: "\\sqrt{" + m.group(1) + "}", s)
 
 
 def mask_math(text: str, mask: str = " § ") -> str:
@@ -142,9 +197,13 @@ def spell_number_words(
 def numbers_in(text: str, *, words: bool = True, hints: bool = False) -> set[str]:
     """The numbers ``text`` mentions, normalised: written in digits, and in words unless ``words`` is off.
 
+    LaTeX is read as LaTeX (:func:`latex_for_numbers`); of a diagram only its labels count, never its
+    drawing code.
+
     With ``hints``, words that only suggest a number count too (``third`` -> 3, ``squared`` -> 2): use it
     to ask whether a number is still mentioned, not to match texts.
     """
+    text = latex_for_numbers(drop_diagrams(text) + " ".join(["", *diagram_labels(text)]))
     tokens = spell_numbers(_raw_tokens(text)) if words else _raw_tokens(text)
     found = {t for t in tokens if t[0].isdigit()}
     if hints:

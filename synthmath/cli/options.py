@@ -170,7 +170,7 @@ step_options = _compose(
     click.option(
         "--question-copy-threshold",
         type=float,
-        help="Reject a rephrasing this similar (0-100) to its seed problem [default: 90].",
+        help="Reject a rephrasing this similar (0-100) to its seed problem [default: 95].",
     ),
     click.option(
         "--duplicate-threshold",
@@ -180,7 +180,7 @@ step_options = _compose(
     click.option(
         "--answer-copy-threshold",
         type=float,
-        help="Reject an answer this similar (0-100) to the original solution [default: 90].",
+        help="Reject an answer this similar (0-100) to the original solution [default: 95].",
     ),
     click.option(
         "--check-questions",
@@ -198,6 +198,11 @@ step_options = _compose(
         "--require-numbers/--no-require-numbers",
         default=None,
         help="Reject rephrasings that drop a number of the original or write a new one [default: on].",
+    ),
+    click.option(
+        "--check-math/--no-check-math",
+        default=None,
+        help="Reject rephrasings that lose a formula of the original, compared as math [default: on].",
     ),
 )
 

@@ -52,6 +52,7 @@ class _State:
             sampling,
             k=spec.rephrasings,
             require_numbers=spec.require_numbers,
+            check_math=spec.check_math,
             copy_threshold=spec.question_copy_threshold,
             duplicate_threshold=spec.duplicate_threshold,
         )

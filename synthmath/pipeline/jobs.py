@@ -58,9 +58,10 @@ class WorkerSpec:
     answer_samples: int = 1
     chat: bool = False
     gate: GateSpec | None = None
-    question_copy_threshold: float = 90.0
+    question_copy_threshold: float = 95.0
     duplicate_threshold: float = 90.0
-    answer_copy_threshold: float | None = 90.0
+    answer_copy_threshold: float | None = 95.0
+    check_math: bool = True
     verify_timeout: float | None = 5.0
     solve_check_samples: int = 4
     solve_check_min_agree: int = 1
@@ -94,6 +95,7 @@ class WorkerSpec:
             question_copy_threshold=c.question_copy_threshold,
             duplicate_threshold=c.duplicate_threshold,
             answer_copy_threshold=c.answer_copy_threshold,
+            check_math=c.check_math,
             verify_timeout=c.verify_timeout,
             solve_check_samples=c.solve_check_samples,
             solve_check_min_agree=c.solve_check_min_agree,

@@ -70,7 +70,11 @@ class Pipeline:
         self.prompts = PromptSet(config.prompts_dir)
         q, a = config.step_sampling("question"), config.step_sampling("answer")
         self.question_step = RephraseQuestion(
-            self.prompts, q, k=config.rephrasings, require_numbers=config.require_numbers
+            self.prompts,
+            q,
+            k=config.rephrasings,
+            require_numbers=config.require_numbers,
+            check_math=config.check_math,
         )
         self.answer_step = RephraseAnswer(
             self.prompts, a, mode=config.answer_mode, samples=config.answer_samples

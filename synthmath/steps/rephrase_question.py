@@ -8,7 +8,7 @@ from ..engine.base import ChatRequest, ChatResult
 from ..prompts import PromptSet
 from ..records import Reject, SeedProblem
 from .base import Sampling, make_request
-from .similarity import QUESTION_COPY_THRESHOLD
+from .similarity import DUPLICATE_THRESHOLD, QUESTION_COPY_THRESHOLD
 from .verify import check_question, clean_question
 
 __all__ = ["RephraseQuestion"]
@@ -26,13 +26,15 @@ class RephraseQuestion:
         *,
         k: int,
         require_numbers: bool,
+        check_math: bool = True,
         copy_threshold: float = QUESTION_COPY_THRESHOLD,
-        duplicate_threshold: float = QUESTION_COPY_THRESHOLD,
+        duplicate_threshold: float = DUPLICATE_THRESHOLD,
     ) -> None:
         self.template = prompts["rephrase_question"]
         self.sampling = sampling
         self.k = k
         self.require_numbers = require_numbers
+        self.check_math = check_math
         self.copy_threshold = copy_threshold
         self.duplicate_threshold = duplicate_threshold
 
@@ -61,6 +63,7 @@ class RephraseQuestion:
                 choice.finish_reason,
                 kept,
                 require_numbers=self.require_numbers,
+                check_math=self.check_math,
                 copy_threshold=self.copy_threshold,
                 duplicate_threshold=self.duplicate_threshold,
             )

@@ -2,8 +2,9 @@
 
 Each check returns None for a pass, or a ``(reason, detail)`` pair that becomes a reject. The copy
 checks behind ``question_copies_seed``, ``duplicate_rephrasing`` and ``answer_copies_original`` live in
-``similarity.py``; answer equivalence in ``synthmath.answers``. Checking an answer runs sympy: call
-:func:`check_answer` in a worker process, with a timeout.
+``similarity.py``, the diagram checks (``adds_diagram``, ``drops_diagram``) in ``diagrams.py``, the
+formula check (``changed_math``) in ``expressions.py``; answer equivalence in ``synthmath.answers``.
+Checking an answer runs sympy: call :func:`check_answer` in a worker process, with a timeout.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from collections.abc import Sequence
 
 from ..answers import VerificationTimeout, answers_equivalent, extract_boxed
 from ..mathtext import numbers_in
+from .diagrams import adds_diagram, drops_diagram
+from .expressions import changed_math
 from .similarity import (
     ANSWER_COPY_THRESHOLD,
+    DUPLICATE_THRESHOLD,
     QUESTION_COPY_THRESHOLD,
     answer_copies_original,
     duplicate_rephrasing,
@@ -83,12 +87,15 @@ def check_question(
     earlier: Sequence[str],
     *,
     require_numbers: bool = True,
+    check_math: bool = True,
     copy_threshold: float = QUESTION_COPY_THRESHOLD,
-    duplicate_threshold: float = QUESTION_COPY_THRESHOLD,
+    duplicate_threshold: float = DUPLICATE_THRESHOLD,
 ) -> Failure | None:
     """Whether a rephrased question is usable: complete, non-empty, not a copy of the seed problem, not
-    a near-duplicate of an ``earlier`` kept rephrasing of the same seed, and keeping every number of
-    the original and adding none (``require_numbers``)."""
+    a near-duplicate of an ``earlier`` kept rephrasing of the same seed, drawing no diagram of its own
+    and keeping the diagrams the problem needs, keeping every number of the original and adding none
+    (``require_numbers``), and keeping its formulas (``check_math``). The checks run in that order
+    and the first failure is the reason."""
     if finish_reason == "length":
         return "truncated", "the reply hit max_tokens before it ended"
     if not candidate.strip():
@@ -99,6 +106,9 @@ def check_question(
     dup, score = duplicate_rephrasing(candidate, earlier, threshold=duplicate_threshold)
     if dup is not None:
         return "duplicate_rephrasing", f"near-duplicate of kept rephrasing {dup} (similarity {score:.1f})"
+    failure = adds_diagram(original, candidate) or drops_diagram(original, candidate)
+    if failure is not None:
+        return failure
     if require_numbers:
         missing = missing_numbers(original, candidate)
         if missing:
@@ -106,6 +116,8 @@ def check_question(
         added = added_numbers(original, candidate)
         if added:
             return "added_numbers", f"writes number(s) the original does not have: {', '.join(added[:10])}"
+    if check_math:
+        return changed_math(original, candidate)
     return None
 
 

@@ -1,0 +1,119 @@
+"""How well do the question checks judge real model rewordings? Precision and recall on hand labels.
+
+    python benchmarks/question_checks.py                    # the held-out half (the published figures)
+    python benchmarks/question_checks.py --split tuning     # the half the checks were tuned on
+    python benchmarks/question_checks.py --show             # every disagreement with the labels
+
+The rewordings are real LLM output: ``../shared/data/real/math_train_rephrased_dev.jsonl`` (three
+rewordings of each of 1,000 MATH train problems). ``benchmarks/labels/real_rewordings.jsonl`` holds 330
+of them labelled by reading each one: ``faithful`` (the same problem in new words), ``changed`` (another
+problem: a reversed subtraction, a dropped condition) or ``broken`` (no usable problem: an invented
+diagram, a dropped equation or figure). The 110 problems were drawn with ``random.Random(23)`` from the
+file's sorted MATH ids, and cut into a tuning half (the first 55 drawn) and a held-out half (the other
+55) before any check was tuned; the three rewordings of a problem stay in the same half.
+
+For each check, on its own and all together (in the order ``check_question`` runs them): how many
+faithful rewordings it rejects (the target is at most 3%), and how many changed or broken ones it keeps
+(at most 2%), as precision (the share of its rejects that are changed or broken) and recall (the share
+of the changed or broken ones it rejects). ``duplicate_rephrasing`` compares rewordings of one seed
+with each other, not with the seed, and is not scored here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = ROOT.parent / "shared" / "data"
+REAL = DATA / "real" / "math_train_rephrased_dev.jsonl"
+LABELS = HERE / "labels" / "real_rewordings.jsonl"
+sys.path.insert(0, str(ROOT))
+
+from synthmath.steps.diagrams import adds_diagram, drops_diagram  # noqa: E402
+from synthmath.steps.expressions import changed_math  # noqa: E402
+from synthmath.steps.similarity import question_copies_seed  # noqa: E402
+from synthmath.steps.verify import added_numbers, check_question, missing_numbers  # noqa: E402
+
+SEED, PROBLEMS = 23, 110
+
+Check = Callable[[str, str], bool]
+CHECKS: dict[str, Check] = {
+    "question_copies_seed": lambda o, r: question_copies_seed(o, r).copied,
+    "adds_diagram": lambda o, r: adds_diagram(o, r) is not None,
+    "drops_diagram": lambda o, r: drops_diagram(o, r) is not None,
+    "missing_numbers": lambda o, r: bool(missing_numbers(o, r)),
+    "added_numbers": lambda o, r: bool(added_numbers(o, r)),
+    "changed_math": lambda o, r: changed_math(o, r) is not None,
+    "all (check_question)": lambda o, r: check_question(o, r, "stop", []) is not None,
+    "all but changed_math": lambda o, r: check_question(o, r, "stop", [], check_math=False) is not None,
+}
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def splits(rows: list[dict]) -> dict[str, list[str]]:
+    """The labelled problems: 110 MATH ids drawn with a fixed seed, the first 55 for tuning."""
+    ids = sorted({r["math_id"] for r in rows})
+    drawn = random.Random(SEED).sample(ids, PROBLEMS)
+    return {"tuning": drawn[: PROBLEMS // 2], "heldout": drawn[PROBLEMS // 2 :]}
+
+
+def labelled(split: str) -> list[tuple[dict, dict]]:
+    """(label, real row) for every labelled rewording of ``split``."""
+    rows = read_jsonl(REAL)
+    by_key = {(r["math_id"], r["variant"]): r for r in rows}
+    ids = set(splits(rows)[split])
+    out = [
+        (lab, by_key[lab["math_id"], lab["variant"]]) for lab in read_jsonl(LABELS) if lab["split"] == split
+    ]
+    if {lab["math_id"] for lab, _ in out} != ids:
+        raise SystemExit(f"{LABELS} does not match the problems drawn for the {split} half")
+    return out
+
+
+def score(pairs: list[tuple[dict, dict]], show: bool) -> None:
+    faithful = sum(lab["label"] == "faithful" for lab, _ in pairs)
+    bad = len(pairs) - faithful
+    print(f"{len(pairs)} rewordings: {faithful} faithful, {bad} changed or broken")
+    head = f"{'check':24} {'rejects':>8} {'faithful rejected':>18} {'bad kept':>12}"
+    print(f"{head} {'precision':>10} {'recall':>7}")
+    for name, check in CHECKS.items():
+        hits = [(lab, row) for lab, row in pairs if check(row["original_problem"], row["rephrased_problem"])]
+        wrong = [(lab, row) for lab, row in hits if lab["label"] == "faithful"]
+        caught = len(hits) - len(wrong)
+        precision = f"{caught / len(hits):.2f}" if hits else "-"
+        print(
+            f"{name:24} {len(hits):8d} {len(wrong):5d} ({len(wrong) / faithful:6.1%})    "
+            f"{bad - caught:3d} ({(bad - caught) / bad:5.1%}) {precision:>10} {caught / bad:7.2f}"
+        )
+        if show and name.startswith("all ("):
+            missed = [
+                (lab, row) for lab, row in pairs if lab["label"] != "faithful" and (lab, row) not in hits
+            ]
+            for kind, group in (("faithful rejected", wrong), ("changed/broken kept", missed)):
+                for lab, row in group:
+                    why = check_question(row["original_problem"], row["rephrased_problem"], "stop", [])
+                    print(f"  {kind}: {lab['math_id']} v{lab['variant']} ({lab['reason']}): {why}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--split", choices=["heldout", "tuning"], default="heldout")
+    parser.add_argument("--show", action="store_true", help="print each disagreement with the labels")
+    args = parser.parse_args()
+    if not REAL.exists():
+        raise SystemExit(f"needs {REAL} (the shared data beside the checkout)")
+    score(labelled(args.split), args.show)
+
+
+if __name__ == "__main__":
+    main()

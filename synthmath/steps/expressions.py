@@ -1,0 +1,134 @@
+"""The changed-math check: the seed's formulas must survive the rewording, compared as math.
+
+A rewording may change every word of a problem, but not its mathematics: "Find $325_8-237_8$"
+written as "subtract $325_8$ from $237_8$", or "Find $1+2\\cdot3-4+5$" turned into "add $1+2\\cdot3$
+and $2+4\\cdot5$", asks something else, though every number is still there. The answer step sees the
+original solution and copies its final answer, so the answer check cannot see the change; this check
+can. Reject reason ``changed_math``.
+
+Formulas are compared after normalisation (:func:`normalize_formula`), so that the same math written
+another way matches: whitespace, ``\\left``/``\\right``, spacing and sizes dropped, ``\\dfrac`` and
+``\\tfrac`` -> ``\\frac``, ``\\frac34`` and ``3/4`` -> ``\\frac{3}{4}``, braces dropped (``x^{2}`` is
+``x^2``; a brace lost in copying is a typo, not new math), ``\\le`` -> ``\\leq``, ``\\times`` ->
+``\\cdot``, notation that prose says as well (``\\triangle``, ``\\overline``, ``\\angle``) and words
+inside math (``\\text{ cm}``, ``30^{\\text{th}}``) dropped, trailing punctuation cut. Formulas of fewer
+than :data:`MIN_ATOMS` atoms (``$x$``, ``$12$``, ``$p>q$``) and names (``$f(x)$``, ``$f^{-1}(x)$``) are
+left to the number checks. The original's formulas are of two kinds, judged apart because real
+rewordings treat them apart (measured on ``../shared/data/real``, see docs/verification.md):
+
+- an **expression** to work on (``$1+2\\cdot3-4+5$``, ``$\\sqrt{36\\times\\sqrt{16}}$``) must occur in
+  the rewording's math, whole or as the parts it lists (``a, b`` split at top-level commas);
+- a **condition** (it holds ``=``, ``<``, ``\\leq``, ``\\equiv``, ...) may be said in words: faithful
+  rewordings write "$x+y+z=1$" as "their sum is $1$" or "$BC=10$" as "$BC$ measures $10$". It fails
+  only when the rewording writes a *different* condition in its place: a formula with a relation that
+  is at least :data:`NEAR` alike (rapidfuzz) to the original's and none of the original's
+  (``$x^2=y+3$`` for ``$x^2=y-3$``, ``$|a_{n+1}-a_n}$`` for ``$|a_{n+1}-a_n|$``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz
+
+from ..mathtext import drop_diagrams, latex_for_numbers
+
+__all__ = ["MIN_ATOMS", "NEAR", "changed_math", "formulas", "normalize_formula"]
+
+Failure = tuple[str, str]
+
+MIN_ATOMS = 4  # shorter formulas ($x$, $12$, $p>q$) say nothing the number checks do not, or prose says them
+NEAR = 80.0  # a rewording's condition this alike to one of the original's, and not equal, changed it
+_MATH = re.compile(
+    r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]"
+    r"|\\begin\{(align|equation|eqnarray|gather|multline)\*?\}(.+?)\\end\{\5\*?\}",
+    re.DOTALL,
+)
+_TEXT = r"\\(?:text|mbox|textbf|textit|mathrm|emph)\s*\{(?:[^{}]|\{[^{}]*\})*\}"
+_DROP = re.compile(
+    _TEXT + r"|[\^_]\{\}"  # words inside math: units, "th"
+    r"|\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|displaystyle|textstyle|triangle|overline|angle"
+    r"|mathbf|mathit|operatorname|quad|qquad)(?![a-zA-Z])"
+    r"|\\[,;:! ]|&|\\\\|\s"
+)
+_SYNONYMS = {
+    r"\le": r"\leq", r"\ge": r"\geq", r"\ne": r"\neq", r"\times": r"\cdot", r"\ast": r"\cdot",
+    r"\leqslant": r"\leq", r"\geqslant": r"\geq", r"\lvert": "|", r"\rvert": "|", r"\vert": "|",
+    r"\dbinom": r"\binom", r"\tbinom": r"\binom", r"\ldots": r"\dots", r"\cdots": r"\dots",
+    r"\dotsb": r"\dots", r"\dotsc": r"\dots", r"\lbrace": r"\{", r"\rbrace": r"\}", r"\colon": ":",
+}  # fmt: skip
+_COMMAND = re.compile(r"\\[a-zA-Z]+")
+_SLASH = re.compile(r"(?<![\d.])(\d+)/(\d+)(?![\d.])")  # 5/4 is \frac{5}{4}
+_NAME = re.compile(r"[a-zA-Z](?:\^-1)?\([^()]*\)")  # f(x), f(11), f^{-1}(x): a name, not work to do
+_ATOM = re.compile(r"\\[a-zA-Z]+|\d+(?:\.\d+)?|[a-zA-Z]|[^\s{}]")
+_PIECES = re.compile(r",(?![^()\[\]{}]*[)\]}])|" + _TEXT + r"|\\quad|\\qquad")
+_RELATION = re.compile(
+    r"[=<>]|\\(?:leq|geq|neq|equiv|in|notin|subset|subseteq|approx|sim|cong|parallel|perp|mid|pmod)(?![a-zA-Z])"
+)
+
+
+def normalize_formula(tex: str) -> str:
+    """One formula's LaTeX in a canonical form, so that the same math written two ways compares equal."""
+    s = latex_for_numbers(tex)
+    s = _COMMAND.sub(lambda m: _SYNONYMS.get(m.group(0), m.group(0)), s)
+    s = _DROP.sub("", s.replace(r"\dfrac", r"\frac").replace(r"\tfrac", r"\frac"))
+    s = _DROP.sub("", s)  # a ^{} left by a dropped \text{th}
+    s = _SLASH.sub(r"\\frac{\1}{\2}", s)
+    s = s.replace("{", "").replace("}", "")  # grouping only; a lost or moved brace is a typo
+    return s.strip(".,;:?!")
+
+
+def formulas(text: str) -> list[str]:
+    """The LaTeX of each formula in ``text`` outside its diagrams, as written."""
+    found = []
+    for m in _MATH.finditer(drop_diagrams(text)):
+        body = next((g for g in (m.group(1), m.group(2), m.group(3), m.group(4), m.group(6)) if g), "")
+        if body.strip():
+            found.append(body)
+    return found
+
+
+def _atoms(normalized: str) -> int:
+    return len(_ATOM.findall(normalized))
+
+
+def _pieces(tex: str) -> list[str]:
+    """The parts a formula lists (``a=17, b=21``; ``x>0 \\text{ and } y>0``), normalised."""
+    parts = [normalize_formula(p) for p in _PIECES.split(tex) if p and p.strip()]
+    return [p for p in parts if p]
+
+
+def _changed_condition(condition: str, ours: list[str], theirs: list[str]) -> str | None:
+    """A condition of the rewording that looks like ``condition`` edited: alike, and none of ours."""
+    for t in theirs:
+        if t in condition or t in ours or not _RELATION.search(t):
+            continue  # a part of the original's condition, or another condition of the original
+        if fuzz.ratio(condition, t) >= NEAR:
+            return t
+    return None
+
+
+def changed_math(original: str, rephrased: str) -> Failure | None:
+    """``changed_math`` when an expression of ``original`` is missing from the math of ``rephrased``,
+    or a condition of it is written as a different condition (see the module's docstring)."""
+    mine = formulas(original)
+    ours = [normalize_formula(f) for f in mine] + [p for f in mine for p in _pieces(f)]
+    found = formulas(rephrased)
+    theirs = [normalize_formula(f) for f in found] + [p for f in found for p in _pieces(f)]
+    pool = "\u241e".join(theirs) + "\u241e" + normalize_formula(drop_diagrams(rephrased))
+    lost: list[str] = []
+    for tex in mine:
+        whole = normalize_formula(tex)
+        if _atoms(whole) < MIN_ATOMS or whole in pool or _NAME.fullmatch(whole):
+            continue
+        if _RELATION.search(whole):
+            edited = _changed_condition(whole, ours, theirs)
+            if edited is not None:
+                lost.append(f"${' '.join(tex.split())[:60]}$ became ${edited[:60]}$")
+            continue
+        pieces = _pieces(tex)
+        if len(pieces) <= 1 or any(_atoms(p) >= MIN_ATOMS and p not in pool for p in pieces):
+            lost.append(f"${' '.join(tex.split())[:60]}$ is missing")
+    if not lost:
+        return None
+    return "changed_math", f"the rewording changes the original's math: {'; '.join(lost[:3])}"
