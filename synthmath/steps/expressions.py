@@ -22,7 +22,7 @@ rewordings treat them apart (measured on ``../shared/data/real``, see docs/verif
   rewordings write "$x+y+z=1$" as "their sum is $1$" or "$BC=10$" as "$BC$ measures $10$". It fails
   only when the rewording writes a *different* condition in its place: a formula with a relation that
   is at least :data:`NEAR` alike (rapidfuzz) to the original's and none of the original's
-  (``$x^2=y+3$`` for ``$x^2=y-3$``, ``$|a_{n+1}-a_n}$`` for ``$|a_{n+1}-a_n|$``).
+  (``$x^2=y+3$`` for ``$x^2=y-3$``).
 """
 
 from __future__ import annotations
