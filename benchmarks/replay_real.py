@@ -151,8 +151,8 @@ def copy_sweep(rows: list[dict[str, Any]]) -> None:
     would reject of them (the SOLAR answer step paraphrases the original solution)."""
     scores = sorted(answer_copies_original(r["solution"], r["original_solution"]).score for r in rows)
     n = len(scores)
-    pct = f"median {scores[n // 2]:.1f}, 90th pct {scores[int(0.9 * n)]:.1f}, 99th pct {scores[int(0.99 * n)]:.1f}"
-    print(f"reworded solutions vs original ({n}): {pct}")
+    median, p90, p99 = scores[n // 2], scores[int(0.9 * n)], scores[int(0.99 * n)]
+    print(f"reworded solutions vs original ({n}): median {median:.1f}, 90th pct {p90:.1f}, 99th {p99:.1f}")
     for t in (85, 90, 92, 94, 95, 97, 100):
         hit = sum(x >= t for x in scores)
         print(f"  answer copy threshold {t}: rejects {hit} ({hit / n:.1%})")
