@@ -7,14 +7,16 @@ original solution and copies its final answer, so the answer check cannot see th
 can. Reject reason ``changed_math``.
 
 Formulas are compared after normalisation (:func:`normalize_formula`), so that the same math written
-another way matches: whitespace, ``\\left``/``\\right``, spacing and sizes dropped, ``\\dfrac`` and
-``\\tfrac`` -> ``\\frac``, ``\\frac34`` and ``3/4`` -> ``\\frac{3}{4}``, braces dropped (``x^{2}`` is
-``x^2``; a brace lost in copying is a typo, not new math), ``\\le`` -> ``\\leq``, ``\\times`` ->
-``\\cdot``, notation that prose says as well (``\\triangle``, ``\\overline``, ``\\angle``) and words
-inside math (``\\text{ cm}``, ``30^{\\text{th}}``) dropped, trailing punctuation cut. Formulas of fewer
-than :data:`MIN_ATOMS` atoms (``$x$``, ``$12$``, ``$p>q$``) and names (``$f(x)$``, ``$f^{-1}(x)$``) are
-left to the number checks. The original's formulas are of two kinds, judged apart because real
-rewordings treat them apart (measured on ``../shared/data/real``, see docs/verification.md):
+another way matches: whitespace, ``\\left``/``\\right``, spacing and sizes dropped; ``\\dfrac`` and
+``\\tfrac`` are ``\\frac``; ``\\frac34`` and ``3/4`` are ``\\frac{3}{4}``; ``998,\\!001`` is
+``998001``; braces dropped (``x^{2}`` is ``x^2``; a brace lost in copying is a typo, not new math);
+``\\le`` is ``\\leq``, ``\\times`` is ``\\cdot``; notation that prose says as well
+(``\\triangle``, ``\\overline``, ``\\angle``) and words inside math (``\\text{ cm}``,
+``30^{\\text{th}}``) dropped; trailing punctuation cut. Formulas of fewer than :data:`MIN_ATOMS` atoms
+(``$x$``, ``$12$``, ``$p>q$``) and names (``$f(x)$``, ``$f^{-1}(x)$``) are left to the number checks.
+
+The original's formulas are of two kinds, judged apart because real rewordings treat them apart
+(measured on ``../shared/data/real``, see docs/verification.md):
 
 - an **expression** to work on (``$1+2\\cdot3-4+5$``, ``$\\sqrt{36\\times\\sqrt{16}}$``) must occur in
   the rewording's math, whole or as the parts it lists (``a, b`` split at top-level commas);
@@ -58,6 +60,7 @@ _SYNONYMS = {
     r"\dotsb": r"\dots", r"\dotsc": r"\dots", r"\lbrace": r"\{", r"\rbrace": r"\}", r"\colon": ":",
 }  # fmt: skip
 _COMMAND = re.compile(r"\\[a-zA-Z]+")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")  # 998,001 (998,\!001 once spacing is gone)
 _SLASH = re.compile(r"(?<![\d.])(\d+)/(\d+)(?![\d.])")  # 5/4 is \frac{5}{4}
 _NAME = re.compile(r"[a-zA-Z](?:\^-1)?\([^()]*\)")  # f(x), f(11), f^{-1}(x): a name, not work to do
 _ATOM = re.compile(r"\\[a-zA-Z]+|\d+(?:\.\d+)?|[a-zA-Z]|[^\s{}]")
@@ -69,7 +72,7 @@ _RELATION = re.compile(
 
 def normalize_formula(tex: str) -> str:
     """One formula's LaTeX in a canonical form, so that the same math written two ways compares equal."""
-    s = latex_for_numbers(tex)
+    s = _THOUSANDS.sub("", latex_for_numbers(tex))
     s = _COMMAND.sub(lambda m: _SYNONYMS.get(m.group(0), m.group(0)), s)
     s = _DROP.sub("", s.replace(r"\dfrac", r"\frac").replace(r"\tfrac", r"\frac"))
     s = _DROP.sub("", s)  # a ^{} left by a dropped \text{th}
