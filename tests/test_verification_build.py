@@ -110,7 +110,7 @@ def test_solve_check_rejects_a_rephrasing_that_changed_the_answer(tmp_path: Path
         path.write_text("".join(json.dumps(s.model_dump()) + "\n" for s in seeds), encoding="utf-8")
         with FakeOpenAIServer(handler, models=["m"]) as server:
             args = ["build-instruct", "--seeds", str(path), "--base-url", server.url, "--out", str(out)]
-            args += ["--no-contamination", "--no-require-numbers", "--no-progress", *extra]
+            args += ["--no-contamination", "--no-require-numbers", "--no-check-math", "--no-progress", *extra]
             result = CliRunner().invoke(main, args, catch_exceptions=False)
         assert result.exit_code == 0, result.output
         return read_jsonl(out / "instruct.jsonl"), read_jsonl(out / "rejects.jsonl")
