@@ -131,6 +131,17 @@ def test_a_changed_formula_is_changed_math(original: str, rephrased: str) -> Non
     assert check_question(original, rephrased, "stop", [], check_math=False) is None
 
 
+def test_a_range_that_loses_a_bound_is_changed_math() -> None:
+    original = "How many prime numbers are between 30 and 40?"
+    lost = "Determine the number of prime numbers less than or equal to 40 that are less than or equal to 30."
+    failure = check_question(original, lost, "stop", [])
+    assert failure is not None and failure[0] == "changed_math" and "between 30 and 40" in failure[1]
+    for kept in ("Count the primes greater than 30 and less than 40.", "How many primes lie from 30 to 40?"):
+        assert check_question(original, kept, "stop", []) is None
+    # "between" without two bounds is no range
+    assert changed_math("Two unit vectors have an angle of $60^\\circ$ between them.", "x") is None
+
+
 @pytest.mark.parametrize(
     ("original", "rephrased"),
     [

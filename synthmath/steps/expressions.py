@@ -25,6 +25,11 @@ The original's formulas are of two kinds, judged apart because real rewordings t
   only when the rewording writes a *different* condition in its place: a formula with a relation that
   is at least :data:`NEAR` alike (rapidfuzz) to the original's and none of the original's
   (``$x^2=y+3$`` for ``$x^2=y-3$``).
+
+A relation stated in words is checked in one common form: a range "between A and B" (numbers or math)
+has two bounds, and the rewording must keep both (say "between", "from ... to", "range", "interval",
+or a lower bound and an upper one). "How many primes are between 30 and 40?" turned into "... less
+than or equal to 40 that are less than or equal to 30" keeps the numbers and loses the lower bound.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from rapidfuzz import fuzz
 
 from ..mathtext import drop_diagrams, latex_for_numbers
 
-__all__ = ["MIN_ATOMS", "NEAR", "changed_math", "formulas", "normalize_formula"]
+__all__ = ["MIN_ATOMS", "NEAR", "changed_math", "formulas", "lost_bound", "normalize_formula"]
 
 Failure = tuple[str, str]
 
@@ -65,6 +70,19 @@ _SLASH = re.compile(r"(?<![\d.])(\d+)/(\d+)(?![\d.])")  # 5/4 is \frac{5}{4}
 _NAME = re.compile(r"[a-zA-Z](?:\^-1)?\([^()]*\)")  # f(x), f(11), f^{-1}(x): a name, not work to do
 _ATOM = re.compile(r"\\[a-zA-Z]+|\d+(?:\.\d+)?|[a-zA-Z]|[^\s{}]")
 _PIECES = re.compile(r",(?![^()\[\]{}]*[)\]}])|" + _TEXT + r"|\\quad|\\qquad")
+# "between 30 and 40", "between $-2$ and $5$": a range with two bounds (not "the angle between them")
+_BETWEEN = re.compile(
+    r"\bbetween\s+(?:\$[^$]{1,40}\$|-?\d[\d,.]*)\s+and\s+(?:\$[^$]{1,40}\$|-?\d[\d,.]*)", re.I
+)
+_TWO_BOUNDS = re.compile(r"\b(?:between|range|interval|inclusive)\b|\bfrom\b[^.?;]*?\b(?:to|through)\b", re.I)
+_LOWER = re.compile(
+    r"\b(?:greater|more|larger|bigger|higher|exceeds?|exceeding|above|over|at least|no less|not less)\b"
+    r"|\\geq?|>",
+    re.I,
+)
+_UPPER = re.compile(
+    r"\b(?:less|fewer|smaller|lower|below|under|at most|no more|not more|up to)\b|\\leq?|<", re.I
+)
 _RELATION = re.compile(
     r"[=<>]|\\(?:leq|geq|neq|equiv|in|notin|subset|subseteq|approx|sim|cong|parallel|perp|mid|pmod)(?![a-zA-Z])"
 )
@@ -111,9 +129,26 @@ def _changed_condition(condition: str, ours: list[str], theirs: list[str]) -> st
     return None
 
 
+def lost_bound(original: str, rephrased: str) -> str | None:
+    """The "between A and B" of ``original`` when ``rephrased`` keeps at most one of its two bounds:
+    it says neither "between", "from ... to", "range" nor "interval", and lacks a lower bound
+    ("greater", "at least", ``>``, ...) or an upper one ("less", "at most", ``<``, ...)."""
+    m = _BETWEEN.search(drop_diagrams(original))
+    if m is None:
+        return None
+    text = drop_diagrams(rephrased)
+    if _TWO_BOUNDS.search(text) or (_LOWER.search(text) and _UPPER.search(text)):
+        return None
+    return " ".join(m.group(0).split())
+
+
 def changed_math(original: str, rephrased: str) -> Failure | None:
     """``changed_math`` when an expression of ``original`` is missing from the math of ``rephrased``,
-    or a condition of it is written as a different condition (see the module's docstring)."""
+    a condition of it is written as a different condition, or a range "between A and B" lost one of
+    its bounds (see the module's docstring)."""
+    bound = lost_bound(original, rephrased)
+    if bound is not None:
+        return "changed_math", f"the rewording keeps at most one bound of the original's {bound!r}"
     mine = formulas(original)
     ours = [normalize_formula(f) for f in mine] + [p for f in mine for p in _pieces(f)]
     found = formulas(rephrased)
