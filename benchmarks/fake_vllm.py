@@ -9,7 +9,7 @@ does not share the client's interpreter:
     python benchmarks/fake_vllm.py --port 8100 --latency 0.05 [--record bodies.jsonl]
 
 ``GET /v1/stats`` returns (and resets) the number of chat requests answered and the monotonic times of
-the first and last, for steady-state rates.
+the first and last, for steady-state rates, and the most requests it held in flight at once.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def reply(body: dict) -> dict:
     }
 
 
-STATS = {"requests": 0, "first": 0.0, "last": 0.0}
+STATS = {"requests": 0, "first": 0.0, "last": 0.0, "in_flight": 0, "max_in_flight": 0}
 
 
 async def handle(
@@ -70,7 +70,7 @@ async def handle(
             raw = await reader.readexactly(length) if length else b""
             if method == "GET" and path.rstrip("/").endswith("/stats"):
                 data = dict(STATS)
-                STATS.update(requests=0, first=0.0, last=0.0)
+                STATS.update(requests=0, first=0.0, last=0.0, max_in_flight=STATS["in_flight"])
             elif method == "GET" and path.rstrip("/").endswith("/models"):
                 data = {"object": "list", "data": [{"id": model, "object": "model", "owned_by": "fake"}]}
             elif method == "POST" and path.rstrip("/").endswith("/chat/completions"):
@@ -78,9 +78,14 @@ async def handle(
                 STATS["first"] = STATS["first"] or now
                 if record is not None:
                     record.write(raw.decode() + "\n")
-                if latency:
-                    await asyncio.sleep(latency)
-                data = reply(json.loads(raw))
+                STATS["in_flight"] += 1
+                STATS["max_in_flight"] = max(STATS["max_in_flight"], STATS["in_flight"])
+                try:
+                    if latency:
+                        await asyncio.sleep(latency)
+                    data = reply(json.loads(raw))
+                finally:
+                    STATS["in_flight"] -= 1
                 STATS["requests"] += 1
                 STATS["last"] = time.monotonic()
             else:

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -87,6 +88,7 @@ def run_sharded(kind: str, config: BuildConfig, *, progress: bool = False) -> Su
                 "tasks_resumed": len(finished),
                 "parallel_tasks": parallel,
                 "concurrency_per_task": share,
+                "tasks_per_node": line.per_node(),
             },
         }
     )
@@ -104,6 +106,11 @@ class _Line:
         self.bar, self.base, self.done, self.total = bar, base, done, total
         self.sizes = {t.index: t.stop - t.start for t in todo}
         self.latest: dict[int, dict[str, Any]] = {}
+
+    def per_node(self) -> dict[str, int]:
+        """How many of the tasks that ran now ran on each node (host)."""
+        nodes = Counter(str(c.get("node")) for c in self.latest.values() if c.get("node"))
+        return dict(sorted(nodes.items()))
 
     def tick(self, counts: dict[int, dict[str, Any]], final: bool = False) -> None:
         self.latest.update(counts)

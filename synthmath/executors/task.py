@@ -33,12 +33,28 @@ def run_task(kind: str, config_json: str, report: Report | None = None, verbose:
     assert config.task is not None
     index = config.task.index
 
+    node = _node()
+
     def on_progress(counts: dict[str, Any]) -> None:
         if report is not None:
-            report(index, counts)
+            report(index, {**counts, "node": node})
 
     summary = build_to_dir(kind, config, on_progress=on_progress)  # type: ignore[arg-type]
     return summary.model_dump_json()
+
+
+def _node() -> str:
+    """Where this task runs: the Ray node's id (short), else the host's name."""
+    try:
+        import ray
+
+        if ray.is_initialized():
+            return str(ray.get_runtime_context().get_node_id())[:12]
+    except ImportError:
+        pass
+    import socket
+
+    return socket.gethostname()
 
 
 def finished_summary(location: Location, config: BuildConfig) -> Summary | None:
