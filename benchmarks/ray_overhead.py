@@ -1,19 +1,22 @@
 """The Ray executor against the local one on this machine: equal outputs, and what Ray costs.
 
-    python benchmarks/ray_overhead.py                          # 200 MATH train seeds, gate on, 50 ms
-    python benchmarks/ray_overhead.py --seeds-n 1000 --latency 0.2 --concurrency 64
+    python benchmarks/ray_overhead.py                          # 1,000 MATH train seeds, gate on, 50 ms
+    python benchmarks/ray_overhead.py --seeds-n 1000 --latency 0.2 --concurrency 64 --repeats 2
 
-Runs ``synthmath build-dpo`` twice over the same seeds against benchmarks/fake_vllm.py (its own process,
-fixed latency): once with the local executor and once with ``--executor ray`` (a local Ray started for
-the run, as a user gets without ``--ray-address``), each timed from process start to exit, each with a
-fresh request cache. Checks that the records (but their timestamps), the rejects, the gate rows and the
-summary's counts are equal, and reports both wall times and the Ray run's per-stage throughput.
+Runs ``synthmath build-dpo`` over the same seeds against benchmarks/fake_vllm.py (its own process,
+fixed latency), in turn, ``--repeats`` rounds: the local executor; ``--executor ray`` joining a Ray
+that is already running (``ray start --head`` here, as on a cluster); and ``--executor ray`` starting
+its own local Ray (what a user gets without ``--ray-address``). Each is timed from process start to
+exit with a fresh output folder and cache. Checks that the records (but their timestamps), the rejects,
+the gate rows and the summary's counts are equal, and prints the median times and their ratios to the
+local executor.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,7 +29,8 @@ ROOT = HERE.parent
 DATA = ROOT.parent / "shared" / "data" / "math"
 sys.path.insert(0, str(HERE))
 
-from pipeline_throughput import Fake  # noqa: E402
+from pipeline_throughput import Fake, free_port  # noqa: E402
+from ray_cluster import stop_cluster  # noqa: E402
 
 
 def rows(path: Path) -> list[dict[str, Any]]:
@@ -44,9 +48,10 @@ def counts(out: Path) -> dict[str, Any]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds-n", type=int, default=200)
+    ap.add_argument("--seeds-n", type=int, default=1000)
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--repeats", type=int, default=1)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="synthmath-ray-"))
     seeds = tmp / "seeds.jsonl"
@@ -54,34 +59,53 @@ def main() -> int:
     step = max(1, len(train) // args.seeds_n)
     seeds.write_text("\n".join(train[::step][: args.seeds_n]) + "\n", encoding="utf-8")
     fake = Fake(args.latency)
-    times: dict[str, float] = {}
+    port = free_port()
+    env = {"PYTHONPATH": str(ROOT), **_env()}
+    subprocess.run(
+        ["ray", "start", "--head", f"--port={port}", "--disable-usage-stats", "--include-dashboard=false"],
+        check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    ways = {
+        "local": ["--executor", "local"],
+        "ray (joined)": ["--executor", "ray", "--ray-address", f"127.0.0.1:{port}"],
+        "ray (own Ray)": ["--executor", "ray"],
+    }
+    times: dict[str, list[float]] = {k: [] for k in ways}
+    outs: dict[str, Path] = {}
     try:
-        for executor in ("local", "ray"):
-            out = tmp / executor
-            cmd = [sys.executable, "-m", "synthmath.cli", "build-dpo", "--seeds", str(seeds)]
-            cmd += ["--base-url", fake.url, "--out", str(out), "--concurrency", str(args.concurrency)]
-            cmd += ["--benchmark", f"math_test={DATA / 'MATH_test.jsonl'}", "--no-embeddings"]
-            cmd += ["--no-progress", "--executor", executor]
-            start = time.monotonic()
-            subprocess.run(cmd, check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), **_env()})
-            times[executor] = time.monotonic() - start
+        for r in range(args.repeats):
+            for name, extra in ways.items():
+                out = tmp / f"{name.split()[0]}-{len(times[name])}-{r}{'-own' if 'own' in name else ''}"
+                cmd = [sys.executable, "-m", "synthmath.cli", "build-dpo", "--seeds", str(seeds)]
+                cmd += ["--base-url", fake.url, "--out", str(out), "--concurrency", str(args.concurrency)]
+                cmd += ["--benchmark", f"math_test={DATA / 'MATH_test.jsonl'}", "--no-embeddings"]
+                cmd += ["--no-progress", *extra]
+                start = time.monotonic()
+                subprocess.run(cmd, check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+                times[name].append(time.monotonic() - start)
+                outs[name] = out
     finally:
         fake.stop()
-    local, ray = tmp / "local", tmp / "ray"
-    same = {
-        "records": rows(local / "dpo.jsonl") == rows(ray / "dpo.jsonl"),
-        "rejects": rows(local / "rejects.jsonl") == rows(ray / "rejects.jsonl"),
-        "gate rows": rows(local / "contamination.jsonl") == rows(ray / "contamination.jsonl"),
-        "summary counts": counts(local) == counts(ray),
-    }
-    summary = json.loads((ray / "summary.json").read_text())
-    print(f"{args.seeds_n} seeds, {summary['records']} records, {summary['rejects']} rejects")
-    for what, equal in same.items():
-        print(f"  {what}: {'equal' if equal else 'DIFFERENT'}")
-    print(f"  local executor: {times['local']:.1f}s   ray executor: {times['ray']:.1f}s")
-    for stage, t in summary["engine"]["stages"].items():
-        print(f"  ray {stage}: " + ", ".join(f"{k} {v}" for k, v in t.items()))
-    return 0 if all(same.values()) else 1
+        stop_cluster(port)
+    local = outs["local"]
+    ok = True
+    print(f"{args.seeds_n} seeds, {json.loads((local / 'summary.json').read_text())['records']} records")
+    base = statistics.median(times["local"])
+    for name, out in outs.items():
+        equal = name == "local" or (
+            rows(local / "dpo.jsonl") == rows(out / "dpo.jsonl")
+            and rows(local / "rejects.jsonl") == rows(out / "rejects.jsonl")
+            and rows(local / "contamination.jsonl") == rows(out / "contamination.jsonl")
+            and counts(local) == counts(out)
+        )
+        ok = ok and equal
+        med = statistics.median(times[name])
+        tasks = json.loads((out / "summary.json").read_text())["engine"].get("tasks", 1)
+        print(
+            f"  {name:14s} {med:6.1f} s  ({med / base:.2f}x local)  tasks {tasks}  "
+            + ("output equal" if equal else "OUTPUT DIFFERS")
+        )
+    return 0 if ok else 1
 
 
 def _env() -> dict[str, str]:
