@@ -48,6 +48,7 @@ def ray_session(address: str | None = None, *, verbose: bool = False) -> Iterato
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(level)
     started = False
+    restore = None
     if not ray.is_initialized():
         address = address or os.environ.get("RAY_ADDRESS") or None
         if address and address != "auto" and ":" in address and not _answers(address):
@@ -58,6 +59,7 @@ def ray_session(address: str | None = None, *, verbose: bool = False) -> Iterato
             )
         if not verbose:
             os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")  # the C++ core's warnings
+        restore = None if verbose else _errors_in_one_line(ray)
         try:
             with _quiet_stderr(not verbose):  # what Ray's core prints while it starts
                 ray.init(
@@ -68,6 +70,8 @@ def ray_session(address: str | None = None, *, verbose: bool = False) -> Iterato
                     configure_logging=True,
                 )
         except Exception as e:
+            if restore is not None:
+                restore()
             raise _connect_error(address, e) from e
         started = True
     ctx = ray.data.DataContext.get_current()
@@ -82,6 +86,8 @@ def ray_session(address: str | None = None, *, verbose: bool = False) -> Iterato
         (ctx.execution_options.preserve_order, ctx.enable_progress_bars, ctx.print_on_execution_start) = saved
         if started:
             ray.shutdown()
+            if restore is not None:
+                restore()
         for name, old in quieted.items():
             logging.getLogger(name).setLevel(old)
 
@@ -101,6 +107,35 @@ def _quiet_stderr(quiet: bool) -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def _errors_in_one_line(ray: Any) -> Any:
+    """Ray's driver prints the cluster's error messages (a task retried because its node died, ...)
+    as paragraphs on stdout. In a quiet run each becomes at most one line of synthmath's own: a lost
+    node is said once, with what happens next; the rest goes to the debug log. Returns the undo."""
+    worker = ray._private.worker
+    original = worker.print_to_stdstream
+    said: set[str] = set()
+
+    def one_line(data: dict[str, Any], ignore_prefix: bool) -> None:
+        if data.get("pid") != "raylet":
+            original(data, ignore_prefix)
+            return
+        text = " ".join(" ".join(data.get("lines") or []).split())
+        if "node" in text and ("dead" in text or "unavailable" in text):
+            node = next((w for w in text.replace(",", " ").split() if len(w) >= 40), "?")[:12]
+            if node not in said:
+                said.add(node)
+                log.warning("a Ray node (%s) was lost: its tasks run again on the other nodes", node)
+        else:
+            log.debug("ray: %s", text[:500])
+
+    worker.print_to_stdstream = one_line
+
+    def undo() -> None:
+        worker.print_to_stdstream = original
+
+    return undo
 
 
 def cluster_resources() -> dict[str, float]:
