@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -167,6 +168,9 @@ async def _abuild(
     on_reject: Callable[[Reject], None] | None,
     options: dict[str, Any],
 ) -> AsyncIterator[Record]:
+    if isinstance(seeds, (str, os.PathLike)):  # a source (path or Hub id), not seed objects
+        options = {**options, "seeds": os.fspath(seeds)}
+        seeds = None
     cfg = _config(config, options)
     model = InstructRecord if kind == "instruct" else DPORecord
     if cfg.executor == "ray" or (cfg.tasks or 1) > 1:
@@ -214,7 +218,8 @@ def build_instruct(
 ) -> Iterator[InstructRecord]:
     """Stream verified Synth. Math-Instruct records.
 
-    ``seeds`` defaults to the config's ``seeds`` source; ``options`` are :class:`BuildConfig` fields
+    ``seeds``: seed objects, or a source (a path or Hub id, as the config's ``seeds``), which is the
+    default; ``options`` are :class:`BuildConfig` fields
     (``base_url``, ``model``, ``rephrasings``, ``benchmarks``, ...). The contamination gate runs as in
     the CLI (``contamination=False`` turns it off). Rejects go to ``on_reject`` when given.
     """

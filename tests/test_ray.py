@@ -35,7 +35,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray.*")
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[Any]:
     """One local Ray for the session (starting one takes several seconds)."""
-    ray.init(num_cpus=2, log_to_driver=False, logging_level="WARNING", include_dashboard=False)
+    ray.init(
+        address="local", num_cpus=2, log_to_driver=False, logging_level="WARNING", include_dashboard=False
+    )
     yield ray
     ray.shutdown()
 
@@ -389,3 +391,21 @@ def test_no_cluster_at_the_address_is_one_line_at_once(tmp_path: Path) -> None:
     )
     assert result.exit_code != 0 and f"no Ray cluster at {address}" in result.output, result.output
     assert time.monotonic() - started < 30
+
+
+def test_library_build_on_ray_yields_the_local_records(
+    ray_cluster: Any, tmp_path: Path, math_seeds: list[SeedProblem]
+) -> None:
+    from synthmath import build_instruct
+
+    seeds = seeds_file(tmp_path, math_seeds, 8)
+    with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"]) as server:
+        options = {"seeds": str(seeds), "base_url": server.url, "contamination": False}
+        local = [r.model_dump(exclude={"meta"}) for r in build_instruct(**options)]
+        rejects: list[Any] = []
+        remote = [
+            r.model_dump(exclude={"meta"})
+            for r in build_instruct(**options, executor="ray", tasks=2, on_reject=rejects.append)
+        ]
+    assert remote == local and len(local) > 0
+    assert all(r.seed_id for r in rejects)
