@@ -60,7 +60,7 @@ def main() -> int:
     seeds.write_text("\n".join(train[::step][: args.seeds_n]) + "\n", encoding="utf-8")
     fake = Fake(args.latency)
     port = free_port()
-    env = {"PYTHONPATH": str(ROOT), **_env()}
+    env = {"PYTHONPATH": str(ROOT), **_env(), "RAY_AUTH_MODE": "token"}  # as Ray 2.60 starts clusters
     subprocess.run(
         ["ray", "start", "--head", f"--port={port}", "--disable-usage-stats", "--include-dashboard=false"],
         check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
