@@ -4,9 +4,9 @@
     python benchmarks/ray_overhead.py --seeds-n 1000 --latency 0.2 --concurrency 64 --repeats 2
 
 Runs ``synthmath build-dpo`` over the same seeds against benchmarks/fake_vllm.py (its own process,
-fixed latency), in turn, ``--repeats`` rounds: the local executor; ``--executor ray`` joining a Ray
-that is already running (``ray start --head`` here, as on a cluster); and ``--executor ray`` starting
-its own local Ray (what a user gets without ``--ray-address``). Each is timed from process start to
+fixed latency), ``--repeats`` times each: the local executor; ``--executor ray`` starting its own
+local Ray (what a user gets without ``--ray-address`` on a machine where no Ray runs); and
+``--executor ray`` joining a Ray that is already running (``ray start --head`` here, as on a cluster). Each is timed from process start to
 exit with a fresh output folder and cache. Checks that the records (but their timestamps), the rejects,
 the gate rows and the summary's counts are equal, and prints the median times and their ratios to the
 local executor.
@@ -61,21 +61,25 @@ def main() -> int:
     fake = Fake(args.latency)
     port = free_port()
     env = {"PYTHONPATH": str(ROOT), **_env(), "RAY_AUTH_MODE": "token"}  # as Ray 2.60 starts clusters
-    subprocess.run(
-        ["ray", "start", "--head", f"--port={port}", "--disable-usage-stats", "--include-dashboard=false"],
-        check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     ways = {
         "local": ["--executor", "local"],
-        "ray (joined)": ["--executor", "ray", "--ray-address", f"127.0.0.1:{port}"],
         "ray (own Ray)": ["--executor", "ray"],
+        "ray (joined)": ["--executor", "ray", "--ray-address", f"127.0.0.1:{port}"],
     }
     times: dict[str, list[float]] = {k: [] for k in ways}
     outs: dict[str, Path] = {}
+    head = False
     try:
-        for r in range(args.repeats):
-            for name, extra in ways.items():
-                out = tmp / f"{name.split()[0]}-{len(times[name])}-{r}{'-own' if 'own' in name else ''}"
+        for name, extra in ways.items():
+            if name == "ray (joined)":  # last: a running Ray on this machine is what ray.init() joins
+                subprocess.run(
+                    ["ray", "start", "--head", f"--port={port}", "--disable-usage-stats",
+                     "--include-dashboard=false"],
+                    check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+                head = True
+            for r in range(args.repeats):
+                out = tmp / f"{name.split()[0]}-{'own' if 'own' in name else 'joined'}-{r}"
                 cmd = [sys.executable, "-m", "synthmath.cli", "build-dpo", "--seeds", str(seeds)]
                 cmd += ["--base-url", fake.url, "--out", str(out), "--concurrency", str(args.concurrency)]
                 cmd += ["--benchmark", f"math_test={DATA / 'MATH_test.jsonl'}", "--no-embeddings"]
@@ -86,7 +90,8 @@ def main() -> int:
                 outs[name] = out
     finally:
         fake.stop()
-        stop_cluster(port)
+        if head:
+            stop_cluster(port)
     local = outs["local"]
     ok = True
     print(f"{args.seeds_n} seeds, {json.loads((local / 'summary.json').read_text())['records']} records")
