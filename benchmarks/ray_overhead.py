@@ -6,10 +6,10 @@
 Runs ``synthmath build-dpo`` over the same seeds against benchmarks/fake_vllm.py (its own process,
 fixed latency), ``--repeats`` times each: the local executor; ``--executor ray`` starting its own
 local Ray (what a user gets without ``--ray-address`` on a machine where no Ray runs); and
-``--executor ray`` joining a Ray that is already running (``ray start --head`` here, as on a cluster). Each is timed from process start to
-exit with a fresh output folder and cache. Checks that the records (but their timestamps), the rejects,
-the gate rows and the summary's counts are equal, and prints the median times and their ratios to the
-local executor.
+``--executor ray`` joining a Ray that is already running (``ray start --head`` here, as on a
+cluster). Each is timed from process start to exit with a fresh output folder and cache. Checks that
+the records (but their timestamps), the rejects, the gate rows and the summary's counts are equal,
+and prints the median times and their ratios to the local executor.
 """
 
 from __future__ import annotations
