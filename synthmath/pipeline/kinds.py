@@ -157,9 +157,8 @@ class KindStages:
         number, for backward questions) leave as question rejects."""
         check, q, seed = self.p.solve_check_step(), track.questions, work.seed
         assert q is not None
-        prefix = "" if track.kind == "rephrase" else f"{track.kind}/"
         requests = [check.request(seed, text, i) for i, text in enumerate(q.questions)]
-        if prefix:  # sampling seeds of their own: never the rephrase track's
+        if track.kind != "rephrase":  # sampling seeds of their own: never the rephrase track's
             step, run_seed = f"solve_check/{track.kind}", self.p.config.seed
             requests = [_reseed(r, seed.id, step, i, run_seed) for i, r in enumerate(requests)]
         track.solve_results = list(await asyncio.gather(*(self.p.engine.complete(r) for r in requests)))
