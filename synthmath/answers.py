@@ -18,9 +18,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from types import FrameType
+from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, Any
 
-from ._equivalence import equivalent_normalized, normalize_answer, split_unit, structure
+if TYPE_CHECKING:
+    from ._equivalence import normalize_answer
 
 __all__ = [
     "GoldAnswer",
@@ -138,6 +140,21 @@ def _deadline(seconds: float | None) -> Iterator[None]:
         raise VerificationTimeout(f"checking the answer took more than {seconds:g} s")
 
 
+def _equivalence() -> ModuleType:
+    """The sympy-backed comparison, imported on first use: sympy takes about half a second to import,
+    which a process that never compares answers (the ``synthmath`` command, a worker that has not
+    verified anything yet) should not pay."""
+    from . import _equivalence as module
+
+    return module
+
+
+def __getattr__(name: str) -> Any:
+    if name == "normalize_answer":
+        return _equivalence().normalize_answer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def answers_equivalent(candidate: str, gold: str, *, timeout: float | None = None) -> bool:
     """Whether ``candidate`` is the same answer as ``gold`` (both bare answers: the content of a box).
 
@@ -148,16 +165,17 @@ def answers_equivalent(candidate: str, gold: str, *, timeout: float | None = Non
     on ``SIGALRM`` and is only enforced in a process's main thread (a worker process of a pool is
     fine); elsewhere the check runs unbounded, apart from the parser's own limits on huge numbers.
     """
+    eq = _equivalence()  # sympy loads on the first check, outside its time budget
     with _deadline(timeout):
-        cand_math, cand_unit = split_unit(candidate)
-        gold_math, gold_unit = split_unit(gold)
+        cand_math, cand_unit = eq.split_unit(candidate)
+        gold_math, gold_unit = eq.split_unit(gold)
         if cand_unit and gold_unit and cand_unit != gold_unit:
             return False  # 5 cm is not 5 m; a unit on one side only is ignored
-        c, g = normalize_answer(cand_math), normalize_answer(gold_math)
+        c, g = eq.normalize_answer(cand_math), eq.normalize_answer(gold_math)
         if c == g:
             return True
         try:
-            return equivalent_normalized(structure(c), structure(g))
+            return bool(eq.equivalent_normalized(eq.structure(c), eq.structure(g)))
         except VerificationTimeout:
             raise
         except Exception:  # sympy can fail on exotic input: an answer we cannot check is not verified

@@ -20,6 +20,7 @@ from typing import Any
 from ._version import __version__
 from .config import BuildConfig
 from .contamination.run import embedding_stage
+from .engine.base import Engine
 from .engine.factory import check_backend, open_engine
 from .errors import BenchmarkUnavailableError, ConfigError, opt, spoken
 from .location import Location
@@ -88,9 +89,12 @@ async def stream_build(
     *,
     log_path: Path | None = None,
     on_start: Callable[[Pipeline], None] | None = None,
+    engine: Engine | None = None,
 ) -> AsyncIterator[tuple[Pipeline, Any]]:
     """The pipeline's output for ``config``, each item with the pipeline (for its counts), which is
     also given to ``on_start`` as soon as it exists (for a progress display before the first item).
+    ``engine``: the caller's engine (an in-process fake model, say) instead of the one the config asks
+    for; the caller closes it.
 
     What can fail cheaply fails first, before any Hub call or server start: the prompts, the seeds (read
     up to the first one), the backend, then the gate's benchmarks."""
@@ -98,6 +102,16 @@ async def stream_build(
     if seeds is None:
         source = config.require_seeds()
         seeds = await asyncio.to_thread(start_seed_stream, source, **config.seed_options())
+    if engine is not None:
+        gate, skipped = await _checked_gate(config)
+        await engine.start()
+        pipeline = Pipeline(config, kind, engine, gate=gate)
+        pipeline.gate_skipped = skipped
+        if on_start is not None:
+            on_start(pipeline)
+        async for item in pipeline.run(seeds):
+            yield pipeline, item
+        return
     check_backend(config)
     gate, skipped = await _checked_gate(config)  # before a server starts, which may take minutes
     async with open_engine(config, log_path=log_path) as engine:
@@ -149,7 +163,7 @@ async def _checked_gate(config: BuildConfig) -> tuple[GateSpec | None, str | Non
         if not (config.local and config.benchmarks_are_default()):
             raise
         log.warning("contamination check skipped: %s", spoken(e))
-        return None, str(e)
+        return None, spoken(e)  # summary.json speaks the caller's language too: flags under the CLI
     embedding_stage(config.embeddings)  # the check will run: say now if it runs without embeddings
     return dataclasses.replace(gate, benchmarks=tuple(loaded)), None
 
@@ -171,16 +185,21 @@ async def _abuild(
     if isinstance(seeds, (str, os.PathLike)):  # a source (path or Hub id), not seed objects
         options = {**options, "seeds": os.fspath(seeds)}
         seeds = None
+    engine = options.pop("engine", None)
     cfg = _config(config, options)
     model = InstructRecord if kind == "instruct" else DPORecord
     if cfg.executor == "ray" or (cfg.tasks or 1) > 1:
+        if engine is not None:
+            raise ConfigError(
+                f"an engine object runs in this process only - drop it, or {opt('executor', 'ray')} and tasks"
+            )
         async for line_kind, line in _sharded_lines(kind, cfg, seeds):
             if line_kind == "record":
                 yield model.model_validate_json(line)
             elif on_reject is not None:
                 on_reject(Reject.model_validate_json(line))
         return
-    async for _, item in stream_build(kind, cfg, seeds):
+    async for _, item in stream_build(kind, cfg, seeds, engine=engine):
         if item.kind == "record":
             yield model.model_validate_json(item.line)
         elif item.kind == "reject" and on_reject is not None:
@@ -222,6 +241,8 @@ def build_instruct(
     default; ``options`` are :class:`BuildConfig` fields
     (``base_url``, ``model``, ``rephrasings``, ``benchmarks``, ...). The contamination gate runs as in
     the CLI (``contamination=False`` turns it off). Rejects go to ``on_reject`` when given.
+    ``engine=`` takes an engine object instead of the one the options describe (e.g.
+    ``synthmath.testing.FunctionEngine(FakeMathModel())``, a fake model in this process).
     """
     for rec in iterate_sync(_abuild("instruct", seeds, config, on_reject, options)):
         assert isinstance(rec, InstructRecord)

@@ -54,6 +54,7 @@ __all__ = [
     "SynthmathError",
     "TextEncodingError",
     "opt",
+    "optional",
     "spelling",
     "spoken",
 ]
@@ -63,6 +64,9 @@ __all__ = [
 _OPEN, _SEP, _CLOSE = "\ue000", "\ue001", "\ue002"
 _MARK = re.compile(f"{_OPEN}([^{_SEP}]*){_SEP}([^{_CLOSE}]*){_CLOSE}")
 _NO_VALUE = "\ue003"
+# a speller's answer for a setting the running command has no flag for (the spelling follows it)
+ELSEWHERE = "\ue004"
+_ALT = re.compile("\ue005(.*?)\ue006")
 _PLACEHOLDER = re.compile(r"^[A-Z][A-Z0-9_]*(=[A-Z][A-Z0-9_]*)?$")
 
 
@@ -112,9 +116,25 @@ def _refs(template: str) -> list[tuple[str, OptionRef]]:
     return out
 
 
+def optional(text: str) -> str:
+    """A clause of a message that offers another way out (``", or " + opt("contamination", False)``): it is
+    left out where a setting it names does not exist (a command without that flag)."""
+    return f"\ue005{text}\ue006"
+
+
 def _render(template: str, spell: Callable[[OptionRef], str]) -> str:
+    def clause(m: re.Match[str]) -> str:
+        inner = m.group(1)
+        spelled = [(mark, spell(ref)) for mark, ref in _refs(inner)]
+        if any(s.startswith(ELSEWHERE) for _, s in spelled):
+            return ""
+        for mark, s in spelled:
+            inner = inner.replace(mark, s)
+        return inner
+
+    template = _ALT.sub(clause, template)
     for mark, ref in _refs(template):
-        template = template.replace(mark, spell(ref))
+        template = template.replace(mark, spell(ref).removeprefix(ELSEWHERE))
     return template
 
 
@@ -144,7 +164,7 @@ class SynthmathError(Exception):
             seen.add(id(cause))
             if isinstance(cause, SynthmathError):
                 for ref in cause.options:
-                    text = text.replace(ref.library_text(), spell(ref))
+                    text = text.replace(ref.library_text(), spell(ref).removeprefix(ELSEWHERE))
             cause = cause.__cause__ or cause.__context__
         return text
 

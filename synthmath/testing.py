@@ -13,9 +13,13 @@ in ``usage`` (whitespace-separated words as tokens), and keeps every request bod
 :func:`reword` is a mechanical stand-in for a model's rewording (formulas and numbers kept, the other
 words changed), for handlers that must pass synthmath's copy checks.
 
-``python -m synthmath.testing --port 8123`` runs an echoing one in its own process until stopped. It
-takes the command lines of ``vllm serve MODEL`` and of ``python -m llama_cpp.server`` (flags it does not
-know are ignored), so tests can stand it in for either as a managed server.
+:class:`~synthmath.fake_engine.FunctionEngine` serves the same handlers in process, with no HTTP
+(for tests that are not about the client). :class:`~synthmath.fake_model.FakeMathModel` is a handler
+that rewords and solves MATH-like problems by rule, enough for a build to keep records: ``synthmath
+fake-server`` (or ``python -m synthmath.testing``) serves it until stopped (``--echo``: a handler that
+sends each prompt back instead). The module takes
+the command lines of ``vllm serve MODEL`` and of ``python -m llama_cpp.server`` (flags it does not know
+are ignored), so tests can stand it in for either as a managed server.
 """
 
 from __future__ import annotations
@@ -34,9 +38,20 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .fake_engine import FunctionEngine
+from .fake_model import FakeMathModel
 from .mathtext import NUMBER_WORDS
 
-__all__ = ["CutConnection", "FakeOpenAIServer", "HTTPFailure", "Reply", "reword"]
+__all__ = [
+    "CutConnection",
+    "FakeMathModel",
+    "FakeOpenAIServer",
+    "FunctionEngine",
+    "HTTPFailure",
+    "Reply",
+    "reword",
+    "serve",
+]
 
 # what reword leaves alone: math, diagrams, LaTeX commands with their arguments
 _KEEP = re.compile(
@@ -242,8 +257,43 @@ class FakeOpenAIServer:
         self.stop()
 
 
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    model: str = "fake-math",
+    echo: bool = False,
+    latency: float = 0.0,
+    on_request: Callable[[dict[str, Any]], None] | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve :class:`FakeMathModel` (or, with ``echo``, the prompts sent back) at ``host:port`` until
+    SIGINT or SIGTERM. ``on_ready`` gets the base URL once the server listens."""
+    model_handler: Handler = echo_handler if echo else FakeMathModel()
+
+    def handler(request: dict[str, Any]) -> Any:
+        if on_request is not None:
+            on_request(request)
+        if latency:
+            time.sleep(latency)
+        return model_handler(request)
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+    try:
+        with FakeOpenAIServer(handler, models=[model], host=host, port=port) as s:
+            if on_ready is not None:
+                on_ready(s.url)
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Serve an echoing FakeOpenAIServer until SIGINT or SIGTERM; print one line per request."""
+    """Serve the fake math model (FakeMathModel) until SIGINT or SIGTERM; print one line per request."""
     parser = argparse.ArgumentParser(prog="python -m synthmath.testing", description=main.__doc__)
     parser.add_argument("words", nargs="*", help="as `vllm serve MODEL` gets them")
     parser.add_argument("--host", default="127.0.0.1")
@@ -252,26 +302,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model_alias", "--served-model-name", dest="alias", help="the served name")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each reply")
     parser.add_argument("--startup-delay", type=float, default=0.0, help="seconds before listening")
+    parser.add_argument("--echo", action="store_true", help="send each prompt back instead")
     args, _ = parser.parse_known_args(argv)
     words = [w for w in args.words if w != "serve"]
-    name = args.alias or (words[0] if words else None) or args.model or "fake-model"
-
-    def handler(request: dict[str, Any]) -> Reply:
-        print(f"request {request.get('model')} n={request.get('n', 1)}", flush=True)
-        time.sleep(args.latency)
-        return echo_handler(request)
-
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
+    name = args.alias or (words[0] if words else None) or args.model or "fake-math"
     time.sleep(args.startup_delay)
-    try:
-        with FakeOpenAIServer(handler, models=[name], host=args.host, port=args.port) as s:
-            print(f"serving {name} at {s.url}", flush=True)
-            threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+    serve(
+        host=args.host,
+        port=args.port,
+        model=name,
+        echo=args.echo,
+        latency=args.latency,
+        on_request=lambda r: print(f"request {r.get('model')} n={r.get('n', 1)}", flush=True),
+        on_ready=lambda url: print(f"serving {name} at {url}", flush=True),
+    )
     return 0
 
 

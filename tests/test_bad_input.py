@@ -308,7 +308,7 @@ def test_empty_seeds_file_is_an_error(tmp_path: Path, server: FakeOpenAIServer) 
     line = one_line_error(
         *run("build-instruct", "--seeds", empty, "--base-url", server.url, "--out", tmp_path / "o")
     )
-    assert line == f"no seeds: {empty} holds no rows - check --seeds"
+    assert line == f"no seeds: {empty} holds no rows - check --from"
     with pytest.raises(NoSeedsError, match=r"check seeds$"):
         list(load_seeds(empty))
 
@@ -379,7 +379,7 @@ def test_a_missing_local_path_is_never_looked_up_on_the_hub(
     (tmp_path / "data").mkdir()
     monkeypatch.chdir(tmp_path)
     line = one_line_error(*run("seeds", "data/seeds"))
-    assert line == "data/seeds: no such file or directory - check the path given to --seeds"
+    assert line == "data/seeds: no such file or directory - check the path given to --from"
 
 
 def test_every_log_line_is_printed_once(capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,6 +22,7 @@ from synthmath.cli import main
 from synthmath.engine import ChatRequest, ChatResult
 from synthmath.engine.cache import CachedEngine, RequestCache
 from synthmath.errors import ConfigError
+from synthmath.install import install_hint
 
 from .conftest import DATA, MATH_TRAIN, need_data, read_jsonl
 
@@ -187,11 +188,10 @@ def test_local_backend_problems_are_one_line_errors(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(local, "_missing", lambda modules: list(modules))
     with pytest.raises(ConfigError) as e:
         local.check_local_backend("transformers")
-    assert "download.pytorch.org/whl/cpu" in str(e.value) and '"synthmath[local]"' in str(e.value)
-    with pytest.raises(
-        ConfigError, match=r'llama.cpp needs llama_cpp - pip install "synthmath\[local-llamacpp\]"'
-    ):
+    assert "download.pytorch.org/whl/cpu" in str(e.value) and install_hint("local") in str(e.value)
+    with pytest.raises(ConfigError) as e:
         local.check_local_backend("llama.cpp")
+    assert f"llama.cpp needs llama_cpp - {install_hint('local-llamacpp')}" in str(e.value)
     monkeypatch.setattr(local, "_missing", lambda modules: [])
     missing = tmp_path / "nope.gguf"
     with pytest.raises(ConfigError, match="no such file or folder - --local uses local files only"):

@@ -25,6 +25,7 @@ from synthmath import BuildConfig, ConfigError, ServerError, ServerUnreachableEr
 from synthmath.cli import main
 from synthmath.engine import _process, servers
 from synthmath.engine.managed import ManagedServer, managed_server
+from synthmath.install import install_hint
 
 from .conftest import ROOT, invoke
 
@@ -249,15 +250,15 @@ def test_missing_extras_say_what_to_install(
     )
     assert code == 1
     assert output.strip().startswith("Error: --local-backend llama.cpp needs llama")
-    assert '"synthmath[local-llamacpp]"' in output and len(output.strip().splitlines()) == 1
+    assert install_hint("local-llamacpp") in output and len(output.strip().splitlines()) == 1
 
     if servers.shutil.which("vllm", path=str(Path(sys.executable).parent)):
         pytest.skip("vllm is installed beside this Python")
     monkeypatch.setenv("PATH", str(tmp_path))
     code, output = invoke("build-dpo", "--serve", "a/m", "--seeds", math_seeds_file, "--out", tmp_path / "o")
     assert code == 1
-    assert output.strip() == (
-        'Error: --serve needs vLLM - install it with pip install "synthmath[vllm]" (GPU machine)'
+    assert (
+        output.strip() == f"Error: --serve needs vLLM - install it with {install_hint('vllm')} (GPU machine)"
     )
 
 
@@ -321,7 +322,7 @@ def test_interrupting_the_cli_leaves_no_server(
 
 def test_no_seeds_fails_before_starting_a_server(tmp_path: Path, fake_vllm: Path, marker: str) -> None:
     code, output = invoke("build-instruct", "--serve", marker, "--out", tmp_path)
-    assert code == 1 and output.startswith("Error: no seeds given - pass --seeds")
+    assert code == 1 and output.startswith("Error: no seeds given - pass --from")
     assert not (tmp_path / "logs").exists()
 
 

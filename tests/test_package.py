@@ -47,3 +47,13 @@ def test_every_command_has_help_and_docs() -> None:
         result = runner.invoke(main, [name, "--help"])
         assert result.exit_code == 0 and "Usage:" in result.output
         assert f"synthmath {name}" in docs, f"{name} is not documented"
+
+
+def test_install_hints_work_from_a_checkout() -> None:
+    """From a checkout synthmath is not on any package index: the hint installs the checkout itself."""
+    from synthmath.install import install_hint
+
+    hint = install_hint("hub")
+    assert hint.startswith("pip install -e '") and hint.endswith("[hub]'")
+    target = hint.removeprefix("pip install -e '").removesuffix("[hub]'")
+    assert (Path(target) / "pyproject.toml").is_file()

@@ -29,7 +29,7 @@ from synthmath.steps.base import Sampling
 from synthmath.steps.verify import added_numbers, missing_numbers
 from synthmath.testing import FakeOpenAIServer, Reply, reword
 
-from .conftest import DATA, need_data, read_jsonl
+from .conftest import DATA, SAMPLE, need_data, read_jsonl
 from .fakes import rewritten_solution
 
 REPHRASED = (
@@ -72,7 +72,7 @@ def test_the_seed_with_anything_around_it_is_a_copy(seed: str, around: str) -> N
 
 
 def test_duplicate_rephrasings_keep_the_first() -> None:
-    seed = read_jsonl(DATA / "math" / "MATH_train.jsonl")[0]["problem"] if DATA.exists() else "x"
+    seed = read_jsonl(SAMPLE)[4]["problem"]  # a word problem: prose to reword around its numbers
     first, second = reword(seed, 0), reword(seed, 1)
     assert duplicate_rephrasing(first, [])[0] is None
     found, score = duplicate_rephrasing(second, [first])

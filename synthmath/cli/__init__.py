@@ -4,7 +4,7 @@
 commands, ``tools`` the others (push, check-contamination, merge, seeds).
 """
 
-from . import build, tools  # noqa: F401  (registers the commands)
+from . import build, fake, show, tools  # noqa: F401  (registers the commands)
 from ._app import _Group, main
 
 __all__ = ["_Group", "main"]

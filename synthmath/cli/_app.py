@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from .._version import __version__
-from ..errors import OptionRef, SynthmathError, spelling
+from ..errors import ELSEWHERE, OptionRef, SynthmathError, spelling
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,16 +43,22 @@ def _spell_flag(param: click.Option, ref: OptionRef) -> str:
 def _flag_speller(group: click.Group, ctx: click.Context) -> Callable[[OptionRef], str]:
     """Spell each setting an error names as the flag of the running command (or of any command)."""
 
+    def find(command: click.Command, ref: OptionRef) -> str | None:
+        for param in command.params:
+            if isinstance(param, click.Option) and param.name == ref.field:
+                return _spell_flag(param, ref)
+        return None
+
     def spell(ref: OptionRef) -> str:
-        commands = list(group.commands.values())
         running = group.commands.get(ctx.invoked_subcommand or "")  # known once the command runs
-        if running is not None:
-            commands.insert(0, running)
-        for command in commands:
-            for param in command.params:
-                if isinstance(param, click.Option) and param.name == ref.field:
-                    return _spell_flag(param, ref)
-        return ref.library_text()  # a setting with no flag: the config file spells it this way
+        if running is not None and (own := find(running, ref)) is not None:
+            return own
+        for command in group.commands.values():
+            if (other := find(command, ref)) is not None:
+                # another command's flag: a clause that offers it (errors.optional) is left out here
+                return other if running is None else ELSEWHERE + other
+        # a setting with no flag: the config file spells it this way
+        return ref.library_text() if running is None else ELSEWHERE + ref.library_text()
 
     return spell
 
@@ -105,7 +111,7 @@ class _Group(click.Group):
             sys.exit(130)
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, context_settings={"max_content_width": 100})
 @click.version_option(__version__, prog_name="synthmath")
 def main() -> None:
     """Synthetic math training data: rephrase MATH seeds with an LLM served by vLLM into verified

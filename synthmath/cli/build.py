@@ -11,6 +11,8 @@ from ..location import Location
 from ..logs import configure_logging
 from ._app import main
 from .options import (
+    GroupedCommand,
+    GroupedOption,
     _config,
     augment_options,
     contamination_options,
@@ -23,10 +25,14 @@ from .options import (
 
 def _run(kind: str, config_file: Path | None, progress: bool, verbose: bool, options: dict[str, Any]) -> None:
     push_to_hub = options.pop("push_to_hub", None)
-    from ..build import build_to_dir
-
+    dry_run = options.pop("dry_run", False)
     configure_logging(verbose)
     cfg = _config(config_file, options)
+    if dry_run:
+        _print_plan(kind, cfg)
+        return
+    from ..build import build_to_dir
+
     if cfg.out is None:
         raise click.UsageError("missing --out DIR (or 'out:' in the config file)")
     out = Location(cfg.out)
@@ -56,12 +62,37 @@ def _run(kind: str, config_file: Path | None, progress: bool, verbose: bool, opt
     )
 
 
-@main.command("build-instruct", short_help="Build verified SFT pairs (Synth. Math-Instruct).")
+def _print_plan(kind: str, cfg: Any) -> None:
+    from ..plan import CHARS_PER_TOKEN, plan_build
+
+    plan = plan_build(kind, cfg)  # type: ignore[arg-type]
+    skipped = ", ".join(f"{r} {n}" for r, n in plan.skipped.most_common())
+    levels = ", ".join(f"level {lv}: {n}" for lv, n in sorted(plan.by_level.items()))
+    click.echo(
+        f"dry run, nothing sent: {plan.seeds} seeds from {cfg.seeds} "
+        f"({len(plan.by_subject)} subjects; {levels})"
+        + (f", {sum(plan.skipped.values())} skipped ({skipped})" if skipped else "")
+    )
+    click.echo(
+        f"requests: at most {plan.requests:,} ({plan.completions:,} completions); prompt tokens: at most "
+        f"{plan.prompt_tokens:,}; completion tokens: likely {plan.completion_tokens_likely:,}, at most "
+        f"{plan.completion_tokens_cap:,} (at --max-tokens); about {CHARS_PER_TOKEN:g} characters a token"
+    )
+    gate = ", ".join(plan.contamination) if plan.contamination else "off"
+    click.echo(
+        f"contamination gate: {gate}"
+        + (" (checked before any request of a seed)" if plan.contamination else "")
+    )
+
+
+@main.command(
+    "build-instruct", cls=GroupedCommand, short_help="Build verified SFT pairs (Synth. Math-Instruct)."
+)
 @run_options
 @contamination_options
 @augment_options
-@step_options
 @generation_options
+@step_options
 @seed_options
 def build_instruct_command(config_file: Path | None, progress: bool, verbose: bool, **options: Any) -> None:
     """Build Synth. Math-Instruct: verified (rephrased question, rephrased answer) pairs for SFT.
@@ -70,13 +101,19 @@ def build_instruct_command(config_file: Path | None, progress: bool, verbose: bo
     _run("instruct", config_file, progress, verbose, options)
 
 
-@main.command("build-dpo", short_help="Build DPO tuples (Synth. Math-Alignment).")
-@click.option("--chat/--no-chat", default=None, help="Write TRL's conversational form (lists of messages).")
+@main.command("build-dpo", cls=GroupedCommand, short_help="Build DPO tuples (Synth. Math-Alignment).")
+@click.option(
+    "--chat/--no-chat",
+    cls=GroupedOption,
+    group="output",
+    default=None,
+    help="Write TRL's conversational form (lists of messages).",
+)
 @run_options
 @contamination_options
 @augment_options
-@step_options
 @generation_options
+@step_options
 @seed_options
 def build_dpo_command(config_file: Path | None, progress: bool, verbose: bool, **options: Any) -> None:
     """Build Synth. Math-Alignment: DPO tuples (prompt = rephrased question, chosen = verified

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..config import BuildConfig
 from ..logs import configure_logging
 from ._app import main
 from .options import _config
@@ -188,31 +186,29 @@ def merge_command(shard_dirs: tuple[Path, ...], out: Path) -> None:
 @click.option("--subjects", help="Comma-separated subjects to keep.")
 @click.option("--levels", help="Comma-separated levels to keep.")
 @click.option("--limit", type=int, help="Stop after this many seeds.")
-@click.option("--show", type=int, default=0, help="Print the first N seeds as JSON lines.")
+@click.option("--show", type=int, default=0, help="Also list the first N seeds.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of tables.")
 def seeds_command(
-    source: str, split: str, subjects: str | None, levels: str | None, limit: int | None, show: int
+    source: str,
+    split: str,
+    subjects: str | None,
+    levels: str | None,
+    limit: int | None,
+    show: int,
+    as_json: bool,
 ) -> None:
-    """Check a seed source: count usable seeds by subject and level, and the skipped ones by reason."""
-    from ..records import Reject
-    from ..seeds import load_seeds
+    """Check a seed source: usable seeds by subject and level, the skipped rows by reason, and (with
+    --show N) the first N seeds; as tables, or as one JSON document with --json."""
+    from ..config import BuildConfig
+    from ..seeds.survey import survey_seeds
 
     cfg = BuildConfig.load(seeds=source, subjects=subjects, levels=levels, limit=limit)
-    skipped: Counter[str] = Counter()
+    survey = survey_seeds(
+        source, split=split, subjects=cfg.subjects, levels=cfg.levels, limit=limit, show=show
+    )
+    if as_json:
+        click.echo(json.dumps(survey.to_json_dict(), ensure_ascii=False, indent=2))
+        return
+    from .tables import print_seed_tables
 
-    def on_skip(r: Reject) -> None:
-        skipped[r.reason] += 1
-
-    by_subject: Counter[str] = Counter()
-    by_level: Counter[str] = Counter()
-    n = 0
-    for seed in load_seeds(
-        source, split=split, subjects=cfg.subjects, levels=cfg.levels, limit=limit, on_skip=on_skip
-    ):
-        if n < show:
-            click.echo(json.dumps(seed.to_json_dict(), ensure_ascii=False))
-        n += 1
-        by_subject[seed.subject or "-"] += 1
-        by_level[str(seed.level) if seed.level is not None else "-"] += 1
-    click.echo(f"{n} usable seeds, {sum(skipped.values())} skipped {dict(skipped) or ''}".rstrip())
-    click.echo("by subject: " + ", ".join(f"{k} {v}" for k, v in sorted(by_subject.items())))
-    click.echo("by level: " + ", ".join(f"{k} {v}" for k, v in sorted(by_level.items())))
+    print_seed_tables(survey)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import BenchmarkUnavailableError, ConfigError, SeedError, opt
+from ..errors import BenchmarkUnavailableError, ConfigError, SeedError, opt, optional
 from ..hub_access import hub_offline_reason, offline_mode
 from ..seeds import read_rows
 
@@ -108,7 +108,9 @@ def _from_file(name: str, path: Path) -> Benchmark:
 
 def _from_hub(name: str) -> Benchmark:
     spec = HUB_BENCHMARKS[name]
-    instead = f"pass {opt('benchmarks', [f'{name}=PATH'])} to a local copy, or {opt('contamination', False)}"
+    instead = f"pass {opt('benchmarks', [f'{name}=PATH'])} to a local copy" + optional(
+        f", or {opt('contamination', False)}"
+    )
     # offline mode may still find a cached copy; with the network gone, say so now, not after retries
     reason = None if offline_mode() else hub_offline_reason()
     if reason is not None:

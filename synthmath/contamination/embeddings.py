@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..install import install_hint
 from .benchmarks import Benchmark, BenchmarkItem
 from .ngrams import drop_diagrams
 
@@ -29,7 +30,7 @@ def load_model(name: str = DEFAULT_MODEL) -> Any:
         from sentence_transformers import SentenceTransformer
     except ImportError as e:
         raise ConfigError(
-            f"the embedding stage needs sentence-transformers ({e}) - pip install 'synthmath[embed]', "
+            f"the embedding stage needs sentence-transformers ({e}) - {install_hint('embed')}, "
             "or pass --no-embeddings"
         ) from e
     source: str = name

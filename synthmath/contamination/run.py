@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, SeedError, opt, spoken
+from ..install import install_hint
 from ..progress import ProgressReporter
 from .benchmarks import Benchmark, load_benchmarks
 from .check import ContaminationChecker, Judge, Thresholds, report_markdown
@@ -68,7 +69,7 @@ def embedding_stage(wanted: bool | None, *, warn: bool = True) -> bool:
         log.warning(
             spoken(
                 "contamination check without its embedding stage, which catches rephrased benchmark "
-                f"items: pip install 'synthmath[embed]' (or {opt('embeddings', False)} to say you mean it)"
+                f"items: {install_hint('embed')} (or {opt('embeddings', False)} to say you mean it)"
             )
         )
     return False

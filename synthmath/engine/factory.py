@@ -16,7 +16,6 @@ from .base import Engine
 from .cache import CachedEngine, RequestCache
 from .local import check_local_backend, open_local_engine
 from .managed import ManagedServer
-from .openai_server import OpenAIServerEngine
 
 if TYPE_CHECKING:
     from ..config import BuildConfig
@@ -57,6 +56,8 @@ def server_engine(
 ) -> Engine:
     """An engine for OpenAI-compatible servers, behind the request cache ``cache`` when given (the
     contamination judge and a managed llama.cpp server are made here too)."""
+    from .openai_server import OpenAIServerEngine  # the openai client: imported when a run needs it
+
     engine: Engine = OpenAIServerEngine(
         base_urls,
         api_key=api_key,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from ..errors import ConfigError
+from ..install import install_hint
 from .base import Engine, LocalBackend
 
 __all__ = ["LOCAL_BACKENDS", "LocalBackend", "check_local_backend", "open_local_engine"]
@@ -58,7 +59,7 @@ def check_local_backend(backend: str, model: str | None = None) -> None:
     modules, extra = _NEEDS[backend]
     missing = _missing(modules)
     if missing:
-        hint = f'pip install "{extra}"'
+        hint = install_hint(extra.removeprefix("synthmath[").removesuffix("]"))
         if "torch" in missing:
             hint = f"pip install torch --index-url https://download.pytorch.org/whl/cpu, then {hint}"
         raise ConfigError(f"--local-backend {backend} needs {', '.join(missing)} - {hint}")
@@ -69,7 +70,7 @@ def check_local_backend(backend: str, model: str | None = None) -> None:
         if backend == "vllm" and _missing(["transformers", "gguf"]):
             raise ConfigError(
                 "--local-backend vllm reads the bundled GGUF model through transformers - "
-                'pip install "synthmath[local]"'
+                + install_hint("local")
             )
     elif not Path(model).expanduser().exists():
         raise ConfigError(f"--local --model {model}: no such file or folder - --local uses local files only")

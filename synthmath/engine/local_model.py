@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..install import install_hint
 from .servers import local_model_path
 
 __all__ = ["LoadedModel", "dequantised_dir", "load_local_model", "local_cache_dir", "passive_wait"]
 
 log = logging.getLogger(__name__)
 
-_INSTALL = 'pip install "synthmath[local]"'
+_INSTALL = install_hint("local")
 
 
 def local_cache_dir() -> Path:

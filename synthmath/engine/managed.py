@@ -24,6 +24,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, cast
 
 from ..errors import ServerError
+from ..install import install_hint
 from . import _process
 from .servers import (
     GRACE,
@@ -145,9 +146,9 @@ class ManagedServer:
             last = self._last_log_line()
             hint = ""
             if "No module named" in last and self.kind == "local":
-                hint = ' - install the [local-llamacpp] extra: pip install "synthmath[local-llamacpp]"'
+                hint = f" - install the [local-llamacpp] extra: {install_hint('local-llamacpp')}"
             elif "No module named" in last and self.kind == "vllm":
-                hint = ' - install vLLM: pip install "synthmath[vllm]"'
+                hint = f" - install vLLM: {install_hint('vllm')}"
             raise ServerError(
                 f"the {self.name} exited with status {code} before it answered"
                 + (f" (last log line: {last})" if last else "")

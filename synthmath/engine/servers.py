@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError
+from ..install import install_hint
 
 __all__ = ["GRACE", "LOCAL_N_CTX", "STARTUP_TIMEOUT", "ServerKind", "local_model_path", "server_command"]
 
@@ -57,7 +58,7 @@ def _find_spec(name: str) -> Any:
 def _vllm_executable() -> str:
     found = shutil.which("vllm") or shutil.which("vllm", path=str(Path(sys.executable).parent))
     if found is None:
-        raise ConfigError('--serve needs vLLM - install it with pip install "synthmath[vllm]" (GPU machine)')
+        raise ConfigError(f"--serve needs vLLM - install it with {install_hint('vllm')} (GPU machine)")
     return found
 
 
@@ -66,7 +67,7 @@ def server_command(kind: ServerKind, model: str | None, extra_args: Sequence[str
     if kind == "local":
         if _find_spec("llama_cpp") is None:
             raise ConfigError(
-                '--local-backend llama.cpp needs llama.cpp - pip install "synthmath[local-llamacpp]" '
+                f"--local-backend llama.cpp needs llama.cpp - {install_hint('local-llamacpp')} "
                 "(compiles it, several minutes), or use the default --local-backend transformers"
             )
         if model is None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ConfigError, ServerError, opt
+from ..install import install_hint
 from .base import ChatRequest, ChatResult, Choice, EngineStats
 
 __all__ = ["VLLMEngine"]
@@ -26,7 +27,7 @@ def _import_vllm() -> Any:
         import vllm
     except ImportError as e:
         raise ConfigError(
-            f"{opt('backend', 'vllm')} needs vLLM in this environment ({e}) - pip install 'synthmath[vllm]'"
+            f"{opt('backend', 'vllm')} needs vLLM in this environment ({e}) - {install_hint('vllm')}"
         ) from e
     return vllm
 

@@ -7,13 +7,13 @@ runs them on a cluster.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
 from ..config import BuildConfig
+from ..pipeline.spawn import clean_spawn_context
 from ..summary import Summary
 from .base import Tick
 from .plan import task_json
@@ -49,7 +49,7 @@ class LocalExecutor:
         return max(1, os.cpu_count() or 1)
 
     def run(self, kind: str, configs: list[BuildConfig], parallel: int, on_tick: Tick) -> list[Summary]:
-        ctx = multiprocessing.get_context("spawn")
+        ctx = clean_spawn_context()  # spawn, never running the caller's __main__ again (a script, a notebook)
         with ctx.Manager() as manager, ProcessPoolExecutor(max_workers=parallel, mp_context=ctx) as pool:
             board = _Board(manager.dict())
             futures: dict[Future[str], int] = {

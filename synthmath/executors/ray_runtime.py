@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ConfigError
+from ..install import install_hint
 
 __all__ = ["cluster_resources", "import_ray", "ray_session"]
 
@@ -33,7 +34,7 @@ def import_ray() -> Any:
         import ray.data
     except ImportError as e:
         raise ConfigError(
-            f"--executor ray needs Ray in this environment ({e}) - pip install 'synthmath[ray]'"
+            f"--executor ray needs Ray in this environment ({e}) - {install_hint('ray')}"
         ) from e
     return ray
 

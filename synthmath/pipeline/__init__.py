@@ -1,12 +1,37 @@
 """The build pipeline: stages (:mod:`.pipeline`), the CPU work they hand to worker processes
-(:mod:`.cpu`, :mod:`.pool`), ordering (:mod:`.ordered`) and counts (:mod:`.stats`)."""
+(:mod:`.cpu`, :mod:`.pool`), ordering (:mod:`.ordered`) and counts (:mod:`.stats`).
 
-from .jobs import GateSpec, WorkerSpec
-from .ordered import iterate_sync, ordered_map, with_ticks
-from .pipeline import Emitted, Kind, Pipeline
-from .pool import WorkerPool, default_workers
-from .stats import BuildStats
-from .work import SeedWork
+Names are imported on first use: a worker process imports :mod:`.cpu` only, and should not load the
+event-loop side (the config, the engines) to start.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .jobs import GateSpec, WorkerSpec
+    from .ordered import iterate_sync, ordered_map, with_ticks
+    from .pipeline import Emitted, Kind, Pipeline
+    from .pool import WorkerPool, default_workers
+    from .stats import BuildStats
+    from .work import SeedWork
+
+_LAZY = {
+    "GateSpec": ".jobs",
+    "WorkerSpec": ".jobs",
+    "iterate_sync": ".ordered",
+    "ordered_map": ".ordered",
+    "with_ticks": ".ordered",
+    "Emitted": ".pipeline",
+    "Kind": ".pipeline",
+    "Pipeline": ".pipeline",
+    "WorkerPool": ".pool",
+    "default_workers": ".pool",
+    "BuildStats": ".stats",
+    "SeedWork": ".work",
+}
 
 __all__ = [
     "BuildStats",
@@ -22,3 +47,12 @@ __all__ = [
     "ordered_map",
     "with_ticks",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

@@ -19,8 +19,10 @@ Jobs are plain picklable tuples, and a batch mixes them:
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from ..contamination.check import CheckResult, ContaminationChecker
     from ..steps import RephraseAnswer, RephraseQuestion
 
-__all__ = ["init_worker", "run_batch", "warm_up"]
+__all__ = ["NEED_SPEC", "init_worker", "run_batch", "warm_up"]
 
 
 class _State:
@@ -122,15 +124,20 @@ def _make_checker(gate: GateSpec) -> ContaminationChecker:
     )
 
 
-_state: _State | None = None
-_spec: WorkerSpec | None = None
+_states: OrderedDict[str, _State] = OrderedDict()  # by build (spec key), the most recent last
+_KEEP_STATES = 2  # builds whose state a worker keeps (two builds at once in one process)
+_started: Any = None  # a multiprocessing Barrier shared by the pool's workers
+NEED_SPEC = "synthmath: this worker has no state for that build"  # run_batch's answer: send the spec
 
 
-def init_worker(spec: WorkerSpec) -> None:
-    """Process-pool initializer: remember the spec; the state is built on the first batch, so that an
-    error in it (a benchmark that cannot load) reaches the caller as an exception, not a broken pool."""
-    global _spec, _state
-    _spec, _state = spec, None
+def init_worker(started: Any = None) -> None:
+    """Process-pool initializer. The workers serve any build: each batch names its build's spec, whose
+    state (prompt steps, the gate's checker) a worker builds on the first batch or warm-up that brings
+    it, so that an error in it (a benchmark that cannot load) reaches the caller as an exception, not a
+    broken pool. ``started``: the pool's barrier, which each worker's warm-up passes once."""
+    global _started
+    _states.clear()
+    _started = started
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     parent = os.getppid()
 
@@ -142,25 +149,51 @@ def init_worker(spec: WorkerSpec) -> None:
     threading.Thread(target=orphaned, name="synthmath-parent-watch", daemon=True).start()
 
 
-def _get_state() -> _State:
-    global _state
-    if _state is None:
-        assert _spec is not None, "init_worker() was not called"
-        _state = _State(_spec)
-    return _state
+def _get_state(key: str, spec: WorkerSpec | None) -> _State | None:
+    state = _states.get(key)
+    if state is None:
+        if spec is None:
+            return None
+        state = _states[key] = _State(spec)
+        while len(_states) > _KEEP_STATES:
+            _states.popitem(last=False)
+    _states.move_to_end(key)
+    return state
 
 
-def warm_up() -> dict[str, Any]:
-    """Build the worker's state now; returns what the gate is made of (stages, benchmarks, thresholds).
-    Holds the worker a moment, so that the pool's other warm-ups go to the other workers."""
-    info = _get_state().gate_info()
-    time.sleep(0.2)
+def warm_up(key: str, spec: WorkerSpec) -> dict[str, Any]:
+    """Build the worker's state for one build now; returns what the gate is made of (stages,
+    benchmarks, thresholds). Then waits at the pool's barrier until every worker has built its own, so
+    that each worker takes exactly one warm-up."""
+    state = _get_state(key, spec)
+    assert state is not None
+    info = state.gate_info()
+    if "synthmath._equivalence" not in sys.modules and not _preloading.is_set():
+        _preloading.set()
+        threading.Thread(target=_import_sympy, name="synthmath-preload", daemon=True).start()
+    if _started is not None:
+        _started.wait(_WARM_UP_WAIT)
     return info
 
 
-def run_batch(jobs: list[tuple[Any, ...]]) -> list[Any]:
-    """Run a batch of jobs; each result is an outcome, or the exception that job raised."""
-    state = _get_state()
+_preloading = threading.Event()
+_WARM_UP_WAIT = 600.0  # seconds a worker waits for the others (loading an embedding model, a slow disk)
+
+
+def _import_sympy() -> None:
+    """sympy, which only answer verification needs, loads in the background while the first requests
+    are out (half a second or more that a worker need not wait for to start)."""
+    from .. import answers
+
+    answers._equivalence()
+
+
+def run_batch(key: str, jobs: list[tuple[Any, ...]], spec: WorkerSpec | None = None) -> Any:
+    """Run a batch of build ``key``'s jobs; each result is an outcome, or the exception that job raised.
+    :data:`NEED_SPEC` when this worker has no state for the build and ``spec`` was not sent."""
+    state = _get_state(key, spec)
+    if state is None:
+        return NEED_SPEC
     out: list[Any] = [None] * len(jobs)
     to_gate: list[tuple[int, int, str, str]] = []  # (job, question index or -1, id, text)
     for i, job in enumerate(jobs):

@@ -1,6 +1,10 @@
 """Feeding the CPU stages to worker processes in batches, from the event loop.
 
-One pool per build (``workers`` processes, default: cores - 1, at least 1). Jobs submitted within a few
+One :class:`WorkerPool` per build (``workers`` processes, default: cores - 1, at least 1). The processes
+behind it are shared by every build of the process that asks for as many workers, and kept between
+builds: a second build in a notebook, a test session or a script starts without spawning anything. Each
+batch names its build; a worker builds that build's state on its warm-up (or on the first batch that
+reaches it) and keeps the last two. Jobs submitted within a few
 milliseconds of each other travel together, so the per-batch cost of pickling and waking a process is
 shared. Every batch has a time budget (``job_timeout`` per job, e.g. the verification timeout per
 answer): a batch that overruns it (a pathological expression that sympy cannot finish) gets its
@@ -12,18 +16,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
+import multiprocessing.util
 import os
+import threading
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..errors import SynthmathError
-from .cpu import init_worker, run_batch, warm_up
+from .cpu import NEED_SPEC, init_worker, run_batch, warm_up
 from .jobs import WorkerSpec
+from .spawn import clean_spawn_context
 
-__all__ = ["WorkerPool", "default_workers"]
+__all__ = ["WorkerPool", "default_workers", "shutdown_workers"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +42,55 @@ def default_workers() -> int:
 
 
 _SLACK = 2.0  # seconds a batch may take beyond its jobs' budgets (pickling, a slow machine)
+
+_shared: dict[int, ProcessPoolExecutor] = {}  # by number of workers
+_shared_lock = threading.Lock()  # builds in several threads share the registry
+_finalizer: multiprocessing.util.Finalize | None = None
+
+
+def _new_executor(workers: int) -> ProcessPoolExecutor:
+    # spawn: a clean interpreter, never a fork of a process with an event loop and open sockets; and
+    # one that never runs the caller's __main__ again (a script without a main guard, a notebook)
+    context = clean_spawn_context()
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=init_worker, initargs=(context.Barrier(workers),)
+    )
+
+
+def _executor(workers: int) -> ProcessPoolExecutor:
+    """The process's pool of ``workers`` processes, started on first use (a broken one is replaced)."""
+    global _finalizer
+    with _shared_lock:
+        executor = _shared.get(workers)
+        if executor is None or getattr(executor, "_broken", False):
+            executor = _shared[workers] = _new_executor(workers)
+        if _finalizer is None:
+            # stopped before multiprocessing joins the children at exit: a process that is itself a
+            # multiprocessing child (a build's shard task) would otherwise wait on idle workers forever
+            _finalizer = multiprocessing.util.Finalize(None, shutdown_workers, exitpriority=100)
+        return executor
+
+
+def _replace(workers: int, old: ProcessPoolExecutor) -> bool:
+    """Kill ``old``'s processes (a hung worker never returns) and retire it; False when another build
+    did so already."""
+    with _shared_lock:
+        if _shared.get(workers) is not old:
+            return False
+        del _shared[workers]
+    for proc in list(getattr(old, "_processes", {}).values()):
+        proc.kill()
+    old.shutdown(wait=False, cancel_futures=True)
+    return True
+
+
+def shutdown_workers() -> None:
+    """Stop every shared worker process now (they also stop when the process exits)."""
+    with _shared_lock:
+        executors = list(_shared.values())
+        _shared.clear()
+    for executor in executors:
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 class _Job:
@@ -63,43 +119,53 @@ class WorkerPool:
         self.job_timeout = job_timeout
         self.max_batch = max_batch
         self.linger = linger
-        self._executor: ProcessPoolExecutor | None = None
+        self._key = uuid.uuid4().hex  # names this build's state in the workers
+        self._started = False
+        self._warmed_on: ProcessPoolExecutor | None = None  # the executor whose workers have our state
+        self._warm_lock: asyncio.Lock | None = None
+        self._gate_info: dict[str, Any] = {}
         self._pending: list[_Job] = []
         self._flush_handle: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._inflight = 0
-        self._warming: asyncio.Future[dict[str, Any]] | None = None
         self.batches = 0
         self.restarts = 0
         self.timeouts = 0
 
-    def _new_executor(self) -> ProcessPoolExecutor:
-        # spawn: a clean interpreter, never a fork of a process with an event loop and open sockets
-        return ProcessPoolExecutor(
-            self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=init_worker,
-            initargs=(self.spec,),
-        )
-
     async def start(self) -> dict[str, Any]:
-        """Start the workers and build their state; returns the gate's description. An error in building
-        it (a benchmark that cannot load) is raised here, before any request is sent."""
-        self._executor = self._new_executor()
-        self._warming = asyncio.ensure_future(self._warm(self._executor))
+        """Start the workers (or reuse the process's) and build their state; returns the gate's
+        description. An error in building it (a benchmark that cannot load) is raised here, before any
+        request is sent."""
+        self._started = True
         try:
-            return await self._warming
+            await self._ready()
         except BrokenProcessPool as e:
             raise SynthmathError(
                 "the worker processes for verification and the gate died while starting (see the lines "
                 "above) - check that synthmath imports in a fresh Python, or set workers to another number"
             ) from e
+        return self._gate_info
+
+    async def _ready(self) -> ProcessPoolExecutor:
+        """The executor to submit to, its workers warmed with this build's state (once per executor)."""
+        executor = _executor(self.workers)
+        if self._warmed_on is executor:
+            return executor
+        if self._warm_lock is None:
+            self._warm_lock = asyncio.Lock()
+        async with self._warm_lock:
+            executor = _executor(self.workers)
+            if self._warmed_on is not executor:
+                self._gate_info = await self._warm(executor)
+                self._warmed_on = executor
+        return executor
 
     async def _warm(self, executor: ProcessPoolExecutor) -> dict[str, Any]:
         """Build every worker's state (benchmark index, embedding model) outside any time budget: one
-        warm-up per worker, each long enough that no worker takes two."""
+        warm-up per worker (each waits at a barrier for the others, so that no worker takes two)."""
         loop = asyncio.get_running_loop()
-        infos = await asyncio.gather(*(loop.run_in_executor(executor, warm_up) for _ in range(self.workers)))
+        warm = [loop.run_in_executor(executor, warm_up, self._key, self.spec) for _ in range(self.workers)]
+        infos = await asyncio.gather(*warm)
         return infos[0]
 
     async def run(self, payload: tuple[Any, ...], on_timeout: Callable[[], Any], cost: int = 1) -> Any:
@@ -138,16 +204,20 @@ class WorkerPool:
         self._dispatch()
 
     async def _send(self, batch: list[_Job]) -> None:
-        executor = self._executor
+        executor: ProcessPoolExecutor | None = None
         try:
+            executor = await self._ready()  # fresh workers build their state first, outside the budget
             budget = self.job_timeout * sum(j.cost for j in batch) + _SLACK
-            results = await self._submit([j.payload for j in batch], budget)
+            results = await self._submit(executor, [j.payload for j in batch], budget)
         except (TimeoutError, BrokenProcessPool) as e:
             self._restart(e, executor)
             for job in batch:  # alone, each job either finishes or is the one that hangs
-                executor = self._executor
+                executor = None
                 try:
-                    (result,) = await self._submit([job.payload], self.job_timeout * job.cost + _SLACK)
+                    executor = await self._ready()
+                    (result,) = await self._submit(
+                        executor, [job.payload], self.job_timeout * job.cost + _SLACK
+                    )
                 except (TimeoutError, BrokenProcessPool) as e1:
                     self._restart(e1, executor)
                     self.timeouts += 1
@@ -164,31 +234,32 @@ class WorkerPool:
             if not job.future.done():
                 job.future.set_result(result)
 
-    async def _submit(self, payloads: list[tuple[Any, ...]], budget: float) -> list[Any]:
-        if self._executor is None or self._warming is None:
+    async def _submit(
+        self, executor: ProcessPoolExecutor, payloads: list[tuple[Any, ...]], budget: float
+    ) -> Any:
+        if not self._started:
             raise SynthmathError("the worker pool is not running - call start() first")
-        await self._warming  # fresh workers build their state first, outside the budget
         loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(self._executor, run_batch, payloads)
-        return await asyncio.wait_for(fut, budget)
+
+        async def run() -> Any:
+            result = await loop.run_in_executor(executor, run_batch, self._key, payloads)
+            if isinstance(result, str) and result == NEED_SPEC:  # a worker that has not seen this build
+                result = await loop.run_in_executor(executor, run_batch, self._key, payloads, self.spec)
+            return result
+
+        return await asyncio.wait_for(run(), budget)
 
     def _restart(self, why: BaseException, old: ProcessPoolExecutor | None) -> None:
-        if old is None or old is not self._executor:
-            return  # another batch restarted the workers already
+        if old is None or not _replace(self.workers, old):
+            return  # another batch (or build) restarted the workers already
         log.warning(
             "a CPU worker overran its time budget or died (%s): restarting the workers", type(why).__name__
         )
         self.restarts += 1
-        for proc in list(getattr(old, "_processes", {}).values()):  # a hung worker never returns
-            proc.kill()
-        old.shutdown(wait=False, cancel_futures=True)
-        self._executor = self._new_executor()
-        self._warming = asyncio.ensure_future(self._warm(self._executor))
 
     async def close(self) -> None:
+        """Finish the batches in flight. The processes stay for the next build (see the module)."""
         self._dispatch()
         while self._tasks:  # a finished batch may dispatch the next one
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        if self._executor is not None:
-            executor, self._executor = self._executor, None
-            await asyncio.get_running_loop().run_in_executor(None, executor.shutdown)
+        self._started = False

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..install import install_hint
 
 __all__ = ["make_plots", "plots_unavailable"]
 
@@ -16,7 +17,7 @@ def plots_unavailable() -> str | None:
     import importlib.util
 
     if importlib.util.find_spec("matplotlib") is None:
-        return "matplotlib is not installed (pip install 'synthmath[hub]')"
+        return f"matplotlib is not installed ({install_hint('hub')})"
     return None
 
 
@@ -27,9 +28,7 @@ def _pyplot() -> Any:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as e:
-        raise ConfigError(
-            f"the dataset card's plots need matplotlib ({e}) - pip install 'synthmath[hub]'"
-        ) from e
+        raise ConfigError(f"the dataset card's plots need matplotlib ({e}) - {install_hint('hub')}") from e
     return plt
 
 
