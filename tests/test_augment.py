@@ -260,7 +260,11 @@ def test_bad_settings_are_one_line_errors(tmp_path: Path, args: tuple[object, ..
 
 def test_backward_questions_go_through_the_gate(tmp_path: Path, few: tuple[Path, list[SeedProblem]]) -> None:
     seeds_file, seeds = few
-    test_rows = read_jsonl(Path(__file__).resolve().parents[2] / "shared/data/math/MATH_test.jsonl")[:30]
+    test_rows = [  # a benchmark of other problems (no ../shared needed): nothing matches, all is gated
+        {"id": "b/0", "problem": "How many edges does a cube have?"},
+        {"id": "b/1", "problem": "Find the area of a circle of radius $7$. Express it in terms of $\\pi$."},
+        {"id": "b/2", "problem": "Solve for $y$: $5y - 3 = 12$."},
+    ]
     bench = tmp_path / "bench.jsonl"
     bench.write_text("".join(json.dumps(r) + "\n" for r in test_rows))
     with FakeOpenAIServer(AugmentModel(seeds), models=["fake-math"]) as server:
