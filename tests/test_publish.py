@@ -16,17 +16,26 @@ from synthmath import BuildConfig, SynthmathError, build_to_dir, push_to_hub
 from synthmath.cli import main
 from synthmath.testing import FakeOpenAIServer
 
-from .conftest import DATA, read_jsonl
+from .conftest import read_jsonl
+
+BENCHMARK = [
+    "How many edges does a cube have?",
+    "Find the area of a circle of radius $7$. Express it in terms of $\\pi$.",
+    "Solve for $y$: $5y - 3 = 12$.",
+]
 
 
 @pytest.fixture
 def build_dir(tmp_path: Path, server: FakeOpenAIServer, math_seeds_file: Path) -> Path:
     out = tmp_path / "build"
+    bench = tmp_path / "bench.jsonl"  # a benchmark of its own: the card's gate section, no ../shared
+    rows = [{"id": f"b/{i}", "problem": p} for i, p in enumerate(BENCHMARK)]
+    bench.write_text("".join(json.dumps(r) + "\n" for r in rows))
     cfg = BuildConfig.load(
         seeds=str(math_seeds_file),
         base_url=server.url,
         out=str(out),
-        benchmarks=[f"math500={DATA / 'math' / 'math500_test.jsonl'}"],
+        benchmarks=[f"math500={bench}"],
         embeddings=False,
         contamination_cache=str(tmp_path / "index-cache"),
     )
