@@ -16,11 +16,13 @@ SYNTHMATH_TORCH_INDEX ?= $(shell if [ "$$(uname -s)" = Linux ] && ! command -v n
 TORCH_FROM := $(if $(filter pypi,$(SYNTHMATH_TORCH_INDEX)),,--index-url $(SYNTHMATH_TORCH_INDEX))
 TEST_EXTRAS ?= dev,embed,local,ray
 QUICKSTART_OUT ?= out
+# offline, a local copy of MATH train works too: make quickstart QUICKSTART_FROM=path/to/MATH_train.jsonl
+QUICKSTART_FROM ?= EleutherAI/hendrycks_math
 
 .PHONY: quickstart test lint setup-local setup-test clean-venv
 
 quickstart: $(VENV)/.local-installed
-	$(BIN)/synthmath build-instruct --local --from EleutherAI/hendrycks_math --subjects prealgebra \
+	$(BIN)/synthmath build-instruct --local --from $(QUICKSTART_FROM) --subjects prealgebra \
 		--levels 1 --limit 20 --rephrasings 1 --temperature 0 --max-tokens 400 --out $(QUICKSTART_OUT)
 	$(BIN)/synthmath show $(QUICKSTART_OUT)
 
