@@ -51,7 +51,7 @@ def ray_session(address: str | None = None, *, verbose: bool = False) -> Iterato
     started = False
     restore = None
     if not ray.is_initialized():
-        address = address or os.environ.get("RAY_ADDRESS") or None
+        address = address or os.environ.get("RAY_ADDRESS") or _machine_cluster(ray)
         if address and address != "auto" and ":" in address and not _answers(address):
             # Ray itself retries a dead address for minutes before it gives up
             raise ConfigError(
@@ -147,6 +147,17 @@ def cluster_resources() -> dict[str, float]:
     return {"CPU": float(total.get("CPU", 0.0)), "GPU": float(total.get("GPU", 0.0))}
 
 
+def _machine_cluster(ray: Any) -> str:
+    """What a run without an address joins: the Ray started on this machine with ``ray start``, when it
+    answers; else ``"local"``, a Ray of the run's own (Ray would try a crashed cluster's stale address
+    for minutes)."""
+    try:
+        current = str(ray._private.utils.read_ray_address() or "")
+    except Exception:
+        current = ""
+    return current if current and _answers(current) else "local"
+
+
 def _connect_error(address: str | None, e: Exception) -> ConfigError:
     """Why joining (or starting) Ray failed, with the fix: a token the cluster wants, or no cluster.
 
@@ -165,8 +176,8 @@ def _connect_error(address: str | None, e: Exception) -> ConfigError:
         )
     if isinstance(e, ConnectionError) or "connect" in lowered or "timed out" in lowered:
         return ConfigError(
-            f"no Ray cluster at {address} ({text}) - start one with `ray start --head`, or drop "
-            "--ray-address to run a local Ray"
+            f"no Ray cluster at {address or 'RAY_ADDRESS'} ({text}) - start one with `ray start --head`, "
+            "or drop --ray-address to run a local Ray"
         )
     return ConfigError(f"cannot start or join Ray at {address or 'a local Ray'} ({text}) - rerun with -v")
 
