@@ -409,3 +409,31 @@ def test_library_build_on_ray_yields_the_local_records(
         ]
     assert remote == local and len(local) > 0
     assert all(r.seed_id for r in rejects)
+
+
+def test_judge_runs_in_the_tasks(
+    ray_cluster: Any, tmp_path: Path, gated: tuple[Path, Path, list[SeedProblem]]
+) -> None:
+    pytest.importorskip("sentence_transformers", reason="the judge sees the embedding stage's candidates")
+    seeds, bench, problems = gated
+    rephraser = MathRephraser(problems)
+    judged: list[str] = []
+
+    def handler(request: dict[str, Any]) -> Any:
+        if "same problem, same template, different" in request["messages"][0]["content"]:
+            judged.append(request["messages"][-1]["content"])
+            return "different"
+        return rephraser(request)
+
+    common = ["--seeds", seeds, "--benchmark", f"math_test={bench}", "--judge", "--concurrency", 8]
+    with FakeOpenAIServer(handler, models=["m"]) as server:
+        build(*common, "--base-url", server.url, "--out", tmp_path / "local")
+        asked_locally = len(judged)
+        if not asked_locally:
+            pytest.skip("the gate settled every candidate of these seeds without the judge")
+        build(*common, "--base-url", server.url, "--out", tmp_path / "ray", "--executor", "ray")
+    same_output(tmp_path / "ray", tmp_path / "local")
+    assert read_jsonl(tmp_path / "ray" / "contamination.jsonl") == read_jsonl(
+        tmp_path / "local" / "contamination.jsonl"
+    )
+    assert len(judged) == 2 * asked_locally  # the tasks asked the judge what the local run asked
