@@ -7,7 +7,7 @@ Starts a head node and a worker node (``ray start``, one CPU each, token authent
 sets it up), a fake vLLM (benchmarks/fake_vllm.py, fixed latency) and runs ``synthmath build-dpo`` four
 ways over the same seeds: the local executor, then ``--executor ray --ray-address`` on the cluster
 three times: untouched; with the worker node's raylet killed (SIGKILL, with its workers)
-``--kill-after`` seconds into the run; and after the run is interrupted with Ctrl-C, resumed. It
+``--kill-after`` seconds after the first task started sending; and after the run is interrupted with Ctrl-C, resumed. It
 checks that each Ray output equals the local one line for line, that the fake server never held more
 than ``--concurrency`` requests at once, and reports wall times and where the tasks ran.
 """
@@ -110,7 +110,7 @@ def main() -> int:
     ap.add_argument("--latency", type=float, default=0.3)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--tasks", type=int, default=6)
-    ap.add_argument("--kill-after", type=float, default=15.0)
+    ap.add_argument("--kill-after", type=float, default=5.0, help="seconds after the first task starts")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="synthmath-cluster-"))
     seeds = tmp / "seeds.jsonl"
@@ -147,15 +147,22 @@ def main() -> int:
         }
         return proc
 
-    def kill_worker_node(proc: subprocess.Popen[bytes]) -> None:
+    def working(name: str) -> None:
+        """Until the run's tasks have been sending requests for ``--kill-after`` seconds."""
+        deadline = time.monotonic() + 600
+        while not list((tmp / name).glob("shards/*/cache/requests.sqlite")) and time.monotonic() < deadline:
+            time.sleep(0.2)
         time.sleep(args.kill_after)
+
+    def kill_worker_node(proc: subprocess.Popen[bytes]) -> None:
+        working("ray-node-lost")
         pid = raylet_of(worker_port)
         results["killed"] = {"raylet": pid}
         if pid is not None:
             kill_tree(pid)
 
     def interrupt(proc: subprocess.Popen[bytes]) -> None:
-        time.sleep(args.kill_after)
+        working("ray-resumed")
         proc.send_signal(signal.SIGINT)
 
     try:
