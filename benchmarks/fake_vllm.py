@@ -9,7 +9,8 @@ does not share the client's interpreter:
     python benchmarks/fake_vllm.py --port 8100 --latency 0.05 [--record bodies.jsonl]
 
 ``GET /v1/stats`` returns (and resets) the number of chat requests answered and the monotonic times of
-the first and last, for steady-state rates, and the most requests it held in flight at once.
+the first and last, for steady-state rates, and the most requests it held in flight at once;
+``GET /v1/stats?peek`` the same without resetting.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ async def handle(
             headers = {k.lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
             length = int(headers.get("content-length", 0))
             raw = await reader.readexactly(length) if length else b""
-            if method == "GET" and path.rstrip("/").endswith("/stats"):
+            if method == "GET" and "/stats?peek" in path:
+                data = dict(STATS)
+            elif method == "GET" and path.rstrip("/").endswith("/stats"):
                 data = dict(STATS)
                 STATS.update(requests=0, first=0.0, last=0.0, max_in_flight=STATS["in_flight"])
             elif method == "GET" and path.rstrip("/").endswith("/models"):

@@ -7,7 +7,7 @@ Starts a head node and a worker node (``ray start``, one CPU each, token authent
 sets it up), a fake vLLM (benchmarks/fake_vllm.py, fixed latency) and runs ``synthmath build-dpo`` four
 ways over the same seeds: the local executor, then ``--executor ray --ray-address`` on the cluster
 three times: untouched; with the worker node's raylet killed (SIGKILL, with its workers)
-``--kill-after`` seconds after the first task started; and interrupted with Ctrl-C, then resumed. It
+``--kill-after`` seconds after a third of the requests were answered; and interrupted with Ctrl-C, then resumed. It
 checks that each Ray output equals the local one line for line, that the fake server never held more
 than ``--concurrency`` requests at once, and reports wall times and where the tasks ran.
 """
@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +111,7 @@ def main() -> int:
     ap.add_argument("--latency", type=float, default=0.3)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--tasks", type=int, default=6)
-    ap.add_argument("--kill-after", type=float, default=5.0, help="seconds after the first task starts")
+    ap.add_argument("--kill-after", type=float, default=1.0, help="seconds after a third of the requests")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="synthmath-cluster-"))
     seeds = tmp / "seeds.jsonl"
@@ -148,9 +149,12 @@ def main() -> int:
         return proc
 
     def working(name: str) -> None:
-        """Until the run's tasks have been sending requests for ``--kill-after`` seconds."""
-        deadline = time.monotonic() + 600
-        while not list((tmp / name).glob("shards/*/cache/requests.sqlite")) and time.monotonic() < deadline:
+        """Until a third of the run's requests (about three a seed) are answered, and then some."""
+        deadline = time.monotonic() + 900
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(f"{fake.url}/stats?peek", timeout=10) as r:
+                if json.loads(r.read())["requests"] >= args.seeds_n:
+                    break
             time.sleep(0.2)
         time.sleep(args.kill_after)
 
