@@ -7,7 +7,8 @@ Starts a head node and a worker node (``ray start``, one CPU each, token authent
 sets it up), a fake vLLM (benchmarks/fake_vllm.py, fixed latency) and runs ``synthmath build-dpo`` four
 ways over the same seeds: the local executor, then ``--executor ray --ray-address`` on the cluster
 three times: untouched; with the worker node's raylet killed (SIGKILL, with its workers)
-``--kill-after`` seconds after a third of the requests were answered; and interrupted with Ctrl-C, then resumed. It
+``--kill-after`` seconds after a third of the requests were answered; and interrupted with Ctrl-C
+then resumed. It
 checks that each Ray output equals the local one line for line, that the fake server never held more
 than ``--concurrency`` requests at once, and reports wall times and where the tasks ran.
 """
