@@ -382,14 +382,12 @@ def test_no_cluster_at_the_address_is_one_line_at_once(tmp_path: Path) -> None:
     row = {"id": "a/1", "problem": "What is $1+1$?", "solution": "It is $\\boxed{2}$."}
     seeds.write_text(json.dumps(row) + "\n", encoding="utf-8")
     started = time.monotonic()
-    result = CliRunner().invoke(
-        main,
-        [
-            *("build-dpo", "--seeds", str(seeds), "--out", str(tmp_path / "out")),
-            *("--executor", "ray", "--ray-address", address, "--no-contamination"),
-        ],
-    )
-    assert result.exit_code != 0 and f"no Ray cluster at {address}" in result.output, result.output
+    cmd = [sys.executable, "-m", "synthmath.cli", "build-dpo", "--seeds", str(seeds), "--out", str(tmp_path)]
+    cmd += ["--executor", "ray", "--ray-address", address, "--no-contamination"]
+    # a process of its own: this one may have joined the session's Ray already
+    proc = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    assert proc.returncode != 0 and f"no Ray cluster at {address}" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
     assert time.monotonic() - started < 30
 
 
