@@ -30,14 +30,7 @@ DATA = ROOT.parent / "shared" / "data" / "math"
 sys.path.insert(0, str(HERE))
 
 from pipeline_throughput import Fake, free_port  # noqa: E402
-from ray_cluster import stop_cluster  # noqa: E402
-
-
-def rows(path: Path) -> list[dict[str, Any]]:
-    out = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    for r in out:
-        r.get("meta", {}).pop("created_at", None)
-    return out
+from ray_cluster import rows, stop_cluster  # noqa: E402
 
 
 def counts(out: Path) -> dict[str, Any]:

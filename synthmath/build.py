@@ -102,19 +102,14 @@ async def stream_build(
     if seeds is None:
         source = config.require_seeds()
         seeds = await asyncio.to_thread(start_seed_stream, source, **config.seed_options())
-    if engine is not None:
-        gate, skipped = await _checked_gate(config)
-        await engine.start()
-        pipeline = Pipeline(config, kind, engine, gate=gate)
-        pipeline.gate_skipped = skipped
-        if on_start is not None:
-            on_start(pipeline)
-        async for item in pipeline.run(seeds):
-            yield pipeline, item
-        return
-    check_backend(config)
+    if engine is None:
+        check_backend(config)
     gate, skipped = await _checked_gate(config)  # before a server starts, which may take minutes
-    async with open_engine(config, log_path=log_path) as engine:
+    async with contextlib.AsyncExitStack() as stack:
+        if engine is None:
+            engine = await stack.enter_async_context(open_engine(config, log_path=log_path))
+        else:  # the caller's engine (an in-process fake): started here, closed by its owner
+            await engine.start()
         pipeline = Pipeline(config, kind, engine, gate=gate)
         pipeline.gate_skipped = skipped
         if on_start is not None:

@@ -103,16 +103,7 @@ def merge_shards(dirs: list[Path], out: Path) -> Summary:
 
     prepare_dir(out)
     name = OUTPUT_FILES[kind]
-    tmp = {"records": out / f"{name}.partial", "rejects": out / "rejects.jsonl.partial"}
-    try:
-        n_records = _copy_shards({i: Location(d) for i, d in shards.items()}, n, name, tmp)
-        os.replace(tmp["records"], out / name)
-        os.replace(tmp["rejects"], out / "rejects.jsonl")
-    except OSError as e:
-        raise OutputError(f"cannot write to {out} ({e.strerror}) - choose another --out") from e
-    finally:
-        for p in tmp.values():
-            p.unlink(missing_ok=True)
+    n_records = _join({i: Location(d) for i, d in shards.items()}, n, name, out)
 
     merged = summaries[0]
     for part in summaries[1:]:
@@ -140,17 +131,8 @@ def merge_tasks(
     prepare_dir(staging)
     kind = summaries[0].kind
     name = OUTPUT_FILES[kind]
-    tmp = {"records": staging / f"{name}.partial", "rejects": staging / "rejects.jsonl.partial"}
-    try:
-        (staging / "summary.json").unlink(missing_ok=True)
-        n_records = _copy_shards(dict(enumerate(tasks)), len(tasks), name, tmp)
-        os.replace(tmp["records"], staging / name)
-        os.replace(tmp["rejects"], staging / "rejects.jsonl")
-    except OSError as e:
-        raise OutputError(f"cannot write to {staging} ({e.strerror}) - choose another --out") from e
-    finally:
-        for p in tmp.values():
-            p.unlink(missing_ok=True)
+    (staging / "summary.json").unlink(missing_ok=True)
+    n_records = _join(dict(enumerate(tasks)), len(tasks), name, staging)
     merged = summaries[0]
     for part in summaries[1:]:
         merged = merged.merge(part)
@@ -163,6 +145,22 @@ def merge_tasks(
         names += ["contamination.jsonl", "contamination_report.json", "contamination_report.md"]
     merged.write(staging / "summary.json")
     return merged, [*names, "summary.json"]
+
+
+def _join(parts: dict[int, Location], n: int, name: str, out: Path) -> int:
+    """The parts' records and rejects joined in order into ``out`` (through ``.partial`` files renamed
+    into place); returns the number of records."""
+    tmp = {"records": out / f"{name}.partial", "rejects": out / "rejects.jsonl.partial"}
+    try:
+        n_records = _copy_shards(parts, n, name, tmp)
+        os.replace(tmp["records"], out / name)
+        os.replace(tmp["rejects"], out / "rejects.jsonl")
+    except OSError as e:
+        raise OutputError(f"cannot write to {out} ({e.strerror}) - choose another --out") from e
+    finally:
+        for p in tmp.values():
+            p.unlink(missing_ok=True)
+    return n_records
 
 
 def _copy_shards(shards: dict[int, Location], n: int, name: str, tmp: dict[str, Path]) -> int:
