@@ -17,15 +17,13 @@ Suites (data from ../shared/data and benchmarks/contamination/):
 For each set: the share of texts at each level (``same_problem`` is what is dropped by default), and
 two baselines on the same texts: the n-gram baseline (any exact or n-gram match, whatever the math),
 and the plain MiniLM baseline (nearest item's cosine at or above the 99th percentile of benchmark items'
-nearest-other-item cosine). Embeddings of the texts are cached in the temp directory between runs.
+nearest-other-item cosine).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import pickle
 import sys
 import tempfile
 import time
@@ -43,32 +41,6 @@ from synthmath.contamination.check import ContaminationChecker  # noqa: E402
 from synthmath.contamination.judge import resolve  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "synthmath-eval-cache"
-
-
-class CachedEmbedder:
-    """A sentence-transformers model whose vectors are kept on disk by text (reruns embed nothing new)."""
-
-    def __init__(self, model: Any, path: Path) -> None:
-        self.model, self.path = model, path
-        self.max_seq_length = model.max_seq_length
-        self.store: dict[str, Any] = pickle.loads(path.read_bytes()) if path.is_file() else {}
-        self.dirty = False
-
-    def encode(self, texts: list[str], **kw: Any) -> Any:
-        import numpy as np
-
-        keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
-        todo = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self.store}.items())
-        if todo:
-            vectors = self.model.encode([t for _, t in todo], **kw)
-            self.store.update({k: v for (k, _), v in zip(todo, vectors, strict=True)})
-            self.dirty = True
-        return np.stack([self.store[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
-
-    def save(self) -> None:
-        if self.dirty:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_bytes(pickle.dumps(self.store))
 
 
 def rows(path: Path) -> list[dict[str, Any]]:
@@ -108,14 +80,27 @@ def cosine_bar(checker: ContaminationChecker) -> float:
     return float(np.quantile(best, 0.99))
 
 
-def suites() -> dict[str, tuple[str, list[tuple[str, list[tuple[str, str]]]], list[tuple[str, str]]]]:
+def part_of(ids: set[str], part: str) -> Any:
+    """Whether an id is in ``part``: held-out ids are listed in splits.json, the rest is for tuning."""
+    return (lambda i: i in ids) if part == "heldout" else (lambda i: i not in ids)
+
+
+Suite = tuple[str, list[tuple[str, list[tuple[str, str]]]], list[tuple[str, str]]]
+
+
+def suites(part: str) -> dict[str, Suite]:
+    """Every suite's benchmark spec, labelled sets and negatives, restricted to ``part``."""
     sets = HERE / "contamination"
+    split = {k: set(v) for k, v in json.loads((sets / "splits.json").read_text()).items()}
+    gsm_in, train_in = part_of(split["gsm8k_train"], part), part_of(split["MATH_train"], part)
+    test_in = part_of(split["MATH_test"], part)
     gsm_train = [(f"train/{i}", r["question"]) for i, r in enumerate(rows(DATA / "gsm8k" / "train.jsonl"))]
     math_train = [(r["id"], r["problem"]) for r in rows(DATA / "math" / "MATH_train.jsonl")]
     math_test = [(r["id"], r["problem"]) for r in rows(DATA / "math" / "MATH_test.jsonl")]
 
-    def by_style(path: Path) -> list[tuple[str, list[tuple[str, str]]]]:
-        data = rows(path)
+    def labelled(path: Path) -> list[tuple[str, list[tuple[str, str]]]]:
+        keep = part_of(split[path.stem], part)
+        data = [r for r in rows(path) if keep(r["id"])]
         out = [(f"{path.stem} (all)", [(r["id"], r["question"]) for r in data])]
         for style in sorted({r["style"] for r in data}):
             out.append(
@@ -126,37 +111,62 @@ def suites() -> dict[str, tuple[str, list[tuple[str, list[tuple[str, str]]]], li
     return {
         "gsm8k": (
             f"gsm8k_test={DATA / 'gsm8k' / 'test.jsonl'}",
-            [
-                (p.stem, [(r["id"], r["question"]) for r in rows(p)])
-                for p in sorted(sets.glob("gsm8k_test_*.jsonl"))
-            ],
-            gsm_train,
+            [(lb, t) for p in sorted(sets.glob("gsm8k_test_*.jsonl")) for lb, t in labelled(p)[:1]],
+            [x for x in gsm_train if gsm_in(x[0])],
         ),
         "math": (
             f"math_test={DATA / 'math' / 'MATH_test.jsonl'}",
-            by_style(sets / "math_test_rephrased.jsonl"),
-            math_train,
+            labelled(sets / "math_test_rephrased.jsonl")
+            + labelled(sets / "math_test_reworded2.jsonl")
+            + labelled(sets / "math_test_siblings.jsonl"),
+            [x for x in math_train if train_in(x[0])],
         ),
+        "real": real_suite(split, part, math_train),
         "math_train": (
             f"math_train={DATA / 'math' / 'MATH_train.jsonl'}",
-            by_style(sets / "math_train_rewordings.jsonl") + by_style(sets / "math_train_siblings.jsonl"),
-            math_test,
+            labelled(sets / "math_train_rewordings.jsonl") + labelled(sets / "math_train_siblings.jsonl"),
+            [x for x in math_test if test_in(x[0])],
         ),
     }
+
+
+def real_suite(split: dict[str, set[str]], part: str, math_train: list[tuple[str, str]]) -> Suite:
+    """Real LLM rewordings of 1,000 MATH train problems, checked against those 1,000 problems as the
+    benchmark (distinct rewordings of one problem counted once each); negatives: 1,000 other MATH
+    train problems of the same part."""
+    data = rows(DATA / "real" / "math_train_rephrased_dev.jsonl")
+    originals = {r["math_id"]: r["original_problem"] for r in data}
+    bench = CACHE / "real_originals.jsonl"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    bench.write_text("".join(json.dumps({"id": k, "problem": v}) + "\n" for k, v in originals.items()))
+    keep = part_of(split["real_math_train_problems"], part)
+    seen: set[tuple[str, str]] = set()
+    positives = []
+    for r in data:
+        key = (r["math_id"], r["rephrased_problem"])
+        if keep(r["math_id"]) and key not in seen:
+            seen.add(key)
+            positives.append((f"{r['math_id']}#{r['variant']}", r["rephrased_problem"]))
+    train_in = part_of(split["MATH_train"], part)
+    negatives = [x for x in math_train if x[0] not in originals and train_in(x[0])][:1000]
+    return f"real_originals={bench}", [("real rewordings of MATH train", positives)], negatives
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--no-embed", action="store_true", help="lexical and math stages only")
-    ap.add_argument("--suite", choices=["gsm8k", "math", "math_train", "all"], default="all")
+    ap.add_argument("--suite", choices=["gsm8k", "math", "real", "math_train", "all"], default="all")
+    ap.add_argument(
+        "--part", choices=["tune", "heldout"], default="heldout", help="which part of every set (splits.json)"
+    )
     ap.add_argument("--negatives", type=int, default=0, help="limit negatives per suite (0: all)")
     args = ap.parse_args()
     embedder = None
     if not args.no_embed:
         from synthmath.contamination.embeddings import load_model
 
-        embedder = CachedEmbedder(load_model(), CACHE / "eval-text-embeddings.pkl")
-    for name, (bench, positives, negatives) in suites().items():
+        embedder = load_model()
+    for name, (bench, positives, negatives) in suites(args.part).items():
         if args.suite not in ("all", name):
             continue
         negatives = negatives[: args.negatives] if args.negatives else negatives
@@ -168,7 +178,7 @@ def main() -> None:
         results = [(label, run(checker, texts, bar)) for label, texts in positives]
         results.append((f"negatives: {len(negatives)} texts", run(checker, negatives, bar)))
         seconds = time.perf_counter() - started
-        print(f"\n## {name}: checked against {bench.partition('=')[0]}\n")
+        print(f"\n## {name} ({args.part} part): checked against {bench.partition('=')[0]}\n")
         print("| set | texts | same_problem (dropped) | same_template | n-gram baseline | MiniLM baseline |")
         print("|---|---:|---:|---:|---:|---:|")
         for label, r in results:
@@ -183,8 +193,6 @@ def main() -> None:
             f"MiniLM baseline cosine {bar:.3f}; index built in {built:.1f} s ({info['index_seconds']}); "
             f"{sum(r['n'] for _, r in results)} texts screened in {seconds:.0f} s"
         )
-        if embedder is not None:
-            embedder.save()
 
 
 if __name__ == "__main__":

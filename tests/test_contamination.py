@@ -545,3 +545,25 @@ def test_judge_against_a_real_vllm_server(tmp_path: Path, small_math: Path) -> N
     assert "Judge:" in (out / "contamination_report.md").read_text()
     results = read_jsonl(out / "contamination.jsonl")
     assert len(results) == len(texts) and all("level" in r for r in results)
+
+
+def test_the_math_decides_the_level(embedded_math: ContaminationChecker, math_items: dict[str, str]) -> None:
+    """Retrieval proposes, the math comparison decides: the same mathematics in new words is the same
+    problem; one changed operator, relation or number in the same words is a template sibling, whatever
+    the embedding distance says."""
+    assert math_items["test/algebra/138"].startswith("Find the distance between the vertex of the graph")
+    reworded = {
+        "new_words": "Take the parabola $y=x^2 + 2x - 6$ and its vertex. How far is that vertex from $(4, 5)$?",
+        "latex_restyled": "How far is the point $(4,5)$ from the vertex of the graph of $y = x^{2}+2\\cdot x-6$?",
+    }
+    siblings = {
+        "operator": math_items["test/algebra/138"].replace("2x - 6", "2x + 6"),
+        "number": math_items["test/algebra/138"].replace("(4, 5)", "(4, 7)"),
+        "relation": math_items["test/algebra/872"].replace("< 0", "> 0").replace("greatest", "least"),
+    }
+    results = {r.id: r for r in embedded_math.check([*reworded.items(), *siblings.items()])}
+    for key in reworded:
+        assert results[key].level == "same_problem" and results[key].contaminated, key
+        assert any(m.benchmark_id == "test/algebra/138" for m in results[key].matches)
+    for key in siblings:
+        assert results[key].level == "same_template" and not results[key].contaminated, key

@@ -49,10 +49,11 @@ from .judge import judge_requests, resolve
 from .mathsig import compare
 from .ngrams import NGramIndex, normalize_tokens
 from .report import Tally, report_markdown
-from .results import CheckResult, JudgeCandidate, Match, Screening
+from .results import CheckResult, JudgeCandidate, Level, Match, Screening
 from .retrieval import CandidateIndex
 from .scoring import BenchmarkStats, TextProfile, match_score
 from .settings import CheckerSpec, Thresholds
+from .wording import wording_changed
 
 __all__ = [
     "CheckResult",
@@ -111,7 +112,7 @@ class ContaminationChecker:
         ]
         self.index_seconds = {"ngram": time.perf_counter() - started}
         self.embeddings = None
-        self.candidates = CandidateIndex(self.profiles, self.rows, self.stats, t.top_k)
+        self.candidates = CandidateIndex(self.profiles, self.rows, self.stats, t.top_k, t.nearest_k)
         self.embed_thresholds: dict[str, float] = {}
         self.problem_thresholds: dict[str, float] = {}
         if embedder is not None:
@@ -193,20 +194,14 @@ class ContaminationChecker:
                     if share >= least:
                         lexical[k][j].append((f"ngram{n}", round(share, 4)))
         out = [Screening(rid, text) for rid, text in texts]
-        for s, found, profile in zip(out, lexical, profiles, strict=True):
-            for j, stages in found.items():
-                # the same wording: the same problem only with the same math, LaTeX for LaTeX
-                agreement = compare(profile.math, self.profiles[j].math)
-                same = agreement.same_math and agreement.same_latex
-                for method, score in stages:
-                    self._add(s, j, method, score, "same_problem" if same else "same_template")
-        self.tally.seconds["ngram"] += time.perf_counter() - started
+        sims = None
         if self.embeddings is not None:
+            self.tally.seconds["ngram"] += time.perf_counter() - started
             started = time.perf_counter()
             sims = self.embeddings.encode([text for _, text in texts]) @ self.embeddings.matrix.T
-            for s, profile, row in zip(out, profiles, sims, strict=True):
-                self._embedding_stage(s, profile, row)
-            self.tally.seconds["embedding"] += time.perf_counter() - started
+        for k, (s, profile) in enumerate(zip(out, profiles, strict=True)):
+            self._decide(s, profile, lexical[k], None if sims is None else sims[k])
+        self.tally.seconds["embedding" if sims is not None else "ngram"] += time.perf_counter() - started
         return out
 
     def _add(self, s: Screening, j: int, method: str, score: float, level: Any) -> None:
@@ -214,32 +209,40 @@ class ContaminationChecker:
         s.matches.append(Match(item.benchmark, item.id, method, score, level))
         s.item_texts.setdefault(f"{item.benchmark}/{item.id}", item.text)
 
-    def _embedding_stage(self, s: Screening, profile: TextProfile, sims: Any) -> None:
+    def _decide(
+        self, s: Screening, profile: TextProfile, lexical: dict[int, list[tuple[str, float]]], sims: Any
+    ) -> None:
+        """One level for each (text, item) pair, whichever stages proposed the item: retrieval (n-grams,
+        embeddings, numbers, rare expressions) only proposes; :meth:`_level` decides."""
         t = self.t
         asks: list[tuple[float, int]] = []
-        for b in self.rows:
+        for b, (lo, hi) in self.rows.items():
             stats = self.stats[b]
-            scored = []
-            for j in self.candidates.candidates(profile, sims, b):
-                cos = float(sims[j])
-                score = round(match_score(profile, self.profiles[j], cos, b, stats), 4)
-                # word problems: the calibrated score alone decides (see the module docstring)
-                same_math = (
-                    bool(stats.skeleton_weight) or compare(profile.math, self.profiles[j].math).same_math
-                )
-                scored.append((j, cos, score, same_math))
-            alone = self._alone(scored) if not stats.skeleton_weight else -1
-            bar = self.embed_thresholds[b] if stats.skeleton_weight else self.problem_thresholds[b]
-            for j, cos, score, same_math in scored:
-                item = self.items[j]
+            proposed = [j for j in lexical if lo <= j < hi]
+            if sims is not None:
+                proposed += [j for j in self.candidates.candidates(profile, sims, b) if j not in lexical]
+            if not proposed:
+                continue
+            pairs = []
+            for j in proposed:
+                other = self.profiles[j]
+                cos = float(sims[j]) if sims is not None else 0.0
+                score = round(match_score(profile, other, cos, b, stats), 4) if sims is not None else 0.0
+                agreement = compare(profile.math, other.math)
+                pairs.append((j, cos, score, agreement))
+            alone = self._nearest(pairs) if sims is not None and not stats.skeleton_weight else -1
+            for j, cos, score, agreement in pairs:
+                level = self._level(b, profile, j, j in lexical, score, agreement, j == alone)
+                for method, share in lexical.get(j, ()):
+                    self._add(s, j, method, share, level or "same_template")
+                if sims is None:
+                    continue
+                found = self.items[j]
                 if s.nearest is None or score > s.nearest.score:
-                    s.nearest = Match(item.benchmark, item.id, "embedding", score, "same_problem")
-                same = same_math and (score >= bar or j == alone)
-                if same:
-                    self._add(s, j, "embedding", score, "same_problem")
-                elif score >= self.embed_thresholds[b]:
-                    self._add(s, j, "embedding", score, "same_template")
-                if not same and cos >= t.judge_min:
+                    s.nearest = Match(found.benchmark, found.id, "embedding", score, level or "same_template")
+                if level is not None and (j not in lexical or level == "same_problem"):
+                    self._add(s, j, "embedding", score, level)
+                if level != "same_problem" and cos >= t.judge_min:
                     asks.append((score, j))
         if not self.ask_judge or any(m.level == "same_problem" for m in s.matches):
             return
@@ -248,15 +251,45 @@ class ContaminationChecker:
             s.judge.append(JudgeCandidate(item.benchmark, item.id, item.text, round(float(sims[j]), 4)))
             s.item_texts.setdefault(f"{item.benchmark}/{item.id}", item.text)
 
-    def _alone(self, scored: list[tuple[int, float, float, bool]]) -> int:
-        """The text's nearest item when it has the text's math and the next nearest item is at least
-        ``nearest_gap`` cosine further: a rewording sits far closer to its item than to any other."""
+    def _level(
+        self, b: str, profile: TextProfile, j: int, lexical: bool, score: float, agreement: Any, alone: bool
+    ) -> Level | None:
+        """The level of one pair. ``same_problem`` needs the same mathematics (the math comparison; in
+        word-problem benchmarks the calibrated score, which weighs the numbers) *and* evidence that the
+        pair is one problem: the same wording (a lexical match), a score at the benchmark's problem
+        threshold, or the text's nearest item by a clear margin. A distance alone never decides."""
+        stats = self.stats[b]
+        if lexical:  # the item's wording: the same problem only with the same math and words of substance
+            same = (agreement.same_math or alone) and not wording_changed(
+                profile.tokens, self.profiles[j].tokens
+            )
+            return "same_problem" if same else "same_template"
+        # word problems: the calibrated score, which weighs the numbers, decides (module docstring)
+        same_math = True if stats.skeleton_weight else agreement.same_math
+        bar = self.embed_thresholds[b] if stats.skeleton_weight else self.problem_thresholds[b]
+        if (same_math and score >= bar) or alone:
+            return "same_problem"
+        if score >= self.embed_thresholds[b]:
+            return "same_template"
+        return None
+
+    def _nearest(self, scored: list[tuple[int, float, float, Any]]) -> int:
+        """The text's best-scoring item when it stands out: a rewording sits far closer to its item than
+        to any other. With the item's mathematics (:attr:`MathAgreement.same_math`), a margin of
+        ``nearest_margin`` over the next item and a score of ``nearest_score``; or with nothing of the
+        item replaced (:attr:`MathAgreement.replaced`: real rewordings drop and add, siblings replace),
+        ``clear_margin`` and ``clear_score``. -1 when no item stands out."""
         if not scored:
             return -1
-        ranked = sorted(scored, key=lambda x: -x[1])
-        j, cos, _, same_math = ranked[0]
-        second = ranked[1][1] if len(ranked) > 1 else -1.0
-        return j if same_math and cos >= self.t.nearest_cosine and cos - second >= self.t.nearest_gap else -1
+        ranked = sorted(scored, key=lambda x: -x[2])
+        j, cos, score, agreement = ranked[0]
+        margin = score - ranked[1][2] if len(ranked) > 1 else score
+        t = self.t
+        if cos < t.nearest_cosine or agreement.replaced:
+            return -1
+        if agreement.same_math and score >= t.nearest_score and margin >= t.nearest_margin:
+            return j
+        return j if score >= t.clear_score and margin >= t.clear_margin else -1
 
     def check(self, texts: Iterable[tuple[str, str]], batch_size: int = 256) -> Iterator[CheckResult]:
         """Results for ``(id, text)`` pairs, in order; texts are processed ``batch_size`` at a time."""

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .ngrams import drop_diagrams, normalize_tokens
+from .ngrams import _FRAC_DIGITS, drop_diagrams, normalize_tokens
 
 __all__ = ["RARE_ATOMS", "MathAgreement", "MathProfile", "compare", "lcs", "math_profile"]
 
@@ -44,9 +44,11 @@ _NOISE = re.compile(
 )
 _SYNONYMS = {
     r"\dfrac": r"\frac", r"\tfrac": r"\frac", r"\le": r"\leq", r"\ge": r"\geq", r"\ne": r"\neq",
-    r"\cdot": r"\times", r"\ast": r"\times", r"\leqslant": r"\leqq", r"\geqslant": r"\geqq",
+    r"\cdot": r"\times", r"\ast": r"\times",
     r"\lvert": "|", r"\rvert": "|", r"\vert": "|", r"\lbrace": "{", r"\rbrace": "}",
     r"\dbinom": r"\binom", r"\tbinom": r"\binom", r"\colon": ":", r"\ldots": r"\dots", r"\cdots": r"\dots",
+    r"\dotsm": r"\dots", r"\dotsb": r"\dots", r"\dotsc": r"\dots", r"\dotsi": r"\dots", r"\dotso": r"\dots",
+    r"\geqq": r"\geq", r"\leqq": r"\leq", r"\leqslant": r"\leq", r"\geqslant": r"\geq",
 }  # fmt: skip
 _ATOM = re.compile(r"\\[a-zA-Z]+|\d+(?:\.\d+)?|[a-zA-Z]|[^\s{}]")
 _ENVIRONMENT = re.compile(r"\\(?:begin|end)\{[a-zA-Z*]+\}(?:\{[^{}]*\})?")
@@ -73,7 +75,9 @@ _QUESTION = re.compile(
 )
 _ASY_CODE = re.compile(r"\[asy\](.*?)(?:\[/asy\]|$)", re.DOTALL)
 _DIAGRAM_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_PUNCTUATION = frozenset(".,;:!?()[]|'\"")
+_PROSE = re.compile(r"(?<![\\{a-zA-Z])[a-zA-Z]{3,} +[a-zA-Z]{2,}(?![a-zA-Z]*\})|\s[a-zA-Z]{4,}\s")
+_WORDS_IN_MATH = re.compile(r"\\(?:text|mbox|mathrm|textbf|operatorname)")
+_PUNCTUATION = frozenset(".,;:!?()[]|'\"\\")
 _AT_LEAST = re.compile(r"\bat (?:least|most)\b|\b[a-z]+er than\b")  # conditions, not asks
 _INSTRUCTION = re.compile(r"\W*(?:express|enter|give|write|simplify|round) (?:your|the|all|each|it|as)\b")
 _COUNT = re.compile(r"\bhow many\b|\bnumber of\b")
@@ -109,7 +113,9 @@ class MathAgreement:
     share of the text's LaTeX, by length, found verbatim in the item's; ``extra_symbols``: the
     letters and commands of the text's expressions that the item's lack (operators aside: a rewording
     writes "times" as ``\\times``); ``same_latex``: their expressions are the same atoms in the same
-    order, punctuation aside (or one of them has none)."""
+    order, punctuation aside (or one of them has none); ``changed_latex``: the text keeps most of the
+    item's LaTeX and replaced some of it by something else (``(x+y)(x-y)`` / ``(x+y)(x+y)``, a number
+    for another), writing aside (``\\cdot``, ``\\frac`` / ``/``, brackets)."""
 
     missing: frozenset[str]
     extra: frozenset[str]
@@ -121,6 +127,8 @@ class MathAgreement:
     atom_precision: float = 1.0
     extra_symbols: frozenset[str] = frozenset()
     same_latex: bool = True
+    changed_latex: bool = False
+    replaced: bool = False
 
     @property
     def same_math(self) -> bool:
@@ -131,7 +139,7 @@ class MathAgreement:
         one extra number is allowed when none is missing and no number of the item occurs less often.
         A template sibling changes a number: one of the item's goes missing and another comes in.
         "1" and "2" are left out on both sides ("one day" / "each day", "both", "a pair")."""
-        if self.ask_conflict or self.recounted or len(self.missing) > self.size // 4:
+        if self.replaced or self.recounted or len(self.missing) > self.size // 4:
             return False
         # more mathematics than the item has: a longer problem that contains it, not a rewording
         if self.extra_symbols or self.atom_precision < _ATOM_PRECISION:
@@ -141,18 +149,21 @@ class MathAgreement:
         return True
 
 
-_TRIVIAL_MISSING = frozenset({"1"})
+_TRIVIAL_MISSING = frozenset({"0", "1"})  # "= 0" / "a root", "one day" / "each day"
 _TRIVIAL_EXTRA = frozenset({"1", "2"})
-_COPIED_LATEX = 0.8  # expressions share at or above which the LaTeX counts as copied
 _ATOM_PRECISION = 0.3  # at least this share of a rewording's LaTeX is found in the item
 _OPERATOR_LIST = r"+ - = ^ _ / * < > \times \div \dots \pm"
+# how LaTeX is written, not what it says: a rewording adds or drops these freely
+_WRITING = frozenset([*_PUNCTUATION, "\\times", "\\frac", "/", "\\dots", "{", "}"])
+_CHANGED_LATEX = 0.5  # expressions share from which a replaced atom counts as a changed expression
 _OPERATORS = frozenset(_OPERATOR_LIST.split())
 
 
 def normalize_expression(expr: str) -> list[str]:
     """The atoms of one LaTeX expression, in a normal form."""
     s = _ENVIRONMENT.sub(" ", _THOUSANDS.sub("", expr))
-    s = _NOISE.sub("", s)
+    s = _NOISE.sub("", s).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    s = _FRAC_DIGITS.sub(r"\\frac{\1}{\2}", s)
     s = _BRACED.sub(r"\1\2", re.sub(r"\s+", " ", s))
     atoms = [_SYNONYMS.get(a, a) for a in _ATOM.findall(s)]
     while atoms and atoms[-1] in {".", ",", ";"}:
@@ -175,6 +186,7 @@ def _asks(prose: str) -> frozenset[tuple[str, str]]:
 
 
 def _ask_words(text: str) -> list[tuple[str, str]]:
+    text = text.replace("non-negative", "nonnegative").replace("non negative", "nonnegative")
     text = _AT_LEAST.sub(" ", text)  # "at least two" is a condition, not an ask for the smallest
     text = _COUNT.sub(" count ", text)
     return [_ASK_WORDS[w] for w in re.findall(r"[a-z]+", text) if w in _ASK_WORDS]
@@ -191,18 +203,33 @@ def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
     atoms: list[str] = []
     rare: set[str] = set()
     expressions = []
-    for m in _MATH.finditer(text):
+    spans = []
+    at = 0
+    while (m := _MATH.search(text, at)) is not None:
         found = m.groups()  # $$, $, \(, \[ or an environment's (name, content)
+        if found[1] is not None and _is_prose(found[1]):
+            at = m.end() - 1  # a "$" left open: what follows is prose, and the closing "$" opens
+            continue
+        at = m.end()
+        spans.append(m.span())
         expr = normalize_expression(found[5] if found[4] else next(g for g in found[:4] if g is not None))
         atoms.extend(expr)
-        expressions.append("".join(expr))
+        expressions.append("".join(a for a in expr if a not in _WRITING))
         if len(expr) >= RARE_ATOMS:
             rare.add(expressions[-1])
-    prose = _MATH.sub(" X ", text)
+    prose = "".join(
+        text[a:b] + " X "
+        for a, b in zip([0] + [e for _, e in spans], [s for s, _ in spans] + [len(text)], strict=False)
+    )
     symbols = frozenset(a for a in atoms if not a[0].isdigit() and a not in _PUNCTUATION)
     return MathProfile(
         numbers, tuple(atoms), frozenset(rare), _asks(prose), symbols, diagram, tuple(expressions)
     )
+
+
+def _is_prose(math: str) -> bool:
+    """Words in what ``$...$`` holds, outside ``\\text{}``: a "$" was left open (real rewordings do)."""
+    return _PROSE.search(math) is not None and _WORDS_IN_MATH.search(math) is None
 
 
 def lcs(a: Sequence[str], b: Sequence[str]) -> int:
@@ -229,19 +256,27 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     fewer = any(text.numbers[n] < c for n, c in item.numbers.items() if n not in _TRIVIAL_EXTRA)
     longer = max(len(text.atoms), len(item.atoms))
     expressions = lcs(item.atoms, text.atoms) / longer if text.atoms and item.atoms else 0.0
-    # the same LaTeX with other counts of its numbers ("tan 2x ... sec 2x" / "... sec 3x") is a sibling
-    latex_numbers = {a for a in item.atoms if a[0].isdigit()}
-    recounted = expressions >= _COPIED_LATEX and any(text.numbers[n] < item.numbers[n] for n in latex_numbers)
+    recounted = False  # a number of the LaTeX replaced by another: see ``changed`` below
     conflict = False
     for axis in {a for a, _ in item.asks} & {a for a, _ in text.asks}:
         asked = {g for a, g in text.asks if a == axis}
         wanted = {g for a, g in item.asks if a == axis}
-        # what is asked must agree; what is stated must be the same set of words
-        conflict |= not asked & wanted if not axis.startswith("stated") else asked != wanted
+        # what is asked, and what is stated, must share a group ("the sum of its digits" / "the product")
+        conflict |= not asked & wanted
     # an expression changed: one of the item's symbols went away and another came in (cos / tan, a / b)
     swapped = bool(item.symbols - text.symbols) and bool(text.symbols - item.symbols)
+    exchanged = bool(item.symbols - text.symbols - _WRITING) and bool(text.symbols - item.symbols - _WRITING)
     redrawn = text.diagram is not None and item.diagram is not None and _differ(text.diagram, item.diagram)
     size = len(theirs - _TRIVIAL_MISSING)
+    # the same LaTeX with an atom replaced by another: a changed operator, relation, number or letter
+    gone = Counter(item.atoms) - Counter(text.atoms)
+    came = Counter(text.atoms) - Counter(item.atoms)
+    # (a product sign may come in, "abc" / "a \\cdot b \\cdot c"; replaced by "+" it counts)
+    changed = (
+        expressions >= _CHANGED_LATEX
+        and any(a not in _WRITING or a in _OPERATORS for a in gone)
+        and any(a not in _WRITING for a in came)
+    )
     # the share of the text's LaTeX (by length) found verbatim in the item's: a rewording keeps its
     # formulas or writes them in words; a different problem brings formulas of its own
     joined = "\x00".join(item.expressions)
@@ -250,8 +285,14 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     return MathAgreement(
         missing, extra, fewer or recounted, expressions, conflict, size, recounted or swapped or redrawn,
         precision, frozenset(text.symbols - item.symbols - _OPERATORS),
-        _bare(text) == _bare(item) or not (text.atoms and item.atoms),
+        _bare(text) == _bare(item) or not (text.atoms and item.atoms), changed,
+        conflict or changed or exchanged or redrawn or _renumbered(text, item),
     )  # fmt: skip
+
+
+def _renumbered(text: MathProfile, item: MathProfile) -> bool:
+    """A number of the item went (or occurs less often) and another came (or occurs more often)."""
+    return bool(item.numbers - text.numbers) and bool(text.numbers - item.numbers)
 
 
 def _differ(a: Counter[str], b: Counter[str]) -> bool:

@@ -32,6 +32,7 @@ __all__ = ["NGramIndex", "drop_diagrams", "normalize_tokens"]
 _DROP = re.compile(r"\\(?:left|right|displaystyle|textstyle|quad|qquad|[!,;: ])")
 _THOUSANDS = re.compile(r",(?<=\d,)(?=\d{3}(?!\d))")  # starts with the comma: a fast literal scan
 _COMMAND = re.compile(r"\\([a-zA-Z]+)")
+_FRAC_DIGITS = re.compile(r"\\frac\s*(\d)\s*(\d)")  # \frac34 is \frac{3}{4}
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|\.\d+")  # ".5" is a number too
 
 # words that stand for numbers in word problems; fractions keep the digits "1/2" would have
@@ -65,7 +66,7 @@ def _number(tok: str) -> str:
 def normalize_tokens(text: str) -> list[str]:
     """The words and numbers of ``text``, normalised for matching (number words become digits)."""
     s = _DROP.sub(" ", drop_diagrams(text))
-    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    s = _FRAC_DIGITS.sub(r"\\frac{\1}{\2}", s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac"))
     s = _THOUSANDS.sub("", s)
     s = _COMMAND.sub(r" \1 ", s).lower()
     tokens = _TOKEN.findall(s)
@@ -172,7 +173,7 @@ class NGramIndex:
         """The index, read from ``cache_dir`` when one was built for the same content and settings."""
         if cache_dir is None:
             return cls(benchmarks, sizes, max_df)
-        key = "-".join(b.content_hash for b in benchmarks) + f"-{tuple(sizes)}-{max_df}-v3"
+        key = "-".join(b.content_hash for b in benchmarks) + f"-{tuple(sizes)}-{max_df}-v4"
         path = cache_dir / f"ngrams-{xxhash.xxh64_hexdigest(key.encode())}.pkl"
         if path.is_file():
             with path.open("rb") as f:

@@ -1,7 +1,8 @@
 """Candidate retrieval for the embedding and math stages: which benchmark items to score for a text.
 
 For each benchmark, the candidates of a text are
-- its ``top_k`` nearest items by cosine;
+- its ``nearest_k`` nearest items by cosine (static embeddings place a rewording that renames every
+  person and object a little further than a transformer did);
 - its ``top_k`` items sharing the most information in numbers with the text (summed IDF of the
   shared numbers; numbers held by many items, such as 2 or 10, are not looked up): a rewording that
   moves a problem to a new setting keeps its numbers, and the embedding model may not place it near
@@ -34,8 +35,10 @@ class CandidateIndex:
         rows: dict[str, tuple[int, int]],
         stats: dict[str, BenchmarkStats],
         top_k: int,
+        nearest_k: int = 15,
     ) -> None:
         self.rows = rows
+        self.nearest_k = nearest_k
         self.stats = stats
         self.top_k = top_k
         self.by_number: dict[str, defaultdict[str, list[int]]] = {}
@@ -74,11 +77,11 @@ class CandidateIndex:
         import numpy as np
 
         lo, hi = self.rows[benchmark]
-        k = min(self.top_k, hi - lo - 1)
+        k = min(self.nearest_k, hi - lo - 1)
         if k < 1:
             return [j for j in range(lo, hi) if j != exclude]
         nearest = np.argpartition(-sims[lo:hi], k)[: k + 1] + lo
-        top = [int(j) for j in nearest if j != exclude][: self.top_k]
+        top = [int(j) for j in nearest if j != exclude][: self.nearest_k]
         seen = set(top)
         more = self.number_neighbours(profile, benchmark, self.top_k, exclude)
         if len(profile.numbers) >= 2:

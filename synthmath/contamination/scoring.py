@@ -42,9 +42,10 @@ class TextProfile:
     """What the scores compare: distinct numbers, number sequence, content words, per benchmark the
     sentence skeleton, and the mathematics (:class:`~synthmath.contamination.mathsig.MathProfile`)."""
 
-    __slots__ = ("math", "numbers", "sequence", "skeletons", "words")
+    __slots__ = ("math", "numbers", "sequence", "skeletons", "tokens", "words")
 
     def __init__(self, text: str, tokens: Sequence[str], function_words: dict[str, frozenset[str]]) -> None:
+        self.tokens = tokens
         self.sequence = [t for t in tokens if t[0].isdigit()]
         self.numbers = set(self.sequence)
         self.words = {t for t in tokens if t not in _STOP}

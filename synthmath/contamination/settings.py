@@ -20,14 +20,18 @@ class Thresholds:
     long_overlap: float = 0.2
     short_overlap: float = 0.5
     top_k: int = 5
+    nearest_k: int = 15
     embed_score: float = 1.9
     problem_score: float = 1.5
     calibration: float = 0.99
     problem_calibration: float = 0.995
     function_df: float = 0.03
-    judge_min: float = 0.6
-    nearest_cosine: float = 0.7
-    nearest_gap: float = 0.08
+    judge_min: float = 0.7
+    nearest_cosine: float = 0.3
+    nearest_score: float = 0.8
+    nearest_margin: float = 0.3
+    clear_score: float = 2.0
+    clear_margin: float = 0.6
     drop: tuple[str, ...] = ("same_problem",)
 
 
