@@ -36,6 +36,8 @@ Two phases, for pipelines that run the CPU part in worker processes and the judg
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -44,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from .benchmarks import Benchmark, load_benchmarks
+from .cache import build_once, load_pickle, save_pickle
 from .calibrate import calibrate
 from .judge import judge_requests, resolve
 from .mathsig import compare
@@ -65,6 +68,10 @@ __all__ = [
     "report_markdown",
 ]
 
+
+log = logging.getLogger("synthmath")
+_CALIBRATION_VERSION = 1  # bump when the match score or the math comparison changes
+_PROFILE_VERSION = 2  # bump when TextProfile, BenchmarkStats or the math profile changes
 
 Judge = Any
 """Called with chat requests (:func:`~synthmath.contamination.judge.judge_requests`), returns the
@@ -96,20 +103,16 @@ class ContaminationChecker:
         started = time.perf_counter()
         self.ngrams = NGramIndex.cached(self.benchmarks, (t.long_n, t.short_n), cache_dir)
         self.items = self.ngrams.items
-        tokens = [normalize_tokens(it.text) for it in self.items]
         mine = {
             b.name: [i for i, it in enumerate(self.items) if it.benchmark == b.name] for b in self.benchmarks
         }
         self.rows = {name: (rows[0], rows[-1] + 1) if rows else (0, 0) for name, rows in mine.items()}
-        self.stats = {
-            b.name: BenchmarkStats.of(b, [tokens[i] for i in mine[b.name]], t.function_df)
-            for b in self.benchmarks
-        }
+        key = "".join(b.content_hash for b in self.benchmarks) + f"{t.function_df}-{_PROFILE_VERSION}"
+        path = (
+            cache_dir / f"profiles-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pkl" if cache_dir else None
+        )
+        self.stats, self.profiles = build_once(path, load_pickle, lambda: self._profiles(mine), save_pickle)
         self.function_words = {name: s.function_words for name, s in self.stats.items() if s.skeleton_weight}
-        self.profiles = [
-            TextProfile(it.text, tok, {it.benchmark: self.function_words.get(it.benchmark, frozenset())})
-            for it, tok in zip(self.items, tokens, strict=True)
-        ]
         self.index_seconds = {"ngram": time.perf_counter() - started}
         self.embeddings = None
         self.candidates = CandidateIndex(self.profiles, self.rows, self.stats, t.top_k, t.nearest_k)
@@ -123,12 +126,44 @@ class ContaminationChecker:
             self.index_seconds["embedding"] = time.perf_counter() - started
             started = time.perf_counter()
             for b in self.benchmarks:
-                self.embed_thresholds[b.name], self.problem_thresholds[b.name] = calibrate(
-                    self, b.name, tokens
+                self.embed_thresholds[b.name], self.problem_thresholds[b.name] = self._calibrated(
+                    b, [p.tokens for p in self.profiles], cache_dir
                 )
             self.index_seconds["calibration"] = time.perf_counter() - started
         self.judge = judge
         self.tally = Tally(self.info())
+
+    def _profiles(self, mine: dict[str, list[int]]) -> tuple[dict[str, BenchmarkStats], list[TextProfile]]:
+        """Each benchmark's scoring statistics, and every item's profile (numbers, words, math)."""
+        tokens = [normalize_tokens(it.text) for it in self.items]
+        stats = {
+            b.name: BenchmarkStats.of(b, [tokens[i] for i in mine[b.name]], self.t.function_df)
+            for b in self.benchmarks
+        }
+        words = {name: s.function_words for name, s in stats.items() if s.skeleton_weight}
+        profiles = [
+            TextProfile(it.text, tok, {it.benchmark: words.get(it.benchmark, frozenset())})
+            for it, tok in zip(self.items, tokens, strict=True)
+        ]
+        return stats, profiles
+
+    def _calibrated(
+        self, b: Benchmark, tokens: Sequence[Sequence[str]], cache_dir: Path | None
+    ) -> tuple[float, float]:
+        """The benchmark's (template, problem) thresholds, from the cache when they were calibrated for
+        the same content, embeddings and settings (calibrating MATH test takes seconds)."""
+        from .cache import load_json, save_json
+        from .embeddings import _VERSION
+
+        t = self.t
+        settings = (t.calibration, t.problem_calibration, t.embed_score, t.problem_score, t.function_df,
+                    t.top_k, t.nearest_k, _CALIBRATION_VERSION, _VERSION)  # fmt: skip
+        key = hashlib.sha256(f"{b.content_hash}{settings}".encode()).hexdigest()[:20]
+        path = cache_dir / f"calibration-{key}.json" if cache_dir is not None else None
+        if path is not None and not path.is_file():
+            log.warning(f"contamination index: calibrating the thresholds of {b.name} (once; cached)")
+        template, problem = build_once(path, load_json, lambda: calibrate(self, b.name, tokens), save_json)
+        return float(template), float(problem)
 
     @classmethod
     def from_spec(cls, spec: CheckerSpec, judge: Judge | None = None) -> ContaminationChecker:
@@ -223,13 +258,21 @@ class ContaminationChecker:
                 proposed += [j for j in self.candidates.candidates(profile, sims, b) if j not in lexical]
             if not proposed:
                 continue
-            pairs = []
+            pairs: list[tuple[int, float, float, Any]] = []
             for j in proposed:
-                other = self.profiles[j]
                 cos = float(sims[j]) if sims is not None else 0.0
-                score = round(match_score(profile, other, cos, b, stats), 4) if sims is not None else 0.0
-                agreement = compare(profile.math, other.math)
-                pairs.append((j, cos, score, agreement))
+                score = match_score(profile, self.profiles[j], cos, b, stats) if sims is not None else 0.0
+                pairs.append((j, cos, round(score, 4), None))
+            # the math comparison where it can change a level: lexical hits, the best-scoring item (the
+            # nearest rule) and items over a threshold; below them every pair is unmatched anyway
+            pairs.sort(key=lambda x: -x[2])
+            least = min(self.problem_thresholds.get(b, 0.0), self.embed_thresholds.get(b, 0.0))
+            pairs = [
+                (j, cos, score, compare(profile.math, self.profiles[j].math))
+                if j in lexical or k == 0 or score >= least
+                else (j, cos, score, None)
+                for k, (j, cos, score, _) in enumerate(pairs)
+            ]
             alone = self._nearest(pairs) if sims is not None and not stats.skeleton_weight else -1
             for j, cos, score, agreement in pairs:
                 level = self._level(b, profile, j, j in lexical, score, agreement, j == alone)
@@ -259,6 +302,8 @@ class ContaminationChecker:
         pair is one problem: the same wording (a lexical match), a score at the benchmark's problem
         threshold, or the text's nearest item by a clear margin. A distance alone never decides."""
         stats = self.stats[b]
+        if agreement is None:  # under every threshold, and not the best-scoring item
+            return None
         if lexical:  # the item's wording: the same problem only with the same math and words of substance
             same = (agreement.same_math or alone) and not wording_changed(
                 profile.tokens, self.profiles[j].tokens
@@ -281,7 +326,7 @@ class ContaminationChecker:
         ``clear_margin`` and ``clear_score``. -1 when no item stands out."""
         if not scored:
             return -1
-        ranked = sorted(scored, key=lambda x: -x[2])
+        ranked = scored  # best score first
         j, cos, score, agreement = ranked[0]
         margin = score - ranked[1][2] if len(ranked) > 1 else score
         t = self.t

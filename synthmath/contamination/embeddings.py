@@ -29,6 +29,7 @@ from typing import Any
 from ..errors import ConfigError
 from ..install import install_hint
 from .benchmarks import Benchmark, BenchmarkItem
+from .cache import build_once
 from .ngrams import drop_diagrams
 
 __all__ = ["DEFAULT_MODEL", "EmbeddingIndex", "TokenModel", "load_model"]
@@ -99,14 +100,13 @@ class TokenModel:
 def load_model(name: str = DEFAULT_MODEL) -> TokenModel:
     """The embedding model, from the packaged copy of all-MiniLM-L6-v2 when that is what is asked for.
     Cheap: nothing but the tokenizer is loaded until a table is distilled."""
-    try:
-        import tokenizers  # noqa: F401
-        import transformers  # noqa: F401
-    except ImportError as e:
-        raise ConfigError(
-            f"the embedding stage needs sentence-transformers ({e}) - {install_hint('embed')}, "
-            "or pass --no-embeddings"
-        ) from e
+    import importlib.util
+
+    for needed in ("tokenizers", "transformers", "torch"):  # found, not imported: importing costs seconds
+        if importlib.util.find_spec(needed) is None:
+            raise ConfigError(
+                f"the embedding stage needs {needed} - {install_hint('embed')}, or pass --no-embeddings"
+            )
     source: str = name
     if name == DEFAULT_MODEL:
         try:
@@ -140,13 +140,23 @@ class EmbeddingIndex:
             (model.name + _VERSION + "".join(b.content_hash for b in benchmarks)).encode()
         ).hexdigest()[:20]
         path = cache_dir / f"embeddings-{key}.npz" if cache_dir is not None else None
-        if path is not None and path.is_file():
-            with np.load(path) as z:
-                self.pieces, self.table, self.weights = z["pieces"], z["table"], z["weights"]
-                self._lookup()
-                self.matrix = z["matrix"]
-            return
-        items = model.piece_ids([it.text for it in self.items])
+
+        def load(p: Path) -> tuple[Any, ...]:
+            with np.load(p) as z:
+                return z["pieces"], z["table"], z["weights"], z["matrix"]
+
+        def save(value: tuple[Any, ...], p: Path) -> None:
+            pieces, table, weights, matrix = value
+            np.savez(p, pieces=pieces, table=table, weights=weights, matrix=matrix)
+
+        self.pieces, self.table, self.weights, self.matrix = build_once(path, load, self._build, save)
+        self._lookup()
+
+    def _build(self) -> tuple[Any, ...]:
+        """Distil the table for the word pieces the items use, and embed the items."""
+        import numpy as np
+
+        items = self.model.piece_ids([it.text for it in self.items])
         df: dict[int, int] = {}
         for seq in items:
             for p in set(seq):
@@ -160,24 +170,19 @@ class EmbeddingIndex:
         last = [started]
 
         def progress(done: int, total: int) -> None:
-            if time.perf_counter() - last[0] >= 10 or done == total:
+            if time.perf_counter() - last[0] >= 5 or done == total:
                 last[0] = time.perf_counter()
-                log.info(f"contamination index: embedding model {done:,}/{total:,} word pieces "
-                         f"({last[0] - started:.0f} s)")  # fmt: skip
+                log.warning(f"contamination index: {done:,} of {total:,} word pieces embedded "
+                            f"({last[0] - started:.0f} s)")  # fmt: skip
 
-        log.info(
-            f"contamination index: distilling {len(self.pieces):,} word pieces of {n:,} benchmark items "
-            "from the embedding model (once; cached)"
+        log.warning(
+            f"contamination index: embedding the {len(self.pieces):,} word pieces of {n:,} benchmark items "
+            "(once for these benchmarks; cached)"
         )
-        table = model.distill(self.pieces.tolist(), progress)
+        table = self.model.distill(self.pieces.tolist(), progress)
         self.table = table - table.mean(axis=0, keepdims=True)
         self._lookup()
-        self.matrix = self._encode_ids(items)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".partial.npz")
-            np.savez(tmp, pieces=self.pieces, table=self.table, weights=self.weights, matrix=self.matrix)
-            tmp.replace(path)
+        return self.pieces, self.table, self.weights, self._encode_ids(items)
 
     def _lookup(self) -> None:
         import numpy as np

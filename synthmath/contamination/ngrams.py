@@ -14,6 +14,7 @@ boilerplate, stock phrases) are not indexed: sharing one says nothing about a pa
 
 from __future__ import annotations
 
+import logging
 import pickle
 import re
 from collections.abc import Sequence
@@ -52,6 +53,7 @@ _NUMBER_WORDS = frozenset([*_UNITS, *_TENS, *_SCALES, *_ALIASES, *_ORDINAL, "roo
 _ODD_FRACTION = re.compile(r"\.(?:\d*0\b|(?<![\d.]\.)\d)")
 _LEADING_ZERO = re.compile(r"0(?<!\w0)\d")
 
+log = logging.getLogger("synthmath")
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd multiplier of the polynomial hash (arithmetic mod 2**64)
 _UNKNOWN = 0  # id of every token no benchmark item uses
 
@@ -171,20 +173,24 @@ class NGramIndex:
         cls, benchmarks: Sequence[Benchmark], sizes: Sequence[int], cache_dir: Path | None, max_df: int = 3
     ) -> NGramIndex:
         """The index, read from ``cache_dir`` when one was built for the same content and settings."""
-        if cache_dir is None:
-            return cls(benchmarks, sizes, max_df)
+        from .cache import build_once
+
         key = "-".join(b.content_hash for b in benchmarks) + f"-{tuple(sizes)}-{max_df}-v4"
-        path = cache_dir / f"ngrams-{xxhash.xxh64_hexdigest(key.encode())}.pkl"
-        if path.is_file():
-            with path.open("rb") as f:
+        path = cache_dir / f"ngrams-{xxhash.xxh64_hexdigest(key.encode())}.pkl" if cache_dir else None
+
+        def load(p: Path) -> NGramIndex:
+            with p.open("rb") as f:
                 index: NGramIndex = pickle.load(f)
             return index
-        index = cls(benchmarks, sizes, max_df)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".partial")
-        with tmp.open("wb") as f:
-            pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
+
+        def save(index: NGramIndex, p: Path) -> None:
+            with p.open("wb") as f:
+                pickle.dump(index, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+        if path is not None and not path.is_file():
+            items = sum(len(b.items) for b in benchmarks)
+            log.warning(f"contamination index: n-grams of {items:,} benchmark items (once for these; cached)")
+        index: NGramIndex = build_once(path, load, lambda: cls(benchmarks, sizes, max_df), save)
         return index
 
     def ids(self, tokens: Sequence[str]) -> list[int]:

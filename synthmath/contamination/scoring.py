@@ -42,10 +42,11 @@ class TextProfile:
     """What the scores compare: distinct numbers, number sequence, content words, per benchmark the
     sentence skeleton, and the mathematics (:class:`~synthmath.contamination.mathsig.MathProfile`)."""
 
-    __slots__ = ("math", "numbers", "sequence", "skeletons", "tokens", "words")
+    __slots__ = ("math", "numbers", "sequence", "skeletons", "tokens", "totals", "words")
 
     def __init__(self, text: str, tokens: Sequence[str], function_words: dict[str, frozenset[str]]) -> None:
         self.tokens = tokens
+        self.totals: dict[str, float] = {}  # per benchmark: the summed IDF of the words (kept, not redone)
         self.sequence = [t for t in tokens if t[0].isdigit()]
         self.numbers = set(self.sequence)
         self.words = {t for t in tokens if t not in _STOP}
@@ -114,7 +115,9 @@ def match_score(
     in_order = lcs(item.sequence, text.sequence) / len(item.sequence) if item.sequence and shared else 0.0
     idf = stats.idf
     unknown = idf[""]
-    total = sum(idf.get(w, unknown) for w in text.words)
+    total = text.totals.get(benchmark)
+    if total is None:
+        total = text.totals[benchmark] = sum(idf.get(w, unknown) for w in text.words)
     common = sum(idf[w] for w in text.words & item.words if w in idf)
     words = common / total if total else 0.0
     information = sum(idf.get(n, unknown) for n in need & have) if shared else 0.0

@@ -138,6 +138,9 @@ def init_worker(started: Any = None) -> None:
     global _started
     _states.clear()
     _started = started
+    from ..logs import configure_logging
+
+    configure_logging()  # the gate's "building the index" lines, as the main process prints its own
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     parent = os.getppid()
 

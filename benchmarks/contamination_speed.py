@@ -1,0 +1,129 @@
+"""Is the contamination gate what a build waits for? Builds with and without it, side by side, and the
+standalone check's speed.
+
+    python benchmarks/contamination_speed.py                 # 500 seeds, C=64, 50 ms, 3 pairs
+    python benchmarks/contamination_speed.py --pairs 1 --no-fresh --check-n 2000
+
+Every run is a whole ``synthmath build-instruct`` process against a fresh fake server (50 ms a
+request), 500 MATH train seeds at concurrency 64, benchmarks MATH test + GSM8K test given as
+``NAME=PATH`` local files from ../shared/data. Reported:
+
+1. **warm**: builds with ``--no-contamination`` and with the default gate (index already built),
+   alternated in pairs so that both see the same load; the ratio of each pair and their median;
+2. **fresh**: one gated build with an empty index cache, timed, and the seconds until its first
+   request reached the server (what the index costs), with the progress lines it printed;
+3. **check**: ``synthmath check-contamination`` (embeddings on, warm index) over MATH train problems,
+   texts per second from the report's own count and the process's wall time.
+
+The machine's load average is printed with each figure: other jobs share the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parent.parent / "shared" / "data"
+sys.path.insert(0, str(HERE))
+
+from pipeline_throughput import Fake  # noqa: E402
+
+BENCHMARKS = [f"math_test={DATA / 'math' / 'MATH_test.jsonl'}", f"gsm8k_test={DATA / 'gsm8k' / 'test.jsonl'}"]
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def build(seeds: Path, out: Path, cache: Path, gate: bool, latency: float, concurrency: int) -> dict:
+    """One build as its own process: wall seconds, the server's first-request delay, stderr lines."""
+    fake = Fake(latency)
+    cmd = [sys.executable, "-m", "synthmath.cli", "build-instruct", "--seeds", str(seeds),
+           "--base-url", fake.url, "--model", "fake", "--out", str(out), "--concurrency", str(concurrency),
+           "--no-progress"]  # fmt: skip
+    cmd += [a for b in BENCHMARKS for a in ("--benchmark", b)] if gate else ["--no-contamination"]
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    started = time.monotonic()  # the fake server stamps requests with the same clock
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.monotonic() - started
+    stats = fake.stats()
+    fake.stop()
+    if proc.returncode:
+        raise SystemExit(f"build failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    first = stats.get("first") or 0.0
+    return {"wall": wall, "first_request": first - started if first else None, "stderr": proc.stderr}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds-n", type=int, default=500)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--latency", type=float, default=0.05)
+    ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--no-fresh", action="store_true", help="skip the fresh-cache build")
+    ap.add_argument("--check-n", type=int, default=7500, help="MATH train problems for check-contamination")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="synthmath-gate-speed-"))
+    rows = [json.loads(line) for line in (DATA / "math" / "MATH_train.jsonl").open(encoding="utf-8")]
+    seeds = tmp / "seeds.jsonl"
+    seeds.write_text("".join(json.dumps(r) + "\n" for r in rows[: args.seeds_n]))
+    cache = tmp / "cache"
+    print(
+        f"{args.seeds_n} MATH train seeds, concurrency {args.concurrency}, "
+        f"{args.latency * 1000:.0f} ms server"
+    )
+
+    if not args.no_fresh:
+        print(f"\n## fresh index cache (load {load()})")
+        r = build(seeds, tmp / "fresh", cache, True, args.latency, args.concurrency)
+        lines = [ln for ln in r["stderr"].splitlines() if "index" in ln]
+        print(
+            f"gated build on an empty cache: {r['wall']:.1f} s; "
+            f"first request after {r['first_request']:.1f} s"
+        )
+        print("\n".join(f"    {ln}" for ln in lines) or "    (no progress lines)")
+    else:  # the warm runs need the index: build it, untimed
+        build(seeds, tmp / "fresh", cache, True, args.latency, args.concurrency)
+
+    print(f"\n## warm index cache: --no-contamination against the default gate, in pairs (load {load()})\n")
+    print("| pair | no gate, s | gate, s | ratio | first request: no gate / gate, s | load |")
+    print("|---:|---:|---:|---:|---:|---|")
+    ratios = []
+    for i in range(args.pairs):
+        plain = build(seeds, tmp / f"plain{i}", cache, False, args.latency, args.concurrency)
+        gated = build(seeds, tmp / f"gated{i}", cache, True, args.latency, args.concurrency)
+        ratios.append(gated["wall"] / plain["wall"])
+        print(f"| {i + 1} | {plain['wall']:.1f} | {gated['wall']:.1f} | {ratios[-1]:.2f} "
+              f"| {plain['first_request']:.1f} / {gated['first_request']:.1f} | {load()} |")  # fmt: skip
+    print(f"\nmedian ratio gate / no gate: {statistics.median(ratios):.2f} (goal <= {1 / 0.9:.2f})")
+
+    texts = tmp / "texts.jsonl"
+    texts.write_text(
+        "".join(json.dumps({"id": r["id"], "problem": r["problem"]}) + "\n" for r in rows[: args.check_n])
+    )
+    cmd = [sys.executable, "-m", "synthmath.cli", "check-contamination", str(texts),
+           "--out", str(tmp / "check"),
+           "--cache-dir", str(cache / "synthmath" / "contamination"), "--no-progress"]  # fmt: skip
+    cmd += [a for b in BENCHMARKS for a in ("--benchmark", b)]
+    before = load()
+    started = time.time()
+    subprocess.run(cmd, check=True, capture_output=True)
+    wall = time.time() - started
+    report = json.loads((tmp / "check" / "contamination_report.json").read_text())
+    print(f"\n## check-contamination, {report['checked']} MATH train problems, embeddings on, warm index")
+    print(
+        f"{report['checked'] / wall:.0f} texts/s over the whole process ({wall:.1f} s, start-up included); "
+        f"stages: {report['records_per_second']} texts/s (goal >= 300); load {before} -> {load()}"
+    )
+
+
+if __name__ == "__main__":
+    main()
