@@ -110,33 +110,12 @@ class BuildWriter:
 
 
 def write_gate_report(out: Path, gate: GateSummary, examples: list[dict[str, Any]]) -> None:
-    """``contamination_report.json`` and ``.md`` for a build's gate."""
-    report = gate.model_dump(mode="json")
-    report["examples"] = examples
-    write_json_atomic(out / "contamination_report.json", report)
-    lines = [
-        "# Contamination report",
-        "",
-        f"Gate ({', '.join(gate.stages) or 'none'}; mode {gate.mode}) against "
-        + ", ".join(f"{k} ({v} items)" for k, v in gate.benchmarks.items())
-        + ":",
-        "",
-        f"- seeds: {gate.seeds_contaminated} of {gate.seeds_checked} match a benchmark item "
-        "(no request was sent for them)",
-        f"- rephrased questions: {gate.questions_contaminated} of {gate.questions_checked} match one",
-        "",
-    ]
-    if gate.found:
-        lines += ["| benchmark | " + " | ".join(gate.stages) + " |", "|---|" + "---:|" * len(gate.stages)]
-        for bench, counts in gate.found.items():
-            lines.append(f"| {bench} | " + " | ".join(str(counts.get(s, 0)) for s in gate.stages) + " |")
-        lines.append("")
-    for ex in examples[:5]:
-        for m in ex.get("matches", [])[:1]:
-            where = f"{m['benchmark']} `{m['benchmark_id']}` ({m['method']}, {m['score']})"
-            lines.append(f"- {ex['kind']} `{ex['id']}` ~ {where}")
+    """``contamination_report.json`` and ``.md`` for a build's gate (the model and renderer of
+    ``check-contamination``'s report)."""
+    report = gate.model_copy(update={"examples": examples or gate.examples})
+    write_json_atomic(out / "contamination_report.json", report.model_dump(mode="json"))
     tmp = out / "contamination_report.md.tmp"
-    tmp.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+    tmp.write_text("# Contamination report\n\n" + report.markdown(), encoding="utf-8")
     os.replace(tmp, out / "contamination_report.md")
 
 

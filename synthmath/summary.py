@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .contamination.report import ContaminationReport as GateSummary
 from .errors import ConfigError, OutputError, opt
 from .location import Location
 
@@ -113,32 +114,6 @@ class Tokens(_Model):
 
     def __add__(self, o: Tokens) -> Tokens:
         return Tokens(**{k: getattr(self, k) + getattr(o, k) for k in Tokens.model_fields})
-
-
-class GateSummary(_Model):
-    """The contamination gate of a build: checked before generation (seeds) and before the answer step
-    (rephrased questions)."""
-
-    mode: Literal["drop", "flag", "fail"]
-    stages: list[str] = Field(default_factory=list)
-    benchmarks: dict[str, int] = Field(default_factory=dict)  # name -> items
-    seeds_checked: int = 0
-    seeds_contaminated: int = 0
-    questions_checked: int = 0
-    questions_contaminated: int = 0
-    found: dict[str, dict[str, int]] = Field(default_factory=dict)  # benchmark -> method -> matches
-    thresholds: dict[str, Any] = Field(default_factory=dict)
-
-    def __add__(self, o: GateSummary) -> GateSummary:
-        return self.model_copy(
-            update={
-                "seeds_checked": self.seeds_checked + o.seeds_checked,
-                "seeds_contaminated": self.seeds_contaminated + o.seeds_contaminated,
-                "questions_checked": self.questions_checked + o.questions_checked,
-                "questions_contaminated": self.questions_contaminated + o.questions_contaminated,
-                "found": _add_tables(self.found, o.found),
-            }
-        )
 
 
 class Summary(_Model):

@@ -553,8 +553,10 @@ def test_the_math_decides_the_level(embedded_math: ContaminationChecker, math_it
     the embedding distance says."""
     assert math_items["test/algebra/138"].startswith("Find the distance between the vertex of the graph")
     reworded = {
-        "new_words": "Take the parabola $y=x^2 + 2x - 6$ and its vertex. How far is that vertex from $(4, 5)$?",
-        "latex_restyled": "How far is the point $(4,5)$ from the vertex of the graph of $y = x^{2}+2\\cdot x-6$?",
+        "new_words": "Take the parabola $y=x^2 + 2x - 6$ and its vertex. How far is that vertex from "
+        "$(4, 5)$?",
+        "latex_restyled": "How far is the point $(4,5)$ from the vertex of the graph of "
+        "$y = x^{2}+2\\cdot x-6$?",
     }
     siblings = {
         "operator": math_items["test/algebra/138"].replace("2x - 6", "2x + 6"),

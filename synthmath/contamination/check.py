@@ -364,8 +364,9 @@ class ContaminationChecker:
         return results
 
     def report(self) -> dict[str, Any]:
-        """Counts per benchmark, stage and level, thresholds, speeds and examples."""
+        """Counts per benchmark, stage and level, thresholds, speeds and examples: a
+        :class:`~synthmath.contamination.report.ContaminationReport` as plain data."""
         report = self.tally.report()
         if self.judge is not None and hasattr(self.judge, "info"):
-            report["judge"] = self.judge.info()
-        return report
+            report.judge = self.judge.info()
+        return report.model_dump(mode="json")

@@ -98,7 +98,15 @@ class _State:
         if self.checker is None:
             return {}
         report = self.checker.report()
-        return {k: report[k] for k in ("stages", "benchmarks", "thresholds")}
+        keys = (
+            "stages",
+            "benchmarks",
+            "thresholds",
+            "embedding_thresholds",
+            "problem_thresholds",
+            "index_seconds",
+        )
+        return {k: report[k] for k in keys}
 
 
 def _make_checker(gate: GateSpec) -> ContaminationChecker:

@@ -121,17 +121,6 @@ class BuildStats:
 
 
 def count_gate(g: GateSummary, examples: list[dict[str, Any]], row: dict[str, Any], kind: str) -> None:
-    """Count one gate row (a seed's or a rephrased question's) into the gate's summary."""
-    contaminated = bool(row.get("contaminated"))
-    if kind == "seed":
-        g.seeds_checked += 1
-        g.seeds_contaminated += contaminated
-    else:
-        g.questions_checked += 1
-        g.questions_contaminated += contaminated
-    if contaminated:
-        for bench, method in {(m["benchmark"], m["method"]) for m in row.get("matches", [])}:
-            per_method = g.found.setdefault(bench, {})
-            per_method[method] = per_method.get(method, 0) + 1
-        if len(examples) < 10:
-            examples.append({**row, "kind": kind})
+    """Count one gate row (a seed's or a rephrased question's) into the gate's report (its examples too;
+    ``examples`` is left as it is)."""
+    g.count(row, kind)
