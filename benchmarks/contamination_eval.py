@@ -1,23 +1,27 @@
 """How well does the contamination check catch rewordings of benchmark items, and keep what differs?
 
-    python benchmarks/contamination_eval.py                    # every suite, no judge
-    python benchmarks/contamination_eval.py --suite math       # one suite: gsm8k, math, math_train
+    python benchmarks/contamination_eval.py                    # every suite, held-out parts, no judge
+    python benchmarks/contamination_eval.py --part tune        # the tuning parts (tune on these only)
+    python benchmarks/contamination_eval.py --suite math       # one suite: gsm8k, math, real, math_train
     python benchmarks/contamination_eval.py --no-embed         # lexical and math stages only
 
-Suites (data from ../shared/data and benchmarks/contamination/):
+Every set is split into a tuning part and a held-out part in ``contamination/splits.json`` (made once,
+before tuning, by ``contamination/make_splits.py``); ``--part`` picks one. Suites (data from
+../shared/data and benchmarks/contamination/):
 
 - ``gsm8k``: rewordings of GSM8K test items (sets A to E) against GSM8K test; negatives: GSM8K train.
-- ``math``: rewordings of MATH test items against MATH test; negatives: all of MATH train (which
-  holds real rewordings of MATH test items, so its shares are upper bounds of false positives).
-- ``math_train``: the gate checks MATH train here, so that the sets built from it are never the
-  benchmark the gate checks in a build: hand-written rewordings of MATH train items (light, heavy,
-  math put into words) and template siblings (same wording with other numbers, or another ask);
-  negatives: all of MATH test.
+- ``math``: rewordings (older and new) and template siblings of MATH test items against MATH test;
+  negatives: MATH train (which holds real rewordings of MATH test items, so its shares are upper
+  bounds of false positives).
+- ``real``: real LLM rewordings of 1,000 MATH train problems against those problems as the
+  benchmark; negatives: 1,000 other MATH train problems.
+- ``math_train``: hand-written rewordings and template siblings of MATH train items against MATH
+  train; negatives: MATH test.
 
 For each set: the share of texts at each level (``same_problem`` is what is dropped by default), and
 two baselines on the same texts: the n-gram baseline (any exact or n-gram match, whatever the math),
-and the plain MiniLM baseline (nearest item's cosine at or above the 99th percentile of benchmark items'
-nearest-other-item cosine).
+and the embedding baseline (nearest item's cosine, with the stage's static vectors, at or above the
+99th percentile of benchmark items' nearest-other-item cosine).
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ def rows(path: Path) -> list[dict[str, Any]]:
 
 
 def run(checker: ContaminationChecker, texts: list[tuple[str, str]], cos_bar: float) -> dict[str, Any]:
-    """Per text: the strongest level, whether any lexical stage matched, and the MiniLM baseline."""
+    """Per text: the strongest level, whether any lexical stage matched, and the embedding baseline."""
     levels: Counter[str] = Counter()
     lexical = minilm = 0
     for start in range(0, len(texts), 256):
@@ -65,7 +69,7 @@ def run(checker: ContaminationChecker, texts: list[tuple[str, str]], cos_bar: fl
 
 
 def cosine_bar(checker: ContaminationChecker) -> float:
-    """The plain MiniLM baseline's bar: the 99th percentile of each item's nearest other item's cosine."""
+    """The embedding baseline's bar: the 99th percentile of each item's nearest other item's cosine."""
     import numpy as np
 
     if checker.embeddings is None:
@@ -179,7 +183,9 @@ def main() -> None:
         results.append((f"negatives: {len(negatives)} texts", run(checker, negatives, bar)))
         seconds = time.perf_counter() - started
         print(f"\n## {name} ({args.part} part): checked against {bench.partition('=')[0]}\n")
-        print("| set | texts | same_problem (dropped) | same_template | n-gram baseline | MiniLM baseline |")
+        print(
+            "| set | texts | same_problem (dropped) | same_template | n-gram baseline | embedding baseline |"
+        )
         print("|---|---:|---:|---:|---:|---:|")
         for label, r in results:
             n, lv = r["n"], r["levels"]
@@ -190,7 +196,7 @@ def main() -> None:
         info = checker.info()
         print(
             f"\nthresholds: template {info['embedding_thresholds']}, problem {info['problem_thresholds']}, "
-            f"MiniLM baseline cosine {bar:.3f}; index built in {built:.1f} s ({info['index_seconds']}); "
+            f"embedding baseline cosine {bar:.3f}; index built in {built:.1f} s ({info['index_seconds']}); "
             f"{sum(r['n'] for _, r in results)} texts screened in {seconds:.0f} s"
         )
 
