@@ -48,6 +48,7 @@ __all__ = [
     "FakeOpenAIServer",
     "FunctionEngine",
     "HTTPFailure",
+    "RawReply",
     "Reply",
     "reword",
     "serve",
@@ -100,10 +101,22 @@ class _Server(ThreadingHTTPServer):
 
 @dataclass
 class Reply:
-    """The texts of the choices (one per ``n``) and, optionally, their finish reasons."""
+    """The texts of the choices (one per ``n``; None is sent as ``"content": null``) and, optionally,
+    their finish reasons. ``Reply([])`` is a 200 with ``"choices": []``."""
 
-    texts: list[str]
+    texts: list[str | None]
     finish_reasons: list[str] | None = None
+
+
+@dataclass
+class RawReply:
+    """A reply sent as it is, for faults a real server shows now and then: ``body`` (a dict is sent as
+    JSON, bytes as they are) with ``status``; ``cut_after`` sends only that many bytes of the body, then
+    closes the connection, while the headers announce the whole body."""
+
+    body: dict[str, Any] | bytes
+    status: int = 200
+    cut_after: int | None = None
 
 
 @dataclass
@@ -117,7 +130,7 @@ class CutConnection:
     """Close the connection without answering."""
 
 
-Handler = Callable[[dict[str, Any]], "Reply | HTTPFailure | CutConnection | str | list[str]"]
+Handler = Callable[[dict[str, Any]], "Reply | RawReply | HTTPFailure | CutConnection | str | list[str]"]
 
 
 def echo_handler(request: dict[str, Any]) -> Reply:
@@ -135,11 +148,14 @@ class FakeOpenAIServer:
     port: int = 0
     max_model_len: int | None = None  # said in /v1/models, as vLLM does
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # called for each GET /v1/models: a RawReply replaces the model list (it may also block: a hang)
+    models_reply: Callable[[], RawReply | None] | None = None
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._connections: set[socket.socket] = set()
 
     @property
     def url(self) -> str:
@@ -153,21 +169,42 @@ class FakeOpenAIServer:
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                with fake._lock:
+                    fake._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with fake._lock:
+                    fake._connections.discard(self.connection)
+                super().finish()
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def _send(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
+            def _send(self, status: int, body: dict[str, Any] | bytes, cut_after: int | None = None) -> None:
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                if cut_after is None:
+                    self.wfile.write(data)
+                    return
+                self.wfile.write(data[:cut_after])
+                self.wfile.flush()
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
 
             def do_GET(self) -> None:
                 if self.path.rstrip("/") == "/version":
                     self._send(200, {"version": fake.version})
                 elif self.path.rstrip("/").endswith("/models"):
+                    raw = fake.models_reply() if fake.models_reply is not None else None
+                    if raw is not None:
+                        self._send(raw.status, raw.body, raw.cut_after)
+                        return
                     data: list[dict[str, Any]] = [
                         {"id": m, "object": "model", "owned_by": "fake"} for m in fake.models
                     ]
@@ -209,13 +246,16 @@ class FakeOpenAIServer:
                 if isinstance(result, HTTPFailure):
                     self._send(result.status, {"error": {"message": result.message, "code": result.status}})
                     return
+                if isinstance(result, RawReply):
+                    self._send(result.status, result.body, result.cut_after)
+                    return
                 if isinstance(result, str):
                     result = Reply([result] * int(body.get("n") or 1))
                 elif isinstance(result, list):
-                    result = Reply(result)
+                    result = Reply([*result])
                 reasons = result.finish_reasons or ["stop"] * len(result.texts)
                 prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
-                completion_tokens = sum(len(t.split()) for t in result.texts)
+                completion_tokens = sum(len((t or "").split()) for t in result.texts)
                 self._send(
                     200,
                     {
@@ -245,10 +285,15 @@ class FakeOpenAIServer:
         return self
 
     def stop(self) -> None:
+        """Stop listening and close the open connections, as a server that exits does."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._lock:
+            for conn in self._connections:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
 
     def __enter__(self) -> FakeOpenAIServer:
         return self.start()

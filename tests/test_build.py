@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from synthmath import BuildConfig, DPORecord, InstructRecord, Reject, SeedProblem, build_dpo, build_instruct
+from synthmath import (
+    BuildConfig,
+    BuildFailedError,
+    DPORecord,
+    InstructRecord,
+    Reject,
+    SeedProblem,
+    build_dpo,
+    build_instruct,
+)
 from synthmath.prompts import PromptSet
 from synthmath.testing import FakeOpenAIServer, HTTPFailure, Reply, reword
 
@@ -187,16 +198,35 @@ def test_answer_checks(math_seeds: list[SeedProblem]) -> None:
 
 
 def test_request_errors_become_rejects(math_seeds: list[SeedProblem]) -> None:
+    """A request the server refuses (HTTP 400) is a reject for each sample it asked for; the build goes on."""
+    long_one = math_seeds[0].problem
+    rephraser = MathRephraser(math_seeds[:4])
+
+    def handler(body: dict[str, Any]) -> Any:
+        if long_one in body["messages"][-1]["content"]:
+            return HTTPFailure(400, "maximum context length exceeded")
+        return rephraser(body)
+
     rejects: list[Reject] = []
-    with FakeOpenAIServer(
-        lambda body: HTTPFailure(400, "maximum context length exceeded"), models=["m"]
-    ) as s:
+    with FakeOpenAIServer(handler, models=["m"]) as s:
         records = list(
-            build_instruct(math_seeds[:3], base_url=s.url, contamination=False, on_reject=rejects.append)
+            build_instruct(math_seeds[:4], base_url=s.url, contamination=False, on_reject=rejects.append)
         )
-    assert records == []
-    assert [(r.stage, r.reason) for r in rejects] == [("question", "request_error")] * 3
-    assert "maximum context length" in rejects[0].detail
+    assert records and math_seeds[0].id not in {r.seed_id for r in records}
+    refused = [r for r in rejects if r.seed_id == math_seeds[0].id]
+    assert [(r.stage, r.reason, r.extra["sample"]) for r in refused] == [
+        ("question", "request_error", 0),
+        ("question", "request_error", 1),
+    ]
+    assert "maximum context length" in refused[0].detail
+
+
+def test_a_build_whose_every_request_is_refused_fails(math_seeds: list[SeedProblem]) -> None:
+    with (
+        FakeOpenAIServer(lambda body: HTTPFailure(400, "top_k is not supported"), models=["m"]) as s,
+        pytest.raises(BuildFailedError, match=r"3 of 3 requests failed.*top_k is not supported.*refused"),
+    ):
+        list(build_instruct(math_seeds[:3], base_url=s.url, contamination=False))
 
 
 def test_custom_prompts_dir(tmp_path, server: FakeOpenAIServer, math_seeds: list[SeedProblem]) -> None:  # type: ignore[no-untyped-def]

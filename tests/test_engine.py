@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 from typing import Any
 
 import pytest
@@ -112,12 +111,27 @@ def test_requests_spread_over_several_servers() -> None:
 
 
 def test_server_that_goes_away_stops_the_run() -> None:
-    counter = itertools.count()
-    with (
-        FakeOpenAIServer(lambda body: CutConnection() if next(counter) >= 0 else "x", models=["m"]) as server,
-        pytest.raises(ServerUnreachableError, match="gave up after 2 retries"),
-    ):
-        run(engine_for(server, max_retries=2), REQ)
+    server = FakeOpenAIServer(models=["m"]).start()
+    engine = engine_for(server, max_retries=2)
+
+    async def go() -> None:
+        await engine.start()
+        server.stop()  # it no longer accepts connections: gone
+        try:
+            await engine.complete(REQ)
+        finally:
+            await engine.close()
+
+    with pytest.raises(ServerUnreachableError, match="gave up after 2 retries"):
+        asyncio.run(go())
+
+
+def test_a_server_that_drops_connections_is_up_not_gone() -> None:
+    with FakeOpenAIServer(lambda body: CutConnection(), models=["m"]) as server:
+        [result] = run(engine_for(server, max_retries=1), REQ)
+    assert result.server_failure and result.error is not None
+    assert "closed the connection before its reply was complete" in result.error
+    assert len(server.requests) == 2
 
 
 def test_request_seed_is_stable_and_distinct() -> None:

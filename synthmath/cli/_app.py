@@ -44,8 +44,9 @@ def _flag_speller(group: click.Group, ctx: click.Context) -> Callable[[OptionRef
     """Spell each setting an error names as the flag of the running command (or of any command)."""
 
     def find(command: click.Command, ref: OptionRef) -> str | None:
+        name = ref.field.replace("_sampling.", "_")  # question_sampling.max_tokens: --question-max-tokens
         for param in command.params:
-            if isinstance(param, click.Option) and param.name == ref.field:
+            if isinstance(param, click.Option) and param.name == name:
                 return _spell_flag(param, ref)
         return None
 

@@ -54,8 +54,14 @@ class ChatResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None  # this request failed (e.g. HTTP 400): becomes a reject
-    # the server kept failing (5xx, timeouts) through every retry: counts toward stopping the build
+    # the server kept failing (5xx, timeouts, empty replies) through every retry: counts toward
+    # stopping the build
     server_failure: bool = False
+    # the reject reason of a failed request, or of the choices a reply lacks: ``request_error``,
+    # ``empty_reply`` (a 200 with no choices, or none with any content), ``bad_reply`` (a 200 whose body
+    # is not a chat completion)
+    reason: str = "request_error"
+    shortfall: str | None = None  # why fewer choices came back than were asked for, when they did
 
 
 @dataclass

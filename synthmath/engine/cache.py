@@ -2,8 +2,9 @@
 
 Responses are stored in SQLite, keyed by the exact request (model, messages, n, sampling parameters,
 seed) and not by the server that answered. Each response is committed as it arrives (WAL mode), so a
-``kill -9`` loses at most the requests that were in flight. Failed requests are not stored: a rerun
-tries them again. Changing a prompt changes the messages of the requests it makes, and only those.
+``kill -9`` loses at most the requests that were in flight. Failed requests, and replies with fewer
+choices than asked for, are not stored: a rerun tries them again. Changing a prompt changes the
+messages of the requests it makes, and only those.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ class CachedEngine:
             stats.cached_completion_tokens += cached.completion_tokens
             return cached
         result: ChatResult = await self.inner.complete(request)
-        if result.error is None and result.choices:
+        if result.error is None and len(result.choices) >= request.n:  # a rerun asks again for the rest
             await self._put(key, result)
         return result
 

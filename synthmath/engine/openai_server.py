@@ -1,9 +1,12 @@
 """Generation over OpenAI-compatible servers (``vllm serve``), async with bounded concurrency.
 
-Each request goes to the server with the fewest requests outstanding. 429s, 5xx, dropped connections
-and timeouts are retried with exponential backoff and full jitter; other HTTP errors (a 400 for an
-over-long prompt, say) come back as ``ChatResult.error`` and become rejects. A run whose servers all stop
-answering ends with :class:`ServerUnreachableError` rather than retrying for hours.
+Each request goes to the server with the fewest requests outstanding. 429s, 5xx, dropped connections,
+timeouts and 200 replies that hold nothing usable (a body that is not JSON, ``"choices": []``, only
+``"content": null``) are retried with exponential backoff and full jitter; other HTTP errors (a 400 for an
+over-long prompt, say) come back as ``ChatResult.error`` and become rejects, as do the failures that
+outlast the retries. A run whose servers all stop accepting connections ends with
+:class:`ServerUnreachableError` rather than retrying for hours; a server that accepts them and then
+drops them is up, and is reported as such.
 """
 
 from __future__ import annotations
@@ -30,6 +33,15 @@ log = logging.getLogger(__name__)
 _JSON: Any = {"headers": {"Content-Type": "application/json"}}
 _DRAIN_AFTER = 3  # consecutive connection failures before a server is drained
 _MAX_DRAIN = 60.0  # longest pause before probing a drained server again
+_PROBE_TIMEOUT = 10.0  # seconds /v1/models may take: a server that is up answers it at once
+
+
+class _BadReply(ValueError):
+    """A 200 reply with nothing usable in it; ``reason`` is the reject reason if it stays that way."""
+
+    def __init__(self, reason: str, text: str) -> None:
+        self.reason = reason
+        super().__init__(text)
 
 
 class _Server:
@@ -74,6 +86,7 @@ class OpenAIServerEngine:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         managed: dict[str, Any] | None = None,
+        probe_timeout: float = _PROBE_TIMEOUT,
     ) -> None:
         if not base_urls:
             raise ServerError(f"no server URL given - pass {opt('base_url', ['URL'])}")
@@ -87,19 +100,24 @@ class OpenAIServerEngine:
         self._concurrency = concurrency
         self._semaphore: asyncio.Semaphore | None = None
         self.managed = managed  # the server this run started (local / serve), for provenance
+        self.timeout = timeout
+        self.probe_timeout = min(probe_timeout, timeout)
 
     async def start(self) -> None:
         """Check every server answers and serves the model; pick the model when none was given."""
         self._semaphore = asyncio.Semaphore(self._concurrency)
         unreachable: list[tuple[_Server, openai.APIConnectionError]] = []
+        hanging: list[_Server] = []
         for server in self.servers:
             try:
-                page = await server.client.models.list()
+                page = await server.client.models.list(timeout=self.probe_timeout)
                 server.models = [m.id for m in page.data]
                 for m in page.data:  # vLLM says each model's context length
                     length = (m.model_extra or {}).get("max_model_len")
                     if isinstance(length, int) and length > 0:
                         server.max_model_len[m.id] = length
+            except openai.APITimeoutError:
+                hanging.append(server)
             except openai.APIConnectionError as e:
                 unreachable.append((server, e))
             except openai.APIStatusError as e:
@@ -107,12 +125,30 @@ class OpenAIServerEngine:
                     f"{server.base_url}/models answered HTTP {e.status_code} ({_short(e)}) - "
                     f"is this an OpenAI-compatible server? check {opt('base_url')} and {opt('api_key')}"
                 ) from e
+            except (openai.APIResponseValidationError, ValueError, TypeError, AttributeError) as e:
+                raise ServerError(
+                    f"{server.base_url}/models answered with something that is not a model list "
+                    f"({_short(e)}) - is this an OpenAI-compatible server? check {opt('base_url')}"
+                ) from e
         for server in self.servers:
             if server.models:
                 server.version = await asyncio.to_thread(_server_version, server.base_url)
-        if len(unreachable) == len(self.servers):
+        if len(unreachable) + len(hanging) == len(self.servers):
+            if hanging:
+                urls = ", ".join(f"{s.base_url}/models" for s in hanging)
+                raise ServerError(
+                    f"{urls} did not answer within {self.probe_timeout:g} s: the server accepts connections "
+                    "but sends no reply - check that it has finished loading and is not stuck (its log), "
+                    f"or pass {opt('base_url', ['URL'])} of a server that answers"
+                )
             urls = ", ".join(s.base_url for s in self.servers)
             raise ServerUnreachableError(urls, _short(unreachable[0][1]))
+        for server in hanging:
+            log.warning(
+                "%s/models did not answer within %gs: going on without it",
+                server.base_url,
+                self.probe_timeout,
+            )
         for server, err in unreachable:
             log.warning("%s does not answer (%s): going on without it", server.base_url, _short(err))
         if not self.model:
@@ -133,7 +169,9 @@ class OpenAIServerEngine:
         assert self._semaphore is not None, "call start() first"
         async with self._semaphore:
             result = await self._complete(request)
-            # a server may return fewer choices than asked for (some ignore n): ask again for the rest
+            # a server may return fewer choices than asked for (some ignore n, some send a null content):
+            # ask again for the rest; what still lacks is said in ``shortfall`` and becomes rejects
+            why = result.shortfall
             for _ in range(3):
                 missing = request.n - len(result.choices)
                 if missing <= 0 or result.error is not None:
@@ -146,11 +184,21 @@ class OpenAIServerEngine:
                     )
                 )
                 if more.error is not None or not more.choices:
+                    why = more.error or why
                     break
+                why = more.shortfall or why
                 result = ChatResult(
                     choices=result.choices + more.choices,
                     prompt_tokens=result.prompt_tokens + more.prompt_tokens,
                     completion_tokens=result.completion_tokens + more.completion_tokens,
+                )
+            got = len(result.choices)
+            if result.error is None and got < request.n:
+                result = replace(
+                    result,
+                    reason="empty_reply",
+                    shortfall=f"the server returned {got} of the {request.n} replies asked for, also when "
+                    f"asked again for the rest ({why or 'it ignores n'})",
                 )
             return result
 
@@ -193,8 +241,8 @@ class OpenAIServerEngine:
             else:
                 server.answered()
                 try:
-                    return self._result(server, resp)
-                except (ValueError, KeyError, TypeError) as e:  # a 200 whose body is not a chat completion
+                    return self._result(server, resp, request.n)
+                except _BadReply as e:  # a 200 with nothing usable: the server may do better next time
                     last = e
             finally:
                 server.outstanding -= 1
@@ -204,31 +252,67 @@ class OpenAIServerEngine:
                 log.debug("retrying after %s (attempt %d, %.2fs)", _short(last), attempt + 1, delay)
                 await asyncio.sleep(delay)
         self.stats.failed_requests += 1
-        if isinstance(last, openai.APIConnectionError) and not isinstance(last, openai.APITimeoutError):
+        if last is not None and _refused(last):  # the server stopped accepting connections: it is gone
             urls = ", ".join(s.base_url for s in self.servers)
-            raise ServerUnreachableError(urls, f"gave up after {self.max_retries} retries: {_short(last)}")
+            raise ServerUnreachableError(urls, f"gave up after {self.max_retries} retries: {_cause(last)}")
         return ChatResult(
-            choices=[], error=f"failed after {self.max_retries} retries: {_short(last)}", server_failure=True
+            choices=[],
+            error=f"failed after {self.max_retries} retries: {self._what(last)}",
+            server_failure=True,
+            reason=last.reason if isinstance(last, _BadReply) else "request_error",
         )
 
-    def _result(self, server: _Server, resp: httpx2.Response) -> ChatResult:
-        data = json.loads(resp.content)
-        usage = data.get("usage") or {}
+    def _what(self, e: BaseException | None) -> str:
+        """What went wrong with a request, in words (the client's own messages say little)."""
+        if isinstance(e, openai.APITimeoutError):
+            return f"no reply within the {self.timeout:g} s timeout"
+        if isinstance(e, openai.APIConnectionError):  # connected, then dropped (refusals raise above)
+            return f"the server closed the connection before its reply was complete ({_cause(e)})"
+        return _short(e)
+
+    def _result(self, server: _Server, resp: httpx2.Response, n: int) -> ChatResult:
+        try:
+            data = json.loads(resp.content)
+        except ValueError:
+            raise _BadReply(
+                "bad_reply", f"a 200 reply whose body is not JSON: {_excerpt(resp.content)}"
+            ) from None
+        if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
+            raise _BadReply(
+                "bad_reply", f"a 200 reply that is not a chat completion: {_excerpt(resp.content)}"
+            )
+        choices = []
+        for c in sorted(
+            (c for c in data["choices"] if isinstance(c, dict)), key=lambda c: c.get("index") or 0
+        ):
+            message = c.get("message")
+            content = message.get("content") if isinstance(message, dict) else None
+            reason = c.get("finish_reason")
+            if isinstance(content, str):
+                choices.append(Choice(content, reason))
+            elif reason == "length":  # cut off before any content (a reasoning model still thinking)
+                choices.append(Choice("", reason))
+        if not choices:
+            listed = len(data["choices"])
+            what = f"{listed} choice(s), none with content (null)" if listed else "no choices"
+            raise _BadReply("empty_reply", f"a 200 reply with {what}")
+        usage: dict[str, Any] = data["usage"] if isinstance(data.get("usage"), dict) else {}
         prompt_tokens, completion_tokens = (
             usage.get("prompt_tokens") or 0,
             usage.get("completion_tokens") or 0,
         )
-        choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
         self.stats.requests += 1
         self.stats.per_server[server.base_url] += 1
         self.stats.prompt_tokens += prompt_tokens
         self.stats.completion_tokens += completion_tokens
+        nulls = len(data["choices"]) - len(choices)
         return ChatResult(
-            choices=[
-                Choice((c.get("message") or {}).get("content") or "", c.get("finish_reason")) for c in choices
-            ],
+            choices=choices,
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
+            shortfall=f"{nulls} choice(s) came back with no content (null)"
+            if nulls and len(choices) < n
+            else None,
         )
 
     async def _pick(self) -> _Server:
@@ -266,6 +350,33 @@ def _server_version(base_url: str) -> str | None:
         return str(data["version"]) if isinstance(data, dict) and "version" in data else None
     except Exception:
         return None
+
+
+def _refused(e: BaseException) -> bool:
+    """A connection that could not be made (nothing listens), as opposed to one dropped mid-reply."""
+    seen: set[int] = set()
+    cur: BaseException | None = e
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, (httpx2.ConnectError, ConnectionRefusedError)):
+            return True
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def _cause(e: BaseException) -> str:
+    """The innermost message of an error chain: the HTTP library's, under the client's 'Connection error.'"""
+    inner: BaseException = e
+    while inner.__cause__ is not None or inner.__context__ is not None:
+        nxt = inner.__cause__ or inner.__context__
+        assert nxt is not None
+        inner = nxt
+    return _short(inner)
+
+
+def _excerpt(body: bytes, limit: int = 80) -> str:
+    text = " ".join(body.decode("utf-8", "replace").split())
+    return repr(text[:limit] + ("..." if len(text) > limit else "")) if text else "(empty)"
 
 
 def _short(e: BaseException | None) -> str:

@@ -58,7 +58,7 @@ def answers_job(
         if kind != "rephrase":
             for r in rejects:
                 r.extra["kind"] = kind
-        out.candidates += len(res.choices) or 1
+        out.candidates += max(len(res.choices), step.samples)  # each one asked for: kept or rejected
         out.rejects += [_line(r) for r in rejects]
         out.reasons += [r.reason for r in rejects]
         wrong = wrong_before[j] or next((r.text for r in rejects if r.reason == "wrong_answer"), None)

@@ -243,7 +243,7 @@ def _questions(state: _State, seed: SeedProblem, result: ChatResult) -> Question
         questions=questions,
         rejects=[_line(r) for r in rejects],
         reasons=[r.reason for r in rejects],
-        candidates=len(result.choices) or 1,
+        candidates=max(len(result.choices), state.question_step.k),  # each one asked for: kept or rejected
         flagged=[False] * len(questions),
     )
 

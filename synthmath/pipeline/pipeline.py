@@ -28,6 +28,7 @@ from ..seeds.select import duplicate_id
 from ..steps import RephraseAnswer, RephraseQuestion
 from ..steps.solve_check import SolveCheck
 from ..summary import GateSummary
+from .health import RequestTally, failure
 from .jobs import (
     GateOutcome,
     GateSpec,
@@ -93,9 +94,7 @@ class Pipeline:
         self.kinds = KindStages(self)  # the kinds of data (augment) and the answer rounds
         self.gate_summary: GateSummary | None = None
         self.gate_examples: list[dict[str, Any]] = []
-        self.last_error: str | None = None
-        self.requests_failed = 0
-        self.requests_sent = 0
+        self.requests = RequestTally()  # sent, failed through every retry, and the last failure
         self.pool: WorkerPool | None = None
         self.gate_skipped: str | None = None  # why the config's gate is not running (set by the caller)
         self.context_length: int | None = config.max_prompt_tokens or engine.info().get("max_model_len")
@@ -317,27 +316,13 @@ class Pipeline:
 
     def _count_request(self, result: ChatResult) -> bool:
         """Count a request; True when the server failed it through every retry."""
-        self.requests_sent += 1
-        if result.server_failure:
-            self.requests_failed += 1
-            self.last_error = result.error
-        return result.server_failure
+        return self.requests.count(result)
 
     def _check_failures(self, final: bool = False) -> None:
-        """Stop a build whose requests keep failing: it would only report success on nothing."""
-        c = self.config
-        in_row = self.stats.seeds_all_failed_in_row
-        if in_row >= c.max_failed_seeds:
-            raise BuildFailedError(
-                f"every request of the last {in_row} seeds failed (last error: {self.last_error}) - "
-                "check the server and its log, then rerun: finished work is resumed from the cache"
-            )
-        sent, failed = self.requests_sent, self.requests_failed
-        if (final or sent >= 50) and sent and failed / sent > c.max_failed_fraction:
-            raise BuildFailedError(
-                f"{failed} of {sent} requests failed after retries (last error: {self.last_error}) - "
-                "check the server and its log, then rerun: finished work is resumed from the cache"
-            )
+        """Stop a build that would only report success on nothing (see :mod:`.health`)."""
+        why = failure(self.stats, self.requests, self.config, final=final)
+        if why is not None:
+            raise BuildFailedError(why)
 
 
 def _json(r: Reject) -> str:

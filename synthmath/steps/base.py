@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.base import ChatRequest, request_seed
+from ..engine.base import ChatRequest, ChatResult, request_seed
 from ..prompts import PromptTemplate
+from ..records import Reject
 
-__all__ = ["Sampling", "make_request"]
+__all__ = ["Sampling", "make_request", "unanswered"]
 
 
 @dataclass(frozen=True)
@@ -39,3 +40,19 @@ def make_request(
         extra_body=dict(sampling.extra_body),
         step=template.name,
     )
+
+
+def unanswered(seed_id: str, stage: Any, result: ChatResult, n: int, **fields: Any) -> list[Reject]:
+    """A reject for each of the ``n`` samples asked for that did not come back: every one when the
+    request failed, the missing ones when the server sent fewer than asked. So each candidate a clean
+    run would have is a record or a reject, and the counts add up."""
+    if result.error is not None:
+        missing, detail = range(n), result.error
+    else:
+        missing, detail = range(len(result.choices), n), result.shortfall or "no reply"
+    return [
+        Reject(
+            seed_id=seed_id, stage=stage, reason=result.reason, detail=detail, extra={"sample": i}, **fields
+        )
+        for i in missing
+    ]

@@ -12,7 +12,7 @@ from typing import Literal
 from ..engine.base import ChatRequest, ChatResult
 from ..prompts import PromptSet
 from ..records import Reject, SeedProblem
-from .base import Sampling, make_request
+from .base import Sampling, make_request, unanswered
 from .similarity import ANSWER_COPY_THRESHOLD
 from .verify import check_answer
 
@@ -57,17 +57,11 @@ class RephraseAnswer:
         CPU-bound (sympy): run it in a worker process. A kept answer's similarity to the original
         solution is ``similarity.answer_copies_original(answer, seed.solution).score``.
         """
+        missing = unanswered(
+            seed.id, self.stage, result, self.samples, question=question, gold_answer=seed.gold_answer
+        )
         if result.error is not None:
-            return [], [
-                Reject(
-                    seed_id=seed.id,
-                    stage=self.stage,
-                    reason="request_error",
-                    detail=result.error,
-                    question=question,
-                    gold_answer=seed.gold_answer,
-                )
-            ]
+            return [], missing
         kept: list[str] = []
         rejects: list[Reject] = []
         for i, choice in enumerate(result.choices):
@@ -99,4 +93,4 @@ class RephraseAnswer:
                     extra={"sample": i},
                 )
             )
-        return kept, rejects
+        return kept, rejects + missing

@@ -7,7 +7,7 @@ from typing import Literal
 from ..engine.base import ChatRequest, ChatResult
 from ..prompts import PromptSet
 from ..records import Reject, SeedProblem
-from .base import Sampling, make_request
+from .base import Sampling, make_request, unanswered
 from .similarity import DUPLICATE_THRESHOLD, QUESTION_COPY_THRESHOLD
 from .verify import check_question, clean_question
 
@@ -49,10 +49,9 @@ class RephraseQuestion:
         ``similarity.question_copies_seed(seed.problem, question).score`` is a kept question's
         similarity to its seed (for the record's meta).
         """
+        missing = unanswered(seed.id, self.stage, result, self.k)
         if result.error is not None:
-            return [], [
-                Reject(seed_id=seed.id, stage=self.stage, reason="request_error", detail=result.error)
-            ]
+            return [], missing
         kept: list[str] = []
         rejects: list[Reject] = []
         for i, choice in enumerate(result.choices):
@@ -81,4 +80,4 @@ class RephraseQuestion:
                         extra={"sample": i},
                     )
                 )
-        return kept, rejects
+        return kept, rejects + missing
