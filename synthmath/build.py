@@ -24,12 +24,14 @@ from .engine.base import Engine
 from .engine.factory import check_backend, open_engine
 from .errors import BenchmarkUnavailableError, ConfigError, opt, spoken
 from .location import Location
+from .lock import hold as output_lock
 from .output import BuildWriter, RemoteMirror, prepare_dir
 from .pipeline import GateSpec, Kind, Pipeline, iterate_sync, with_ticks
 from .progress import ProgressReporter, build_line, estimate_total
 from .prompts import PromptSet
 from .records import DPORecord, InstructRecord, Reject, SeedProblem
 from .seeds import seed_revision, start_seed_stream
+from .stopping import last_words
 from .summary import Summary, Tokens
 
 __all__ = [
@@ -297,7 +299,8 @@ def build_to_dir(
     into ``out`` (:mod:`synthmath.executors`); otherwise here, as one task. The earlier build in ``out``
     is replaced only when this one finishes; under ``local`` / ``serve`` a server is started for the run
     (log: OUT/logs/server.log) and stopped after it. ``on_progress`` gets the build's counts about once a
-    second (a shard task reports to its driver through it).
+    second (a shard task reports to its driver through it). One run writes to ``out`` at a time: a second
+    one stops at once (:mod:`synthmath.lock`).
     """
     if config.out is None:
         raise ConfigError(f"no output directory - pass {opt('out', 'DIR')}")
@@ -311,6 +314,19 @@ def build_to_dir(
     if location.remote:
         location.mkdir()
     prepare_dir(out)
+    # one run writes a folder at a time; a shard task's folder is its driver's, which holds OUT
+    with output_lock(out, f"build-{kind}") if config.task is None else contextlib.nullcontext():
+        return _build_to_dir(kind, config, location, out, progress, on_progress)
+
+
+def _build_to_dir(
+    kind: Kind,
+    config: BuildConfig,
+    location: Location,
+    out: Path,
+    progress: bool,
+    on_progress: Callable[[dict[str, Any]], None] | None,
+) -> Summary:
     mirror = RemoteMirror(location, out, config.cache_path()) if location.remote else None
     if mirror is not None:
         mirror.pull_cache()
@@ -344,7 +360,11 @@ def build_to_dir(
             mirror.push_cache()
 
     try:
-        with writer, ProgressReporter(estimate_total(config), enabled=progress) as bar:
+        with (
+            writer,
+            ProgressReporter(estimate_total(config), enabled=progress) as bar,
+            last_words(lambda why: writer.abort(summary(False, why))),  # a stop at once still says why
+        ):
 
             def line() -> str:
                 p: Pipeline = state["pipeline"]

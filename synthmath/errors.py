@@ -10,6 +10,7 @@ non-zero. The tree::
     │   └── NoSeedsError              the source, after its filters, holds no seed at all
     ├── TextEncodingError             an input file that is not UTF-8 text (names the file, line, byte)
     ├── OutputError                   an output directory that cannot be written
+    │   └── OutputLockedError         another run is writing that directory now
     ├── ContaminationError            on_contamination="fail", and records match benchmark items
     ├── HubError                      the Hugging Face Hub refused a request or kept failing
     │   └── HubUnreachableError       offline mode, or no route to the Hub
@@ -48,6 +49,7 @@ __all__ = [
     "NoSeedsError",
     "OptionRef",
     "OutputError",
+    "OutputLockedError",
     "SeedError",
     "ServerError",
     "ServerUnreachableError",
@@ -218,6 +220,10 @@ class TextEncodingError(SynthmathError):
 
 class OutputError(SynthmathError):
     """The output directory cannot be created or written."""
+
+
+class OutputLockedError(OutputError):
+    """Another run (a build, a merge) holds the output directory: one run writes a folder at a time."""
 
 
 class ContaminationError(SynthmathError):

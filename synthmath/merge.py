@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import ConfigError, OutputError, opt
 from .location import Location
+from .lock import check_free, hold
 from .output import OUTPUT_FILES, prepare_dir, write_gate_report
 from .summary import GateSummary, Summary, read_summary
 
@@ -102,6 +103,14 @@ def merge_shards(dirs: list[Path], out: Path) -> Summary:
         raise ConfigError(f"missing shard(s) {', '.join(missing)} - run them, then merge again")
 
     prepare_dir(out)
+    for d in dirs:
+        check_free(d, "merge")
+    with hold(out, "merge"):
+        return _write(kind, n, shards, summaries, out)
+
+
+def _write(kind: str, n: int, shards: dict[int, Path], summaries: list[Summary], out: Path) -> Summary:
+    """Write the merged files into ``out`` (held by this run), ``summary.json`` last."""
     name = OUTPUT_FILES[kind]
     n_records = _join({i: Location(d) for i, d in shards.items()}, n, name, out)
 
@@ -152,6 +161,7 @@ def _join(parts: dict[int, Location], n: int, name: str, out: Path) -> int:
     into place); returns the number of records."""
     tmp = {"records": out / f"{name}.partial", "rejects": out / "rejects.jsonl.partial"}
     try:
+        (out / "summary.json").unlink(missing_ok=True)  # an earlier one's: it would vouch for new files
         n_records = _copy_shards(parts, n, name, tmp)
         os.replace(tmp["records"], out / name)
         os.replace(tmp["rejects"], out / "rejects.jsonl")

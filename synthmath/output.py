@@ -39,7 +39,7 @@ def prepare_dir(out: Path) -> None:
         raise ConfigError(f"{out} is a file - pass a directory as {opt('out')}")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".synthmath-write-test"
+        probe = out / f".synthmath-write-test-{os.getpid()}"  # two runs at once must not share it
         probe.write_text("")
         probe.unlink()
     except OSError as e:

@@ -15,6 +15,8 @@ import click
 
 from .._version import __version__
 from ..errors import ELSEWHERE, OptionRef, SynthmathError, spelling
+from ..stopping import Stopped
+from .signals import Stopping, stopping_on_signals
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -87,7 +89,8 @@ def _os_error_message(e: OSError | sqlite3.Error) -> str:
 
 class _Group(click.Group):
     """Turns every SynthmathError, and every OS error (disk full, permission, read-only), into a one-line
-    message and exit status 1; the traceback only with --verbose."""
+    message and exit status 1; the traceback only with --verbose. Ctrl-C, SIGTERM and SIGHUP stop it with
+    one line and 128 + the signal (:mod:`.signals`)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta["synthmath.argv"] = list(args)  # for --verbose, when the command fails
@@ -96,8 +99,10 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         raw = ctx.meta.get("synthmath.argv", [])
         verbose = "--verbose" in raw or "-v" in raw
+        stop = Stopping()
         try:
-            with spelling(_flag_speller(self, ctx)):  # warnings name flags too, not config fields
+            # warnings name flags too, not config fields; SIGTERM and SIGHUP stop the command as Ctrl-C does
+            with spelling(_flag_speller(self, ctx)), stopping_on_signals() as stop:
                 return super().invoke(ctx)
         except SynthmathError as e:
             if verbose:
@@ -107,9 +112,9 @@ class _Group(click.Group):
             if verbose:
                 traceback.print_exc()
             raise click.ClickException(_one_line(_os_error_message(e))) from None
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as e:
+            stop.say(str(e) if isinstance(e, Stopped) else "interrupted (Ctrl-C)")
+            sys.exit(e.status if isinstance(e, Stopped) else 130)
 
 
 @click.group(cls=_Group, context_settings={"max_content_width": 100})

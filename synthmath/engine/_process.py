@@ -110,6 +110,14 @@ def _stop_all() -> None:
         server.stop()
 
 
+def kill_all() -> None:
+    """SIGKILL every live server's process group now, without waiting (a stop that cannot wait)."""
+    for server in list(_live):
+        pid = getattr(getattr(server, "process", None), "pid", None)
+        if pid:
+            killpg(pid, signal.SIGKILL)  # start_new_session: the group's id is the leader's pid
+
+
 def parent_death_signal() -> Callable[[], None] | None:
     """A preexec_fn asking Linux to SIGTERM the child when this process dies (even by SIGKILL)."""
     # Only from the main thread: Linux sends the signal when the *thread* that forked exits.

@@ -22,8 +22,9 @@ from typing import Any
 from ..config import BuildConfig
 from ..errors import opt
 from ..location import Location
+from ..lock import hold
 from ..merge import merge_tasks
-from ..output import RemoteMirror
+from ..output import RemoteMirror, prepare_dir
 from ..progress import ProgressReporter
 from ..summary import Summary
 from .base import Executor
@@ -54,6 +55,13 @@ def run_sharded(kind: str, config: BuildConfig, *, progress: bool = False) -> Su
     location = Location(config.out)
     started = time.time()
     asyncio.run(preflight(config, executor_checks=config.executor != "ray"))
+    staging = location.staging()
+    prepare_dir(staging)
+    with hold(staging, f"build-{kind}"):  # one run writes OUT at a time (and its tasks' folders with it)
+        return _run(kind, config, location, started, progress)
+
+
+def _run(kind: str, config: BuildConfig, location: Location, started: float, progress: bool) -> Summary:
     with open_executor(config) as executor:
         plan = load_or_plan(config, location, executor.slots)
         parallel = max(1, min(len(plan.tasks), executor.slots, config.concurrency))

@@ -19,6 +19,7 @@ Jobs are plain picklable tuples, and a batch mixes them:
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -150,6 +151,10 @@ def init_worker(started: Any = None) -> None:
 
     configure_logging()  # the gate's "building the index" lines, as the main process prints its own
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Ctrl-C and a closed terminal reach the whole process group: the parent stops the workers itself
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     parent = os.getppid()
 
     def orphaned() -> None:  # a parent killed with SIGKILL cannot stop its workers: they stop themselves

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from ..errors import ConfigError, HubError, HubUnreachableError, OutputError, opt
 from ..hub_access import hub_offline_reason
+from ..lock import check_free
 from .card import render_card
 from .plots import make_plots, plots_unavailable
 
@@ -47,7 +48,9 @@ _DNS_MARKS = (
 
 
 def _summary(build_dir: Path) -> dict[str, Any]:
-    """The build's summary.json, checked: it parses, names its kind, and its records file exists."""
+    """The build's summary.json, checked: no run writes the folder now, it parses, names its kind, and
+    its records file exists."""
+    check_free(build_dir, "push")
     path = build_dir / "summary.json"
     if not path.is_file():
         raise ConfigError(
