@@ -1,7 +1,8 @@
 """Joining the outputs of ``--shard I/N`` runs into one build directory, with checks.
 
-Every shard must be a finished run of the same kind with the same N, each I present exactly once, and
-no record id or seed may appear in two shards.
+Every shard must be a finished run of the same kind with the same N, each I present exactly once, with
+whole files that match its summary (:mod:`synthmath.integrity`), and no record id or seed may appear in
+two shards.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, OutputError, opt
+from .integrity import check_build
 from .location import Location
 from .lock import check_free, hold
 from .output import OUTPUT_FILES, prepare_dir, write_gate_report
@@ -102,9 +104,10 @@ def merge_shards(dirs: list[Path], out: Path) -> Summary:
     if missing:
         raise ConfigError(f"missing shard(s) {', '.join(missing)} - run them, then merge again")
 
-    prepare_dir(out)
-    for d in dirs:
+    for d, s in zip(dirs, summaries, strict=True):
         check_free(d, "merge")
+        check_build(d, s)  # every file whole, its counts those of its summary
+    prepare_dir(out)
     with hold(out, "merge"):
         return _write(kind, n, shards, summaries, out)
 
@@ -136,6 +139,9 @@ def merge_tasks(
     """Join the task folders of one build, in task order, into ``out``'s staging folder; returns the
     merged summary (``config``: the build's own) and the names written there, summary.json last (the
     caller copies them to a remote ``out``)."""
+    for task, summary in zip(tasks, summaries, strict=True):
+        if not task.remote:  # a task finished by an earlier run may have been cut since
+            check_build(Path(task.uri), summary)
     staging = out.staging()
     prepare_dir(staging)
     kind = summaries[0].kind

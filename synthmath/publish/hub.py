@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from ..errors import ConfigError, HubError, HubUnreachableError, OutputError, opt
 from ..hub_access import hub_offline_reason
+from ..integrity import check_build
 from ..lock import check_free
 from .card import render_card
 from .plots import make_plots, plots_unavailable
@@ -49,7 +50,7 @@ _DNS_MARKS = (
 
 def _summary(build_dir: Path) -> dict[str, Any]:
     """The build's summary.json, checked: no run writes the folder now, it parses, names its kind, and
-    its records file exists."""
+    its files are whole and hold what it counts."""
     check_free(build_dir, "push")
     path = build_dir / "summary.json"
     if not path.is_file():
@@ -70,6 +71,7 @@ def _summary(build_dir: Path) -> dict[str, Any]:
         )
     if not (build_dir / records).is_file():
         raise ConfigError(f"{build_dir / records}: the build's records file is missing - rebuild")
+    check_build(build_dir, data)  # every line whole, the counts those of summary.json
     return data
 
 
