@@ -367,7 +367,7 @@ class BuildConfig(BaseModel):
         try:
             return cls(**data)
         except ValidationError as e:
-            raise ConfigError(f"invalid config: {first_error(e)}") from e
+            raise ConfigError(first_error(e)) from e
 
     def benchmarks_are_default(self) -> bool:
         return self.benchmarks == list(DEFAULT_BENCHMARKS)

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .errors import ConfigError, opt
+from .errors import ConfigError, clip, opt
 from .textio import read_text
 
 __all__ = [
@@ -110,13 +110,30 @@ def shell_words(v: Any) -> Any:
     return v
 
 
+_BOUNDS = {"greater_than_equal": "of at least", "greater_than": "over", "less_than_equal": "of at most",
+           "less_than": "under"}  # fmt: skip
+_STEPS = ("question_sampling", "answer_sampling")
+
+
 def first_error(e: ValidationError) -> str:
-    err = e.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"])
+    """The first problem of a config, in one line: the setting as the caller names it (``--limit -1``
+    under the CLI, ``limit=-1`` from Python; long values cut), what is wrong, and what to give instead."""
+    errors = e.errors()
+    err = errors[0]
+    more = f" ({len(errors) - 1} more)" if len(errors) > 1 else ""
     msg = err["msg"].removeprefix("Value error, ")
-    return (f"{loc}: {msg}" if loc else msg) + (
-        f" ({len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
-    )
+    loc = [str(p) for p in err["loc"]]
+    if not loc:
+        return f"invalid config: {msg}{more}"
+    field = ".".join(loc[:2]) if loc[0] in _STEPS and len(loc) > 1 else loc[0]
+    value = err.get("input")
+    named = opt(field, value) if isinstance(value, (str, int, float)) else opt(field)
+    if err["type"] in _BOUNDS:
+        bound = next(iter((err.get("ctx") or {}).values()), "?")
+        return f"{named} is out of range{more} - give {opt(field)} a value {_BOUNDS[err['type']]} {bound}"
+    if err["type"] == "value_error":  # a validator's own words, which say what to give
+        return f"{opt(field)}: {clip(msg, 300)}{more}"
+    return f"{named}: {clip(msg, 300)}{more} - change {opt(field)}"
 
 
 def read_config_file(path: Path) -> dict[str, Any]:

@@ -55,6 +55,7 @@ __all__ = [
     "ServerUnreachableError",
     "SynthmathError",
     "TextEncodingError",
+    "clip",
     "opt",
     "optional",
     "spelling",
@@ -98,6 +99,15 @@ def _py(value: Any) -> str:
     return repr(value)
 
 
+def clip(text: Any, limit: int = 120) -> str:
+    """``text`` for a message: a long value (a 100 KB ``--model``, a pasted file) cut to its start, with
+    its length, so the message stays one readable line."""
+    s = str(text)
+    if len(s) <= limit:
+        return s
+    return f"{s[: limit - 40]}... ({len(s)} characters)"
+
+
 def opt(field: str, value: Any = _NO_VALUE) -> str:
     """Name the setting ``field`` (optionally with ``value``) inside an error message.
 
@@ -105,6 +115,8 @@ def opt(field: str, value: Any = _NO_VALUE) -> str:
     ``--benchmark math_test=PATH`` on the command line; ``opt("contamination", False)`` reads
     ``contamination=False`` and ``--no-contamination``; ``opt("model")`` reads ``model`` and ``--model``.
     """
+    if isinstance(value, str):
+        value = clip(value)
     encoded = _NO_VALUE if value is _NO_VALUE else json.dumps(value)
     return f"{_OPEN}{field}{_SEP}{encoded}{_CLOSE}"
 
@@ -249,7 +261,7 @@ class ServerUnreachableError(ServerError):
         self.base_url = base_url
         extra = f" ({detail})" if detail else ""
         super().__init__(
-            f"no server at {base_url}{extra} - start one with `vllm serve MODEL` "
+            f"no server at {clip(base_url, 300)}{extra} - start one with `vllm serve MODEL` "
             f"or pass {opt('base_url', ['URL'])} of a running OpenAI-compatible server"
         )
 
@@ -260,9 +272,9 @@ class ModelNotFoundError(ServerError):
     def __init__(self, model: str, served: list[str], base_url: str) -> None:
         self.model = model
         self.served = served
-        listed = ", ".join(served) if served else "none"
+        listed = clip(", ".join(served), 400) if served else "none"
         super().__init__(
-            f"model {model!r} is not served at {base_url} (served: {listed}) - "
+            f"model {clip(repr(model))} is not served at {clip(base_url, 300)} (served: {listed}) - "
             f"set {opt('model')} to one of these"
         )
 

@@ -463,6 +463,84 @@ def test_a_full_disk_under_the_request_cache_is_one_line(tmp_path: Path, math_se
     assert "database or disk is full" in line and "free some space" in line and "--no-cache" in line
 
 
+def test_a_cache_in_a_folder_that_cannot_be_written_says_why(tmp_path: Path, math_seeds_file: Path) -> None:
+    try:
+        Path("/sys/synthmath-probe").touch()
+    except OSError:
+        pass
+    else:
+        pytest.skip("/sys can be written here")
+    line = one_line_error(
+        *run(
+            "build-instruct",
+            "--seeds",
+            math_seeds_file,
+            "--cache",
+            "/sys/synthmath.sqlite",
+            "--out",
+            tmp_path,
+        )
+    )
+    assert line.startswith("cannot open the request cache /sys/synthmath.sqlite (")
+    assert line.endswith(
+        ": /sys cannot be written) - pass --cache PATH in a folder you can write, or --no-cache"
+    )
+    assert "unable to open database file" not in line
+
+
+@pytest.mark.parametrize(
+    ("flags", "cli", "library"),
+    [
+        (
+            {"limit": -1},
+            "--limit -1 is out of range - give --limit a value of at least 0",
+            "limit=-1 is out of range - give limit a value of at least 0",
+        ),
+        (
+            {"question_sampling": {"max_tokens": 0}},
+            "--question-max-tokens 0 is out of range - give --question-max-tokens a value of at least 1",
+            "question_sampling.max_tokens=0 is out of range - give question_sampling.max_tokens a value of "
+            "at least 1",
+        ),
+    ],
+)
+def test_a_value_out_of_range_names_the_flag(
+    tmp_path: Path, math_seeds_file: Path, flags: dict[str, Any], cli: str, library: str
+) -> None:
+    from synthmath import BuildConfig
+
+    with pytest.raises(ConfigError) as caught:
+        BuildConfig.load(**flags)
+    assert str(caught.value) == library
+    argv = [f"--{k.replace('_', '-')}" for k in flags]
+    if "question_sampling" in flags:
+        argv = ["--question-max-tokens", "0"]
+    else:
+        argv += [str(v) for v in flags.values()]
+    assert one_line_error(*run("build-instruct", "--seeds", math_seeds_file, "--out", tmp_path, *argv)) == cli
+
+
+def test_long_values_are_cut_in_messages(
+    tmp_path: Path, math_seeds_file: Path, server: FakeOpenAIServer, math_seeds: list[SeedProblem]
+) -> None:
+    model = "m" * 100_000
+    args = ["--seeds", math_seeds_file, "--base-url", server.url, "--model", model, "--out", tmp_path / "o"]
+    line = one_line_error(*run("build-instruct", *args, "--limit", 1))
+    assert line.startswith("model 'mmm") and "... (100002 characters) is not served at " in line
+    assert len(line) < 400 and line.endswith("(served: fake-math) - set --model to one of these")
+    from synthmath import ModelNotFoundError, build_instruct
+
+    with pytest.raises(ModelNotFoundError) as caught:
+        list(build_instruct(math_seeds[:1], base_url=server.url, model=model, contamination=False))
+    assert len(str(caught.value)) < 400
+    out = tmp_path / ("o" * 300)
+    line = one_line_error(*run("build-instruct", "--seeds", math_seeds_file, "--out", out, "--limit", 1))
+    assert line.startswith(f"a path is too long ({str(out)[:80]}")
+    assert line.endswith(
+        "characters)): a file or folder name may have at most 255 bytes - choose a shorter --out (or --cache)"
+    )
+
+
 # --- push -----------------------------------------------------------------------------------------------
 
 

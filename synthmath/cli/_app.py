@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from .._version import __version__
-from ..errors import ELSEWHERE, OptionRef, SynthmathError, spelling
+from ..errors import ELSEWHERE, OptionRef, SynthmathError, clip, spelling
 from ..stopping import Stopped
 from .signals import Stopping, stopping_on_signals
 
@@ -22,7 +22,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _one_line(message: str) -> str:
-    return " ".join(str(message).split())
+    """The message on one line, any word of it over 300 characters cut (a pasted value, a huge path)."""
+    return " ".join(clip(word, 300) for word in str(message).split())
 
 
 def _spell_flag(param: click.Option, ref: OptionRef) -> str:
@@ -71,7 +72,7 @@ def _os_error_message(e: OSError | sqlite3.Error) -> str:
     text = str(e).lower()
     errno_ = getattr(e, "errno", None)
     where = getattr(e, "filename", None)
-    place = f" ({where})" if where else ""
+    place = f" ({clip(where, 200)})" if where else ""
     if errno_ == errno.ENOSPC or "disk is full" in text or "no space left" in text:
         return (
             f"the disk is full{place} - free some space, then rerun the same command: "
@@ -81,6 +82,11 @@ def _os_error_message(e: OSError | sqlite3.Error) -> str:
         return f"read-only file system{place} - write to another directory (--out, --cache or XDG_CACHE_HOME)"
     if errno_ in (errno.EACCES, errno.EPERM):
         return f"permission denied{place} - write to a directory you own, or fix its permissions"
+    if errno_ == errno.ENAMETOOLONG:
+        return (
+            f"a path is too long{place}: a file or folder name may have at most 255 bytes - choose a "
+            "shorter --out (or --cache)"
+        )
     if "unable to open database" in text:
         return "cannot open a database file - check that its folder exists and is writable (--cache, --out)"
     strerror = getattr(e, "strerror", None) or str(e) or type(e).__name__

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError, opt
+from ..errors import OutputError, clip, opt
 from .base import ChatRequest, ChatResult, Choice, EngineStats
 
 __all__ = ["CachedEngine", "RequestCache", "request_key"]
@@ -53,10 +54,12 @@ class RequestCache:
                 " (key TEXT PRIMARY KEY, response TEXT NOT NULL, created REAL)"
             )
         except sqlite3.Error as e:
-            fix = "free some space and rerun, or" if "full" in str(e) else "pass"
+            full = "full" in str(e)
+            fix = "free some space and rerun, or pass" if full else "pass"
+            where = "" if full else " in a folder you can write"
             raise OutputError(
-                f"cannot open the request cache {self.path} ({e}) - {fix} {opt('cache', 'PATH')} "
-                f"or {opt('use_cache', False)}"
+                f"cannot open the request cache {clip(self.path, 200)} ({_why(self.path, e)}) - {fix} "
+                f"{opt('cache', 'PATH')}{where}, or {opt('use_cache', False)}"
             ) from e
 
     def get(self, key: str) -> ChatResult | None:
@@ -86,6 +89,20 @@ class RequestCache:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _why(path: Path, e: sqlite3.Error) -> str:
+    """SQLite's reason, or the file system's when SQLite only says it could not open the file (a
+    read-only file system, no permission)."""
+    if "unable to open" not in str(e):
+        return str(e)
+    probe = path.parent / f".synthmath-write-test-{os.getpid()}"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError as oe:
+        return f"{oe.strerror or oe}: {path.parent} cannot be written"
+    return str(e)
 
 
 class CachedEngine:

@@ -142,7 +142,7 @@ class OpenAIServerEngine:
                     f"or pass {opt('base_url', ['URL'])} of a server that answers"
                 )
             urls = ", ".join(s.base_url for s in self.servers)
-            raise ServerUnreachableError(urls, _short(unreachable[0][1]))
+            raise ServerUnreachableError(urls, _cause(unreachable[0][1]))
         for server in hanging:
             log.warning(
                 "%s/models did not answer within %gs: going on without it",
