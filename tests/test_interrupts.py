@@ -144,6 +144,7 @@ def test_merge_and_push_wait_while_a_run_writes(
         line = one_error_line(*invoke("merge", *shards, "--out", tmp_path / "merged"))
         assert line.startswith(f"{shards[1]} is in use by build-instruct")
     merged = tmp_path / "merged"
+    merged.mkdir()
     with hold(merged, "merge"):  # the target being written by another merge
         line = one_error_line(*invoke("merge", *shards, "--out", merged))
     assert line.startswith(f"{merged} is in use by merge (PID {os.getpid()}")

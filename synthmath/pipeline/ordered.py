@@ -116,10 +116,10 @@ def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
             # Ctrl-C or SIGTERM stopped the loop inside the generator: cancel the step so the generator
             # runs its own cleanup (aclose() would fail: "asynchronous generator is already running")
             step.cancel()
-            with contextlib.suppress(BaseException):
+            with contextlib.suppress(BaseException):  # a second Ctrl-C cuts the cleanup short, no more
                 loop.run_until_complete(step)
         aclose = getattr(agen, "aclose", None)
-        if aclose is not None:
+        if aclose is not None and (step is None or step.done()):  # a step still running cannot be closed
             loop.run_until_complete(aclose())
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
