@@ -220,7 +220,7 @@ class FakeMathModel:
             texts = ["This model rewords problems and rewrites given solutions; it cannot solve one."] * n
         else:
             texts = [f"Rewritten problem: {_reword_problem(last, start + i)}" for i in range(n)]
-        return Reply(texts)
+        return Reply([*texts])
 
     @staticmethod
     def _asks_to_solve(body: dict[str, Any]) -> bool:

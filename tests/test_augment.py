@@ -247,7 +247,7 @@ def test_seeds_without_a_gold_get_one_by_vote(tmp_path: Path, few: tuple[Path, l
     [
         (("--min-correct", 20), "--min-correct (20) is more than --max-tries (16)"),
         (("--augment", "rephrase,backwards"), "augment"),
-        (("--min-agreement", 1.5), "min_agreement"),
+        (("--min-agreement", 1.5), "--min-agreement 1.5 is out of range"),
     ],
 )
 def test_bad_settings_are_one_line_errors(tmp_path: Path, args: tuple[object, ...], says: str) -> None:

@@ -307,3 +307,33 @@ def test_without_flock_the_lock_file_decides(tmp_path: Path, monkeypatch: pytest
     with hold(tmp_path, "build-dpo"):
         assert json.loads((tmp_path / LOCK_NAME).read_text())["pid"] == os.getpid()
     assert not (tmp_path / LOCK_NAME).exists()
+
+
+def descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        kids = children_of(todo.pop())
+        found += kids
+        todo += kids
+    return found
+
+
+def test_sigterm_reaches_a_build_cut_into_task_processes(
+    tmp_path: Path, math_seeds_file: Path, gated: tuple[FakeOpenAIServer, Gated]
+) -> None:
+    """SIGTERM to the driver of a --tasks 2 build: each task stops as on Ctrl-C, and nothing survives."""
+    server, handler = gated
+    out = tmp_path / "out"
+    proc = start_cli(*build_args(math_seeds_file, server.url, out, "--limit", 4, "--tasks", 2))
+    try:
+        assert handler.reached.wait(120), "no request reached the server"
+        family = descendants(proc.pid)
+        proc.send_signal(signal.SIGTERM)
+        code, stderr = finish(proc, timeout=60)
+    finally:
+        handler.open()
+    assert code == 143, stderr
+    assert "Traceback" not in stderr
+    assert stderr.splitlines()[-1] == "Interrupted by SIGTERM - rerun the same command to go on"
+    assert not (out / "summary.json").exists() and not (out / LOCK_NAME).exists()
+    assert still_alive(family, 10) == []

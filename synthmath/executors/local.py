@@ -7,13 +7,16 @@ runs them on a cluster.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
 from ..config import BuildConfig
 from ..pipeline.spawn import clean_spawn_context
+from ..stopping import Stopped
 from ..summary import Summary
 from .base import Tick
 from .plan import task_json
@@ -64,9 +67,19 @@ class LocalExecutor:
                     for fut in done:
                         results[futures[fut]] = Summary.model_validate_json(fut.result())
                     on_tick(dict(board.shared))
-            except BaseException:
+            except BaseException as e:
                 for fut in pending:
                     fut.cancel()
+                if isinstance(e, Stopped) and e.signum != signal.SIGINT:
+                    _interrupt(pool)  # SIGTERM, SIGHUP reached this process only: the tasks stop as on Ctrl-C
                 time.sleep(0)  # the running tasks got the same Ctrl-C and write their partial summaries
                 raise
         return [results[i] for i in range(len(configs))]
+
+
+def _interrupt(pool: ProcessPoolExecutor) -> None:
+    """Ctrl-C for each task process still running: it writes its partial summary and stops its own."""
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        if proc.pid and proc.is_alive():
+            with contextlib.suppress(OSError):
+                os.kill(proc.pid, signal.SIGINT)
