@@ -116,8 +116,11 @@ def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
             # Ctrl-C or SIGTERM stopped the loop inside the generator: cancel the step so the generator
             # runs its own cleanup (aclose() would fail: "asynchronous generator is already running")
             step.cancel()
-            with contextlib.suppress(BaseException):  # a second Ctrl-C cuts the cleanup short, no more
-                loop.run_until_complete(step)
+            for _ in range(10):  # a task that took the same Ctrl-C raises it again from its callbacks
+                with contextlib.suppress(BaseException):
+                    loop.run_until_complete(step)
+                if step.done():
+                    break
         aclose = getattr(agen, "aclose", None)
         if aclose is not None and (step is None or step.done()):  # a step still running cannot be closed
             loop.run_until_complete(aclose())
