@@ -16,6 +16,7 @@ from .base import Engine
 from .cache import CachedEngine, RequestCache
 from .local import check_local_backend, open_local_engine
 from .managed import ManagedServer
+from .remote import server_engine
 
 if TYPE_CHECKING:
     from ..config import BuildConfig
@@ -41,33 +42,6 @@ def make_engine(
         timeout=config.timeout,
         managed=managed,
     )
-
-
-def server_engine(
-    base_urls: list[str],
-    *,
-    api_key: str = "EMPTY",
-    model: str | None = None,
-    concurrency: int = 64,
-    max_retries: int = 5,
-    timeout: float = 600.0,
-    managed: dict[str, Any] | None = None,
-    cache: str | Path | None = None,
-) -> Engine:
-    """An engine for OpenAI-compatible servers, behind the request cache ``cache`` when given (the
-    contamination judge and a managed llama.cpp server are made here too)."""
-    from .openai_server import OpenAIServerEngine  # the openai client: imported when a run needs it
-
-    engine: Engine = OpenAIServerEngine(
-        base_urls,
-        api_key=api_key,
-        model=model,
-        concurrency=concurrency,
-        max_retries=max_retries,
-        timeout=timeout,
-        managed=managed,
-    )
-    return CachedEngine(engine, RequestCache(cache)) if cache else engine
 
 
 def check_backend(config: BuildConfig) -> None:

@@ -113,7 +113,7 @@ async def open_local_engine(
             server = ManagedServer("local", model, server_args, timeout=server_timeout, log_path=log_path)
             await stack.enter_async_context(server)
             # llama.cpp's server answers one request at a time: more in flight only queue (docs/local.md)
-            from .factory import server_engine  # the one place engines are made (it imports this module)
+            from .remote import server_engine
 
             engine = server_engine([server.url], concurrency=2)
         else:

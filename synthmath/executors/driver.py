@@ -49,7 +49,7 @@ def open_executor(config: BuildConfig) -> Executor:
 
 def run_sharded(kind: str, config: BuildConfig, *, progress: bool = False) -> Summary:
     """Build ``config`` as shard tasks on its executor and merge them into ``config.out``."""
-    from ..build import preflight
+    from ..run_build import preflight
 
     assert config.out is not None
     location = Location(config.out)

@@ -1,9 +1,9 @@
 """One shard task: the one pipeline over one slice of the seeds, writing its own folder.
 
-``run_task`` is what every executor runs, in a process of its choosing: it is :func:`build_to_dir` with
-the task's config, so every feature of a build (the gate, the solve check, the judge, both answer modes,
-every backend) runs the same way on every executor. A task that stops half way resumes from its own
-request cache when it runs again, wherever that is.
+``run_task`` is what every executor runs, in a process of its choosing: it is
+:func:`~synthmath.run_build.write_build` with the task's config, so every feature of a build (the gate,
+the solve check, the judge, both answer modes, every backend) runs the same way on every executor. A
+task that stops half way resumes from its own request cache when it runs again, wherever that is.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ Report = Callable[[int, dict[str, Any]], None]
 
 def run_task(kind: str, config_json: str, report: Report | None = None, verbose: bool = False) -> str:
     """Run one task; its summary as JSON. ``report(index, counts)`` is called about once a second."""
-    from ..build import build_to_dir
     from ..logs import configure_logging
+    from ..run_build import write_build
 
     configure_logging(verbose)
     logging.getLogger("synthmath.contamination").setLevel(logging.ERROR)  # the driver said it once
@@ -39,7 +39,7 @@ def run_task(kind: str, config_json: str, report: Report | None = None, verbose:
         if report is not None:
             report(index, {**counts, "node": node})
 
-    summary = build_to_dir(kind, config, on_progress=on_progress)  # type: ignore[arg-type]
+    summary = write_build(kind, config, on_progress=on_progress)  # type: ignore[arg-type]
     return summary.model_dump_json()
 
 
