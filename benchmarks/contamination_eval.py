@@ -10,9 +10,10 @@ before tuning, by ``contamination/make_splits.py``); ``--part`` picks one. Suite
 ../shared/data and benchmarks/contamination/):
 
 - ``gsm8k``: rewordings of GSM8K test items (sets A to E) against GSM8K test; negatives: GSM8K train.
-- ``math``: rewordings (older and new) and template siblings of MATH test items against MATH test;
-  negatives: MATH train (which holds real rewordings of MATH test items, so its shares are upper
-  bounds of false positives).
+- ``math``: rewordings and template siblings of MATH test items (the older sets, and the independent
+  ``math_test_reworded3`` / ``math_test_siblings2``, never tuned on) against MATH test; negatives:
+  MATH train (which holds real rewordings of MATH test items, so its shares are upper bounds of false
+  positives).
 - ``real``: real LLM rewordings of 1,000 MATH train problems against those problems as the
   benchmark; negatives: 1,000 other MATH train problems.
 - ``math_train``: hand-written rewordings and template siblings of MATH train items against MATH
@@ -122,7 +123,9 @@ def suites(part: str) -> dict[str, Suite]:
             f"math_test={DATA / 'math' / 'MATH_test.jsonl'}",
             labelled(sets / "math_test_rephrased.jsonl")
             + labelled(sets / "math_test_reworded2.jsonl")
-            + labelled(sets / "math_test_siblings.jsonl"),
+            + labelled(sets / "math_test_siblings.jsonl")
+            + labelled(sets / "math_test_reworded3.jsonl")
+            + labelled(sets / "math_test_siblings2.jsonl"),
             [x for x in math_train if train_in(x[0])],
         ),
         "real": real_suite(split, part, math_train),
