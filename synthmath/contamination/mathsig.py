@@ -27,6 +27,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rapidfuzz.distance import LCSseq
+
 from .ngrams import _FRAC_DIGITS, drop_diagrams, normalize_tokens
 
 __all__ = ["RARE_ATOMS", "MathAgreement", "MathProfile", "compare", "lcs", "math_profile"]
@@ -233,18 +235,11 @@ def _is_prose(math: str) -> bool:
 
 
 def lcs(a: Sequence[str], b: Sequence[str]) -> int:
-    """Length of the longest common subsequence of ``a`` and ``b`` (bit-parallel, one pass over ``b``)."""
+    """Length of the longest common subsequence of ``a`` and ``b`` (rapidfuzz's bit-parallel LCS in C++:
+    the match score computes one for every candidate of every text)."""
     if not a or not b:
         return 0
-    masks: dict[str, int] = {}
-    for i, x in enumerate(a):
-        masks[x] = masks.get(x, 0) | 1 << i
-    full = (1 << len(a)) - 1
-    v = full
-    for y in b:
-        u = v & masks.get(y, 0)
-        v = ((v + u) | (v - u)) & full
-    return len(a) - v.bit_count()
+    return int(LCSseq.similarity(a, b))
 
 
 def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
