@@ -1,16 +1,23 @@
 """How well do the question checks judge real model rewordings? Precision and recall on hand labels.
 
-    python benchmarks/question_checks.py                    # the held-out half (the published figures)
-    python benchmarks/question_checks.py --split tuning     # the half the checks were tuned on
+    python benchmarks/question_checks.py                    # the held-out set (the published figures)
+    python benchmarks/question_checks.py --split tuning     # the set the checks were tuned on
     python benchmarks/question_checks.py --show             # every disagreement with the labels
 
 The rewordings are real LLM output: ``../shared/data/real/math_train_rephrased_dev.jsonl`` (three
-rewordings of each of 1,000 MATH train problems). ``benchmarks/labels/real_rewordings.jsonl`` holds 330
-of them labelled by reading each one: ``faithful`` (the same problem in new words), ``changed`` (another
-problem: a reversed subtraction, a dropped condition) or ``broken`` (no usable problem: an invented
-diagram, a dropped equation or figure). The 110 problems were drawn with ``random.Random(23)`` from the
-file's sorted MATH ids, and cut into a tuning half (the first 55 drawn) and a held-out half (the other
-55) before any check was tuned; the three rewordings of a problem stay in the same half.
+rewordings of each of 1,000 MATH train problems). Each labelled one was read and judged ``faithful``
+(the same problem in new words), ``changed`` (another problem: a reversed subtraction, a dropped
+condition, a qualifier moved) or ``broken`` (no usable problem: an invented diagram, a dropped equation
+or figure), with a short reason. Two sets, drawn by problem (all three rewordings of a problem stay in
+one set):
+
+- **tuning**, ``benchmarks/labels/real_rewordings.jsonl``: 330 rewordings of 110 problems drawn with
+  ``random.Random(23).sample`` from the file's sorted MATH ids. They were first cut into a tuning half
+  and a held-out half (field ``first_split``); the held-out half's misses were then read and described
+  while the checks were worked on, so it is no longer held out, and both halves are tuning now.
+- **heldout**, ``benchmarks/labels/real_rewordings_heldout.jsonl``: 510 rewordings of 170 further
+  problems: the sorted ids not in the tuning set, shuffled with ``random.Random(2312)``, the first 170.
+  Labelled before any check was changed, and without running the checks on them.
 
 For each check, on its own and all together (in the order ``check_question`` runs them): how many
 faithful rewordings it rejects (the target is at most 3%), and how many changed or broken ones it keeps
@@ -32,7 +39,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = ROOT.parent / "shared" / "data"
 REAL = DATA / "real" / "math_train_rephrased_dev.jsonl"
-LABELS = HERE / "labels" / "real_rewordings.jsonl"
+LABELS = {
+    "tuning": HERE / "labels" / "real_rewordings.jsonl",
+    "heldout": HERE / "labels" / "real_rewordings_heldout.jsonl",
+}
 sys.path.insert(0, str(ROOT))
 
 from synthmath.steps.diagrams import adds_diagram, drops_diagram  # noqa: E402
@@ -40,7 +50,8 @@ from synthmath.steps.expressions import changed_math  # noqa: E402
 from synthmath.steps.similarity import question_copies_seed  # noqa: E402
 from synthmath.steps.verify import added_numbers, check_question, missing_numbers  # noqa: E402
 
-SEED, PROBLEMS = 23, 110
+TUNING_SEED, TUNING_PROBLEMS = 23, 110
+HELDOUT_SEED, HELDOUT_PROBLEMS = 2312, 170
 
 Check = Callable[[str, str], bool]
 CHECKS: dict[str, Check] = {
@@ -61,10 +72,12 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def splits(rows: list[dict]) -> dict[str, list[str]]:
-    """The labelled problems: 110 MATH ids drawn with a fixed seed, the first 55 for tuning."""
+    """The labelled problems of each set, in the order they were drawn."""
     ids = sorted({r["math_id"] for r in rows})
-    drawn = random.Random(SEED).sample(ids, PROBLEMS)
-    return {"tuning": drawn[: PROBLEMS // 2], "heldout": drawn[PROBLEMS // 2 :]}
+    tuning = random.Random(TUNING_SEED).sample(ids, TUNING_PROBLEMS)
+    rest = sorted(set(ids) - set(tuning))
+    random.Random(HELDOUT_SEED).shuffle(rest)
+    return {"tuning": tuning, "heldout": rest[:HELDOUT_PROBLEMS]}
 
 
 def labelled(split: str) -> list[tuple[dict, dict]]:
@@ -72,11 +85,9 @@ def labelled(split: str) -> list[tuple[dict, dict]]:
     rows = read_jsonl(REAL)
     by_key = {(r["math_id"], r["variant"]): r for r in rows}
     ids = set(splits(rows)[split])
-    out = [
-        (lab, by_key[lab["math_id"], lab["variant"]]) for lab in read_jsonl(LABELS) if lab["split"] == split
-    ]
-    if {lab["math_id"] for lab, _ in out} != ids:
-        raise SystemExit(f"{LABELS} does not match the problems drawn for the {split} half")
+    out = [(lab, by_key[lab["math_id"], lab["variant"]]) for lab in read_jsonl(LABELS[split])]
+    if {lab["math_id"] for lab, _ in out} != ids or len(out) != 3 * len(ids):
+        raise SystemExit(f"{LABELS[split]} does not match the problems drawn for the {split} set")
     return out
 
 
