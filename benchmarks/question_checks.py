@@ -45,25 +45,40 @@ LABELS = {
 }
 sys.path.insert(0, str(ROOT))
 
+from synthmath.answers import gold_answer  # noqa: E402
+from synthmath.steps.conditions import changed_condition  # noqa: E402
 from synthmath.steps.diagrams import adds_diagram, drops_diagram  # noqa: E402
 from synthmath.steps.expressions import changed_math  # noqa: E402
 from synthmath.steps.similarity import question_copies_seed  # noqa: E402
-from synthmath.steps.verify import added_numbers, check_question, missing_numbers  # noqa: E402
+from synthmath.steps.verify import (  # noqa: E402
+    _choices_optional,
+    added_numbers,
+    check_question,
+    missing_numbers,
+)
 
 TUNING_SEED, TUNING_PROBLEMS = 23, 110
 HELDOUT_SEED, HELDOUT_PROBLEMS = 2312, 170
 
-Check = Callable[[str, str], bool]
+Check = Callable[[str, str, str | None], bool]
 CHECKS: dict[str, Check] = {
-    "question_copies_seed": lambda o, r: question_copies_seed(o, r).copied,
-    "adds_diagram": lambda o, r: adds_diagram(o, r) is not None,
-    "drops_diagram": lambda o, r: drops_diagram(o, r) is not None,
-    "missing_numbers": lambda o, r: bool(missing_numbers(o, r)),
-    "added_numbers": lambda o, r: bool(added_numbers(o, r)),
-    "changed_math": lambda o, r: changed_math(o, r) is not None,
-    "all (check_question)": lambda o, r: check_question(o, r, "stop", []) is not None,
-    "all but changed_math": lambda o, r: check_question(o, r, "stop", [], check_math=False) is not None,
+    "question_copies_seed": lambda o, r, g: question_copies_seed(o, r).copied,
+    "adds_diagram": lambda o, r, g: adds_diagram(o, r) is not None,
+    "drops_diagram": lambda o, r, g: drops_diagram(o, r) is not None,
+    "missing_numbers": lambda o, r, g: bool(missing_numbers(_choices_optional(o, r, g), r)),
+    "added_numbers": lambda o, r, g: bool(added_numbers(o, r)),
+    "changed_math": lambda o, r, g: changed_math(_choices_optional(o, r, g), r) is not None,
+    "changed_condition": lambda o, r, g: changed_condition(_choices_optional(o, r, g), r) is not None,
+    "all (check_question)": lambda o, r, g: check_question(o, r, "stop", [], gold=g) is not None,
+    "all but changed_condition": lambda o, r, g: (
+        check_question(o, r, "stop", [], gold=g, check_conditions=False) is not None
+    ),
 }
+
+
+def gold(row: dict) -> str | None:
+    """The gold answer of the row's problem (as the build reads it from the seed's solution)."""
+    return gold_answer(row["original_solution"]).answer
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -95,15 +110,19 @@ def score(pairs: list[tuple[dict, dict]], show: bool) -> None:
     faithful = sum(lab["label"] == "faithful" for lab, _ in pairs)
     bad = len(pairs) - faithful
     print(f"{len(pairs)} rewordings: {faithful} faithful, {bad} changed or broken")
-    head = f"{'check':24} {'rejects':>8} {'faithful rejected':>18} {'bad kept':>12}"
+    head = f"{'check':26} {'rejects':>8} {'faithful rejected':>18} {'bad kept':>12}"
     print(f"{head} {'precision':>10} {'recall':>7}")
     for name, check in CHECKS.items():
-        hits = [(lab, row) for lab, row in pairs if check(row["original_problem"], row["rephrased_problem"])]
+        hits = [
+            (lab, row)
+            for lab, row in pairs
+            if check(row["original_problem"], row["rephrased_problem"], gold(row))
+        ]
         wrong = [(lab, row) for lab, row in hits if lab["label"] == "faithful"]
         caught = len(hits) - len(wrong)
         precision = f"{caught / len(hits):.2f}" if hits else "-"
         print(
-            f"{name:24} {len(hits):8d} {len(wrong):5d} ({len(wrong) / faithful:6.1%})    "
+            f"{name:26} {len(hits):8d} {len(wrong):5d} ({len(wrong) / faithful:6.1%})    "
             f"{bad - caught:3d} ({(bad - caught) / bad:5.1%}) {precision:>10} {caught / bad:7.2f}"
         )
         if show and name.startswith("all ("):
@@ -112,7 +131,9 @@ def score(pairs: list[tuple[dict, dict]], show: bool) -> None:
             ]
             for kind, group in (("faithful rejected", wrong), ("changed/broken kept", missed)):
                 for lab, row in group:
-                    why = check_question(row["original_problem"], row["rephrased_problem"], "stop", [])
+                    why = check_question(
+                        row["original_problem"], row["rephrased_problem"], "stop", [], gold=gold(row)
+                    )
                     print(f"  {kind}: {lab['math_id']} v{lab['variant']} ({lab['reason']}): {why}")
 
 

@@ -131,6 +131,9 @@ class BuildConfig(BaseModel):
     check_math: bool = Field(
         True, description="reject rephrasings that lose a formula of the original (compared as math)"
     )
+    check_conditions: bool = Field(
+        True, description="reject rephrasings that drop a condition of the original (integer, distinct, ...)"
+    )
     check_questions: Literal["none", "solve"] = Field(
         "none", description="solve: keep a rephrasing only if independent solutions reach the gold answer"
     )

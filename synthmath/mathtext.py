@@ -71,6 +71,7 @@ _HINTS |= {"cubed": "3", "right": "90", "perpendicular": "90"}
 _HINTS |= {w: "1" for w in ("a", "an", "each", "every", "both", "single", "any", "unit")}
 _HINTS |= {w: "0" for w in ("positive", "negative", "nonnegative", "nonzero", "nonpositive", "origin")}
 _HINTS |= {"decimal": "10", "binary": "2", "hexadecimal": "16", "octal": "8"}
+_HINTS |= {"twins": "2", "triplets": "3", "quadruplets": "4", "quintuplets": "5"}
 
 
 def drop_diagrams(text: str) -> str:

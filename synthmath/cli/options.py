@@ -319,6 +319,13 @@ step_options = _compose(
         default=None,
         help="Reject rephrasings that lose a formula of the original, compared as math [default: on].",
     ),
+    _option(
+        "checks",
+        "--check-conditions/--no-check-conditions",
+        default=None,
+        help="Reject rephrasings that drop a condition of the original (integer, distinct, divisible, "
+        "product, ...) [default: on].",
+    ),
 )
 
 # beyond rephrasing (docs/recipe.md#beyond-rephrasing): kinds of data, sampling rounds, voted gold answers

@@ -56,6 +56,7 @@ class _State:
             k=spec.rephrasings,
             require_numbers=spec.require_numbers,
             check_math=spec.check_math,
+            check_conditions=spec.check_conditions,
             copy_threshold=spec.question_copy_threshold,
             duplicate_threshold=spec.duplicate_threshold,
         )

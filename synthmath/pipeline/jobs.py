@@ -62,6 +62,7 @@ class WorkerSpec:
     duplicate_threshold: float = 90.0
     answer_copy_threshold: float | None = 95.0
     check_math: bool = True
+    check_conditions: bool = True
     verify_timeout: float | None = 5.0
     solve_check_samples: int = 4
     solve_check_min_agree: int = 1
@@ -96,6 +97,7 @@ class WorkerSpec:
             duplicate_threshold=c.duplicate_threshold,
             answer_copy_threshold=c.answer_copy_threshold,
             check_math=c.check_math,
+            check_conditions=c.check_conditions,
             verify_timeout=c.verify_timeout,
             solve_check_samples=c.solve_check_samples,
             solve_check_min_agree=c.solve_check_min_agree,

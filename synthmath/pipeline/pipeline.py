@@ -76,6 +76,7 @@ class Pipeline:
             k=config.rephrasings,
             require_numbers=config.require_numbers,
             check_math=config.check_math,
+            check_conditions=config.check_conditions,
         )
         self.answer_step = RephraseAnswer(
             self.prompts, a, mode=config.answer_mode, samples=config.answer_samples

@@ -38,7 +38,7 @@ import re
 
 from rapidfuzz import fuzz
 
-from ..mathtext import drop_diagrams, latex_for_numbers
+from ..mathtext import drop_diagrams, latex_for_numbers, mask_math, numbers_in
 
 __all__ = ["MIN_ATOMS", "NEAR", "changed_math", "formulas", "lost_bound", "normalize_formula"]
 
@@ -99,14 +99,31 @@ def normalize_formula(tex: str) -> str:
     return s.strip(".,;:?!")
 
 
-def formulas(text: str) -> list[str]:
-    """The LaTeX of each formula in ``text`` outside its diagrams, as written."""
+def _spans(text: str) -> list[tuple[int, str]]:
+    """(offset, LaTeX) of each formula of ``text`` (diagrams already dropped)."""
     found = []
-    for m in _MATH.finditer(drop_diagrams(text)):
+    for m in _MATH.finditer(text):
         body = next((g for g in (m.group(1), m.group(2), m.group(3), m.group(4), m.group(6)) if g), "")
         if body.strip():
-            found.append(body)
+            found.append((m.start(), body))
     return found
+
+
+def formulas(text: str) -> list[str]:
+    """The LaTeX of each formula in ``text`` outside its diagrams, as written."""
+    return [body for _, body in _spans(drop_diagrams(text))]
+
+
+_ELLIPSIS = re.compile(r"\\[lc]?dots[bmc]?|\.\.\.")
+
+
+def _ends(tex: str) -> set[str]:
+    """The smallest and the largest number of a formula."""
+    values = {n: float(n) for n in numbers_in(tex, words=False)}
+    if not values:
+        return set()
+    low, high = min(values.values()), max(values.values())
+    return {n for n, v in values.items() if v in (low, high)}
 
 
 def _atoms(normalized: str) -> int:
@@ -127,6 +144,45 @@ def _changed_condition(condition: str, ours: list[str], theirs: list[str]) -> st
         if fuzz.ratio(condition, t) >= NEAR:
             return t
     return None
+
+
+def _said_in_words(expression: str, rephrased: str) -> bool:
+    """Whether ``rephrased`` states ``expression`` (normalised) as its operands in math joined by words:
+    "the product of the matrices $A$ and $B$" for ``$AB$``, "$1121_5$ divided by $12_5$" for
+    ``$1121_5 \\div 12_5$``, "the sixth root of $N$" for ``$\\sqrt[6]{N}$``.
+
+    Every number and letter of the expression must lie in a formula the rewording writes (matched as
+    whole atoms), except numbers the rewording's prose says in words ("sixth" for the 6 of a root);
+    what is left are operators, brackets and names of functions, which words say. An operation whose
+    operands do not commute (``-``, ``\\div``, ``/``, a power) must keep their order: "subtract $A$
+    from $B$" is B - A, so "from" between them reverses it."""
+    text = drop_diagrams(rephrased)
+    atoms = _ATOM.findall(expression)
+    covered: list[int | None] = [None] * len(atoms)  # the offset, in the rewording, of what covers an atom
+    parts = []
+    for start, body in _spans(text):
+        for f in {normalize_formula(body), *_pieces(body)}:
+            tokens = _ATOM.findall(f)
+            if any(t[0].isalnum() for t in tokens):
+                parts.append((len(tokens), start, tokens))
+    for n, start, tokens in sorted(parts, key=lambda p: -p[0]):
+        for i in range(len(atoms) - n + 1):
+            if atoms[i : i + n] == tokens and all(c is None for c in covered[i : i + n]):
+                covered[i : i + n] = [start] * n
+    spoken = numbers_in(mask_math(text), hints=True)
+    for atom, at in zip(atoms, covered, strict=True):
+        if at is None and atom[0].isalnum() and not (atom[0].isdigit() and atom in spoken):
+            return False
+    order = [at for at in dict.fromkeys(c for c in covered if c is not None)]
+    if len(order) >= 2 and any(
+        a in ("-", r"\div", "/", "^") for a, c in zip(atoms, covered, strict=True) if c is None
+    ):
+        first, second = order[0], order[1]
+        reversed_ = second < first
+        says_from = re.search(r"\bfrom\b", text[min(first, second) : max(first, second)], re.I) is not None
+        if reversed_ != says_from:
+            return False
+    return True
 
 
 def lost_bound(original: str, rephrased: str) -> str | None:
@@ -159,13 +215,17 @@ def changed_math(original: str, rephrased: str) -> Failure | None:
         whole = normalize_formula(tex)
         if _atoms(whole) < MIN_ATOMS or whole in pool or _NAME.fullmatch(whole):
             continue
+        if _ELLIPSIS.search(whole) and _ends(tex) <= numbers_in(rephrased, hints=True):
+            continue  # "$1+2+\\dots+50$" as "the integers from 1 to 50": its first and last terms kept
         if _RELATION.search(whole):
             edited = _changed_condition(whole, ours, theirs)
             if edited is not None:
                 lost.append(f"${' '.join(tex.split())[:60]}$ became ${edited[:60]}$")
             continue
         pieces = _pieces(tex)
-        if len(pieces) <= 1 or any(_atoms(p) >= MIN_ATOMS and p not in pool for p in pieces):
+        if (len(pieces) <= 1 or any(_atoms(p) >= MIN_ATOMS and p not in pool for p in pieces)) and not (
+            _said_in_words(whole, rephrased)
+        ):
             lost.append(f"${' '.join(tex.split())[:60]}$ is missing")
     if not lost:
         return None

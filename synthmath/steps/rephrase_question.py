@@ -27,6 +27,7 @@ class RephraseQuestion:
         k: int,
         require_numbers: bool,
         check_math: bool = True,
+        check_conditions: bool = True,
         copy_threshold: float = QUESTION_COPY_THRESHOLD,
         duplicate_threshold: float = DUPLICATE_THRESHOLD,
     ) -> None:
@@ -35,6 +36,7 @@ class RephraseQuestion:
         self.k = k
         self.require_numbers = require_numbers
         self.check_math = check_math
+        self.check_conditions = check_conditions
         self.copy_threshold = copy_threshold
         self.duplicate_threshold = duplicate_threshold
 
@@ -63,8 +65,10 @@ class RephraseQuestion:
                 kept,
                 require_numbers=self.require_numbers,
                 check_math=self.check_math,
+                check_conditions=self.check_conditions,
                 copy_threshold=self.copy_threshold,
                 duplicate_threshold=self.duplicate_threshold,
+                gold=seed.gold_answer,
             )
             if failure is None:
                 kept.append(question)
