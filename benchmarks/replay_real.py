@@ -1,6 +1,6 @@
 """Real model text through the whole build: what does ``build-dpo`` keep of real rewordings, and why not?
 
-    python benchmarks/replay_real.py                 # the 55 held-out problems of the hand labels
+    python benchmarks/replay_real.py                 # the 170 held-out problems of the hand labels
     python benchmarks/replay_real.py --seeds all     # all 1,000 problems (the checks were tuned on most)
     python benchmarks/replay_real.py --show 20       # print 20 rejects of each reason
 
@@ -14,9 +14,10 @@ Reported: candidates, kept and rejects by reason for each stage; the share of se
 kept tuple (goal: 85%); and every kept tuple's final answer checked again against the gold answer of
 the seed, outside the build (goal: none disagrees).
 
-Held-out seeds: the checks were tuned on the hand labels' tuning half and on random samples of the 890
-unlabelled problems, so the figures that say how the checks do on text they were not tuned on come
-from the labels' held-out half (55 problems, ``benchmarks/question_checks.py``).
+Held-out seeds: the checks were tuned on the hand labels' tuning set (110 problems) and on the 720
+problems in neither labelled set, so the figures that say how the checks do on text they were not
+tuned on come from the labels' held-out set (170 problems, drawn as ``benchmarks/question_checks.py``
+draws them).
 """
 
 from __future__ import annotations
@@ -52,9 +53,12 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def heldout_ids(rows: list[dict[str, Any]]) -> list[str]:
-    """The held-out half of the hand labels (as benchmarks/question_checks.py draws it)."""
+    """The held-out set of the hand labels (as benchmarks/question_checks.py draws it): the 170 first
+    of the unlabelled-before ids shuffled with ``random.Random(2312)``."""
     ids = sorted({r["math_id"] for r in rows})
-    return random.Random(23).sample(ids, 110)[55:]
+    rest = sorted(set(ids) - set(random.Random(23).sample(ids, 110)))
+    random.Random(2312).shuffle(rest)
+    return rest[:170]
 
 
 class RealModel:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from synthmath.answers import answers_equivalent, extract_boxed
 from synthmath.steps import check_question
+from synthmath.steps.conditions import changed_condition
 from synthmath.steps.diagrams import adds_diagram, drops_diagram
 from synthmath.steps.expressions import changed_math
 from synthmath.steps.verify import added_numbers, missing_numbers
@@ -255,3 +256,141 @@ def test_real_rewordings_replayed_through_build_dpo(tmp_path: Path) -> None:
     assert any(r["reason"] == "adds_diagram" and r["text"] in invented for r in rejects)
     summary = json.loads((tmp_path / "o" / "summary.json").read_text())
     assert summary["questions"]["candidates"] == len(rows)
+
+
+# --- conditions and qualifiers ---------------------------------------------------------------------------
+
+_COPRIME = r"The probability is $\frac{m}{n}$, where $m$ and $n$ are relatively prime positive integers."
+_VALUES = r"real values of $r$ for which $\frac{1}{2x}=\frac{r-x}{7}$ has exactly one real solution."
+
+
+@pytest.mark.parametrize(
+    ("original", "rephrased", "lost"),
+    [
+        (
+            r"Here $b$ is a positive integer and is not divisible by the square of any prime.",
+            r"Here $b$ is a positive integer that is not a square of any prime.",
+            "divisible",
+        ),
+        ("Find the product of all " + _VALUES, "Determine the total of all " + _VALUES, "product"),
+        (_COPRIME, r"The probability is $\frac{m}{n}$, with $m$ and $n$ positive integers.", "coprime"),
+        (
+            "Which number should we remove to maximize the probability that the sum is 10?",
+            "Which number should be removed to increase the likelihood that the sum is 10?",
+            "maximum",
+        ),
+        (
+            "How many triangles with perimeter 7 have integer side lengths?",
+            "How many triangles have a perimeter of 7?",
+            "integer",
+        ),
+    ],
+)
+def test_a_dropped_condition_is_changed_condition(original: str, rephrased: str, lost: str) -> None:
+    failure = check_question(original, rephrased, "stop", [])
+    assert failure is not None and failure[0] == "changed_condition" and lost in failure[1]
+    assert check_question(original, rephrased, "stop", [], check_conditions=False) is None
+
+
+@pytest.mark.parametrize(
+    ("original", "rephrased"),
+    [
+        (
+            _COPRIME,
+            _COPRIME.replace("relatively prime positive integers", "positive integers with no common factor"),
+        ),
+        ("Two distinct digits are chosen.", "Two different digits are chosen."),
+        (
+            "What is the largest positive five-digit integer divisible by 11?",
+            "Find the largest five-digit number that is a multiple of 11.",
+        ),
+        (
+            "What is the sum of the odd integers from 11 through 39, inclusive?",
+            "Determine the total of the odd numbers from 11 to 39, both included.",
+        ),
+        (
+            "Find the greatest common divisor of 32 and 48.",
+            "Determine the highest common factor of 32 and 48.",
+        ),
+        (
+            r"Expand the product $(x^2-2x+2)(x^2+2x+2)$.",
+            r"Find the result of expanding $(x^2-2x+2)(x^2+2x+2)$.",
+        ),
+        (
+            "Find all solutions $x$ (real and otherwise) to $x^4+64=0$.",
+            "Find all solutions $x$ to $x^4+64=0$.",
+        ),
+        ("List the scores from the greatest to the least.", "List the scores in descending order."),
+    ],
+)
+def test_a_condition_said_in_other_words_passes(original: str, rephrased: str) -> None:
+    assert changed_condition(original, rephrased) is None
+    assert check_question(original, rephrased, "stop", []) is None
+
+
+# --- formulas said in words, bounds, series, dropped answer choices -------------------------------------
+
+_QUOTIENT = r"Express the quotient $1121_5 \div 12_5$ in base $5$."
+_COSINES = r"Compute $\cos^2 0^\circ + \cos^2 1^\circ + \dots + \cos^2 90^\circ$."
+
+
+@pytest.mark.parametrize(
+    ("original", "rephrased", "kept"),
+    [
+        (_QUOTIENT, r"Divide $1121_5$ by $12_5$; give the result in base $5$.", True),
+        (_QUOTIENT, r"Divide $12_5$ by $1121_5$; give the result in base $5$.", False),
+        (r"Find $325_{8}-237_{8}$.", r"Subtract $237_8$ from $325_8$.", True),
+        (r"Find $325_{8}-237_{8}$.", r"Subtract $325_8$ from $237_8$.", False),
+        (r"Determine $\sqrt[6]{1061520150601}$.", r"Find the sixth root of $1061520150601$.", True),
+        (r"Find $1+2\cdot3-4+5$.", r"Add $1+2\cdot3$ and $2+4\cdot5$.", False),
+        (_COSINES, r"Add the squared cosines of the angles from $0^\circ$ to $90^\circ$.", True),
+    ],
+)
+def test_an_expression_said_in_words_keeps_its_operands_and_their_order(
+    original: str, rephrased: str, kept: bool
+) -> None:
+    assert (check_question(original, rephrased, "stop", []) is None) is kept
+
+
+def test_a_strict_bound_may_be_said_inclusively() -> None:
+    original = "An integer greater than 9 and less than 100 is chosen. What is the chance its digits differ?"
+    rephrased = "An integer between 10 and 99 is chosen. What is the chance its digits differ?"
+    assert missing_numbers(original, rephrased) == [] and added_numbers(original, rephrased) == []
+    assert missing_numbers(original, rephrased.replace("99", "98")) == ["100"]
+
+
+def test_answer_choices_may_go_only_when_the_gold_answer_is_a_value() -> None:
+    choices = r"$\textbf{(A) }30\qquad\textbf{(B) }31\qquad\textbf{(E) }63$"
+    original = "How many values of $p<2015$ are possible?\n" + choices
+    rephrased = "Find the number of possible values of $p<2015$."
+    assert check_question(original, rephrased, "stop", [], gold="31") is None
+    for gold in (None, r"\textbf{(B)}", "B"):
+        failure = check_question(original, rephrased, "stop", [], gold=gold)
+        assert failure is not None and failure[0] == "missing_numbers"
+
+
+def test_changed_condition_rejects_through_the_build_and_its_flag_turns_it_off(tmp_path: Path) -> None:
+    problem = r"How many ordered pairs $(x,y)$ of distinct positive integers satisfy $x+y=12$?"
+    solution = r"Pairs $(x,12-x)$ for $x=1,\dots,11$ except $x=6$, so there are $\boxed{10}$."
+    changed = r"How many ordered pairs $(x,y)$ of positive integers satisfy $x+y=12$?"
+    seeds = tmp_path / "seeds.jsonl"
+    seeds.write_text(json.dumps({"id": "s1", "problem": problem, "solution": solution}) + "\n")
+
+    def model(body: dict[str, Any]) -> Reply:
+        if "Reworded problem:\n" in body["messages"][-1]["content"]:
+            return Reply([r"Each $x$ from 1 to 11 gives a pair, and $x=6$ repeats itself: $\boxed{10}$."])
+        return Reply([changed])
+
+    def build(*extra: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        out = tmp_path / f"o{len(extra)}"
+        with FakeOpenAIServer(model) as server:
+            args = ["--seeds", seeds, "--base-url", server.url, "--rephrasings", 1, "--no-contamination"]
+            code, output = invoke("build-dpo", *args, "--out", out, *extra)
+        assert code == 0, output
+        return read_jsonl(out / "dpo.jsonl"), read_jsonl(out / "rejects.jsonl")
+
+    records, rejects = build()
+    assert records == [] and [(r["reason"], r["text"]) for r in rejects] == [("changed_condition", changed)]
+    assert "distinct" in rejects[0]["detail"]
+    records, rejects = build("--no-check-conditions")
+    assert [r["prompt"] for r in records] == [changed] and rejects == []
