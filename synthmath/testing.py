@@ -41,6 +41,7 @@ from typing import Any
 from .fake_engine import FunctionEngine
 from .fake_model import FakeMathModel
 from .mathtext import NUMBER_WORDS
+from .steps.conditions import CONDITIONS
 
 __all__ = [
     "CutConnection",
@@ -62,6 +63,9 @@ _PROSE_WORD = re.compile(r"(?<![\\\w])[A-Za-z]{3,}(?![\w{])")
 # number words (and words that hint at a number) carry the numbers the question checks look for
 _SPARE = NUMBER_WORDS | {"once", "pair", "square", "squared", "cube", "cubed", "first", "second", "third"}
 _SPARE |= {"thirds", "fourth", "quarters", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"}
+# and the words that state a condition ("distinct", "relatively prime", "product"), which the condition
+# check looks for
+_CONDITION = re.compile("(" + "|".join(t for trigger, _ in CONDITIONS.values() for t in trigger) + ")", re.I)
 
 
 def _respell(word: str, variant: int) -> str:
@@ -74,15 +78,20 @@ def _respell(word: str, variant: int) -> str:
 
 def reword(text: str, variant: int = 0, *, rewrap_math: bool = False) -> str:
     """A mechanical "rewording" for fake models: every prose word of three or more letters is
-    respelled (one of six ways, by ``variant``), while math, diagrams, LaTeX commands, digits and
-    number words are kept. Unreadable, but it passes the copy checks as an honest rewording would.
+    respelled (one of six ways, by ``variant``), while math, diagrams, LaTeX commands, digits, number
+    words and the words that state a condition ("distinct", "product") are kept. Unreadable, but it passes the copy checks as an honest rewording would.
 
     ``rewrap_math`` writes inline ``$...$`` math as ``\\(...\\)``, as a rewritten solution would not
     carry a formula-only original verbatim.
     """
-    parts = _KEEP.split(text)
     respell = lambda m: _respell(m.group(0), variant)  # noqa: E731
-    out = "".join(p if i % 2 else _PROSE_WORD.sub(respell, p) for i, p in enumerate(parts))
+
+    def prose(p: str) -> str:
+        words = _CONDITION.split(p)
+        return "".join(w if j % 2 else _PROSE_WORD.sub(respell, w) for j, w in enumerate(words))
+
+    parts = _KEEP.split(text)
+    out = "".join(p if i % 2 else prose(p) for i, p in enumerate(parts))
     pieces = out.split("$")
     if not rewrap_math or "$$" in out or len(pieces) % 2 == 0:
         return out
