@@ -79,7 +79,8 @@ def _respell(word: str, variant: int) -> str:
 def reword(text: str, variant: int = 0, *, rewrap_math: bool = False) -> str:
     """A mechanical "rewording" for fake models: every prose word of three or more letters is
     respelled (one of six ways, by ``variant``), while math, diagrams, LaTeX commands, digits, number
-    words and the words that state a condition ("distinct", "product") are kept. Unreadable, but it passes the copy checks as an honest rewording would.
+    words and the words that state a condition ("distinct", "product") are kept. Unreadable, but it
+    passes the copy checks as an honest rewording would.
 
     ``rewrap_math`` writes inline ``$...$`` math as ``\\(...\\)``, as a rewritten solution would not
     carry a formula-only original verbatim.
