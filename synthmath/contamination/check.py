@@ -49,7 +49,7 @@ from .benchmarks import Benchmark, load_benchmarks
 from .cache import build_once, load_pickle, save_pickle
 from .calibrate import calibrate
 from .judge import judge_requests, resolve
-from .mathsig import compare
+from .mathsig import RARE_ATOMS, MathAgreement, compare
 from .ngrams import NGramIndex, normalize_tokens
 from .report import Tally, report_markdown
 from .results import CheckResult, JudgeCandidate, Level, Match, Screening
@@ -72,6 +72,7 @@ __all__ = [
 log = logging.getLogger("synthmath")
 _CALIBRATION_VERSION = 1  # bump when the match score or the math comparison changes
 _PROFILE_VERSION = 2  # bump when TextProfile, BenchmarkStats or the math profile changes
+_RIVALS = 3  # the best-scoring items whose math is always compared (the nearest rule's rivals)
 
 Judge = Any
 """Called with chat requests (:func:`~synthmath.contamination.judge.judge_requests`), returns the
@@ -267,13 +268,17 @@ class ContaminationChecker:
             # nearest rule) and items over a threshold; below them every pair is unmatched anyway
             pairs.sort(key=lambda x: -x[2])
             least = min(self.problem_thresholds.get(b, 0.0), self.embed_thresholds.get(b, 0.0))
+            # (the nearest rule needs the math of the best items too: a runner-up whose math the text
+            # does not keep is no rival)
             pairs = [
                 (j, cos, score, compare(profile.math, self.profiles[j].math))
-                if j in lexical or k == 0 or score >= least
+                if j in lexical or k < _RIVALS or score >= least
                 else (j, cos, score, None)
                 for k, (j, cos, score, _) in enumerate(pairs)
             ]
-            alone = self._nearest(pairs) if sims is not None and not stats.skeleton_weight else -1
+            alone = (
+                self._nearest(pairs, profile, stats) if sims is not None and not stats.skeleton_weight else -1
+            )
             for j, cos, score, agreement in pairs:
                 level = self._level(b, profile, j, j in lexical, score, agreement, j == alone)
                 for method, share in lexical.get(j, ()):
@@ -318,21 +323,40 @@ class ContaminationChecker:
             return "same_template"
         return None
 
-    def _nearest(self, scored: list[tuple[int, float, float, Any]]) -> int:
+    def _nearest(
+        self, scored: list[tuple[int, float, float, Any]], profile: TextProfile, stats: BenchmarkStats
+    ) -> int:
         """The text's best-scoring item when it stands out: a rewording sits far closer to its item than
-        to any other. With the item's mathematics (:attr:`MathAgreement.same_math`), a margin of
-        ``nearest_margin`` over the next item and a score of ``nearest_score``; or with nothing of the
-        item replaced (:attr:`MathAgreement.replaced`: real rewordings drop and add, siblings replace),
-        ``clear_margin`` and ``clear_score``. -1 when no item stands out."""
+        to any other whose mathematics it could be. The margin is taken over the next item that is a
+        rival: one whose math the text does not contradict (:attr:`MathAgreement.replaced`: a template
+        sibling of the text's problem, with other numbers or operators, is no rival however close its
+        words). The item stands out
+
+        - with its mathematics (:attr:`MathAgreement.same_math`), a margin of ``nearest_margin`` and a
+          score of ``nearest_score``;
+        - with its mathematics *kept* (:func:`kept_math`: the text adds none of its own, keeps at least
+          half of the item's numbers and something specific: rare numbers or all of its LaTeX; real
+          rewordings drop a diagram's labels or the answer choices), a cosine of ``kept_cosine`` and a
+          margin of ``nearest_margin``;
+        - with nothing of the item replaced, ``clear_score`` and ``clear_margin``.
+
+        -1 when no item stands out."""
         if not scored:
             return -1
-        ranked = scored  # best score first
-        j, cos, score, agreement = ranked[0]
-        margin = score - ranked[1][2] if len(ranked) > 1 else score
+        j, cos, score, agreement = scored[0]  # best score first
+        margin = score - scored[1][2] if len(scored) > 1 else score
+        rival = next((r for r in scored[1:] if r[3] is None or not r[3].replaced), None)
+        over_rivals = score - rival[2] if rival is not None else score
         t = self.t
         if cos < t.nearest_cosine or agreement.replaced:
             return -1
         if agreement.same_math and score >= t.nearest_score and margin >= t.nearest_margin:
+            return j
+        if (
+            cos >= t.kept_cosine
+            and over_rivals >= t.nearest_margin
+            and kept_math(agreement, profile, self.profiles[j], stats, t.kept_information)
+        ):
             return j
         return j if score >= t.clear_score and margin >= t.clear_margin else -1
 
@@ -370,3 +394,20 @@ class ContaminationChecker:
         if self.judge is not None and hasattr(self.judge, "info"):
             report.judge = self.judge.info()
         return report.model_dump(mode="json")
+
+
+def kept_math(
+    agreement: MathAgreement, text: TextProfile, item: TextProfile, stats: BenchmarkStats, information: float
+) -> bool:
+    """The text keeps the item's mathematics, or a part of it, and adds none of its own: nothing
+    replaced, no number, symbol or formula the item lacks, at least half of the item's numbers, and
+    something specific kept: numbers worth ``information`` (summed IDF: 220 and 4500 say more than 2
+    and 3) or all of the item's LaTeX (at least :data:`RARE_ATOMS` atoms)."""
+    a = agreement
+    if a.replaced or a.extra or a.extra_symbols or a.atom_precision < 1.0:
+        return False
+    if a.size and len(a.missing) * 2 > a.size:
+        return False
+    idf = stats.idf
+    shared = sum(idf.get(n, idf[""]) for n in text.numbers & item.numbers)
+    return shared >= information or (a.expressions == 1.0 and len(item.math.atoms) >= RARE_ATOMS)

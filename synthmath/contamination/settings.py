@@ -30,6 +30,8 @@ class Thresholds:
     nearest_cosine: float = 0.3
     nearest_score: float = 0.8
     nearest_margin: float = 0.3
+    kept_cosine: float = 0.7
+    kept_information: float = 8.0
     clear_score: float = 2.0
     clear_margin: float = 0.6
     drop: tuple[str, ...] = ("same_problem",)
