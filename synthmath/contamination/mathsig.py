@@ -159,6 +159,9 @@ _OPERATOR_LIST = r"+ - = ^ _ / * < > \times \div \dots \pm"
 _WRITING = frozenset([*_PUNCTUATION, "\\times", "\\frac", "/", "\\dots", "{", "}"])
 _CHANGED_LATEX = 0.5  # expressions share from which a replaced atom counts as a changed expression
 _OPERATORS = frozenset(_OPERATOR_LIST.split())
+_SAME_LATEX = 0.85  # expressions share from which a sign added or removed is a changed expression
+_DIVISION = frozenset([r"\frac", "/", r"\div", "{", "}"])
+_SIGNS = frozenset(["-", "+", r"\pm", r"\mp", r"\sqrt", "!", *_DIVISION])
 
 
 def normalize_expression(expr: str) -> list[str]:
@@ -271,7 +274,7 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
         expressions >= _CHANGED_LATEX
         and any(a not in _WRITING or a in _OPERATORS for a in gone)
         and any(a not in _WRITING for a in came)
-    )
+    ) or (expressions >= _SAME_LATEX and _signs_differ(gone, came))
     # the share of the text's LaTeX (by length) found verbatim in the item's: a rewording keeps its
     # formulas or writes them in words; a different problem brings formulas of its own
     joined = "\x00".join(item.expressions)
@@ -283,6 +286,19 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
         _bare(text) == _bare(item) or not (text.atoms and item.atoms), changed,
         conflict or changed or exchanged or redrawn or _renumbered(text, item),
     )  # fmt: skip
+
+
+def _signs_differ(gone: Counter[str], came: Counter[str]) -> bool:
+    """Nearly the same LaTeX with only a sign or an operation added or taken away, in place:
+    ``-\\sqrt{3}`` / ``\\sqrt{3}``, ``\\frac{a}{b}`` / ``ab`` (``a/b`` is the same division). A
+    relation that goes ("$x>0$") was most often said in words ("positive"), and an expression that
+    goes with its letters was moved out of the formula: neither counts here."""
+    if (not gone and not came) or any(a not in _SIGNS for a in gone + came):
+        return False
+    divided = gone["\\frac"] + gone["/"] + gone["\\div"]
+    return divided != came["\\frac"] + came["/"] + came["\\div"] or any(
+        gone[a] != came[a] for a in _SIGNS - _DIVISION
+    )
 
 
 def _renumbered(text: MathProfile, item: MathProfile) -> bool:

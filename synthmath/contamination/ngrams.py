@@ -33,6 +33,7 @@ __all__ = ["NGramIndex", "drop_diagrams", "normalize_tokens"]
 _DROP = re.compile(r"\\(?:left|right|displaystyle|textstyle|quad|qquad|[!,;: ])")
 _THOUSANDS = re.compile(r",(?<=\d,)(?=\d{3}(?!\d))")  # starts with the comma: a fast literal scan
 _COMMAND = re.compile(r"\\([a-zA-Z]+)")
+_LATEX_THOUSANDS = re.compile(r"(?<=\d)(?:,\\!|\{,\})(?=\d{3}(?!\d))")
 _FRAC_DIGITS = re.compile(r"\\frac\s*(\d)\s*(\d)")  # \frac34 is \frac{3}{4}
 _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|\.\d+")  # ".5" is a number too
 
@@ -67,7 +68,10 @@ def _number(tok: str) -> str:
 
 def normalize_tokens(text: str) -> list[str]:
     """The words and numbers of ``text``, normalised for matching (number words become digits)."""
-    s = _DROP.sub(" ", drop_diagrams(text))
+    s = drop_diagrams(text)
+    if "\\!" in s or "{,}" in s:  # LaTeX thousands: 10,\!000 and 1{,}000
+        s = _LATEX_THOUSANDS.sub("", s)
+    s = _DROP.sub(" ", s)
     s = _FRAC_DIGITS.sub(r"\\frac{\1}{\2}", s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac"))
     s = _THOUSANDS.sub("", s)
     s = _COMMAND.sub(r" \1 ", s).lower()
@@ -175,7 +179,7 @@ class NGramIndex:
         """The index, read from ``cache_dir`` when one was built for the same content and settings."""
         from .cache import build_once
 
-        key = "-".join(b.content_hash for b in benchmarks) + f"-{tuple(sizes)}-{max_df}-v4"
+        key = "-".join(b.content_hash for b in benchmarks) + f"-{tuple(sizes)}-{max_df}-v5"
         path = cache_dir / f"ngrams-{xxhash.xxh64_hexdigest(key.encode())}.pkl" if cache_dir else None
 
         def load(p: Path) -> NGramIndex:

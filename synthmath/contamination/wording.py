@@ -39,6 +39,9 @@ root solution zero | coefficient | term | sequence | series | slope | intercept
 sine sin | cosine cos | tangent tan | logarithm log | exponent power
 probability | expected | permutation arrangement | combination | distinct different
 consecutive | inclusive | exclusive | first | last | next | previous
+greater more larger bigger higher above over exceed exceeds exceeding | less fewer smaller lower below under
+identical same indistinguishable | increase increased | decrease decreased | parallel | perpendicular
+inside inscribed interior | outside circumscribed exterior | horizontal | vertical
 """
 MATH_WORDS: dict[str, int] = {
     word: k
