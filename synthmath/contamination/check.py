@@ -72,6 +72,7 @@ __all__ = [
 log = logging.getLogger("synthmath")
 _CALIBRATION_VERSION = 1  # bump when the match score or the math comparison changes
 _PROFILE_VERSION = 3  # bump when TextProfile, BenchmarkStats or the math profile changes
+_KEPT_LATEX = 0.7  # share of the item's LaTeX atoms a text keeps, in order, to keep its math
 _RIVALS = 3  # the best-scoring items whose math is always compared (the nearest rule's rivals)
 
 Judge = Any
@@ -402,7 +403,7 @@ def kept_math(
     """The text keeps the item's mathematics, or a part of it, and adds none of its own: nothing
     replaced, no number, symbol or formula the item lacks, at least half of the item's numbers, and
     something specific kept: numbers worth ``information`` (summed IDF: 220 and 4500 say more than 2
-    and 3) or all of the item's LaTeX (at least :data:`RARE_ATOMS` atoms)."""
+    and 3) or most of the item's LaTeX (``_KEPT_LATEX`` of it, at least :data:`RARE_ATOMS` atoms)."""
     a = agreement
     if a.replaced or a.extra or a.extra_symbols or a.atom_precision < 1.0:
         return False
@@ -410,4 +411,5 @@ def kept_math(
         return False
     idf = stats.idf
     shared = sum(idf.get(n, idf[""]) for n in text.numbers & item.numbers)
-    return shared >= information or (a.expressions == 1.0 and len(item.math.atoms) >= RARE_ATOMS)
+    longer = max(len(text.math.atoms), len(item.math.atoms))
+    return shared >= information or (a.expressions >= _KEPT_LATEX and a.expressions * longer >= RARE_ATOMS)
