@@ -18,6 +18,7 @@ from synthmath.contamination.check import CheckerSpec, ContaminationChecker, Thr
 from synthmath.contamination.judge import LLMJudge, judge_requests, resolve, verdict
 from synthmath.contamination.mathsig import compare, math_profile
 from synthmath.contamination.ngrams import normalize_tokens
+from synthmath.contamination.wording import wording_changed
 from synthmath.engine.openai_server import OpenAIServerEngine
 from synthmath.records import SeedProblem
 from synthmath.testing import FakeOpenAIServer, Reply
@@ -404,6 +405,56 @@ def test_math_in_words_keeps_the_math() -> None:
     assert compare(words, item).same_math
     other = math_profile("Add three quarters to the square root of fifty; round to the nearest hundredth.")
     assert not compare(other, item).same_math
+
+
+def test_latex_thousands_are_one_number() -> None:
+    item = math_profile(r"It costs $\$10,\!000$ to install and $\$650$ a year; it saves $\$1{,}200$ a year.")
+    words = math_profile(
+        "Installing it costs 10,000 dollars, upkeep is 650 dollars a year, savings 1200 a year."
+    )
+    assert set(item.numbers) == {"10000", "650", "1200"}
+    assert compare(words, item).same_math
+
+
+@pytest.mark.parametrize(
+    ("item", "text", "same"),
+    [
+        (r"Compute $(-\sqrt{3} + \sqrt{5} + \sqrt{6})^2 + (\sqrt{3} - \sqrt{5} + \sqrt{6})^2$.",
+         r"Compute $(\sqrt{3} + \sqrt{5} + \sqrt{6})^2 + (\sqrt{3} - \sqrt{5} + \sqrt{6})^2$.",
+         False),  # a minus taken away
+        (r"If $|a| = 6$ and $|b| = 4,$ then find $\left| \frac{a}{b} \right|.$",
+         r"If $|a| = 6$ and $|b| = 4,$ then find $\left| ab \right|.$", False),  # a division taken away
+        (r"If $|a| = 6$ and $|b| = 4,$ then find $\left| \frac{a}{b} \right|.$",
+         r"Given $|a| = 6$ and $|b| = 4$, what is $|a/b|$?", True),  # the same division, written a/b
+    ],
+)  # fmt: skip
+def test_a_sign_or_division_taken_away_is_another_problem(item: str, text: str, same: bool) -> None:
+    agreement = compare(math_profile(text), math_profile(item))
+    assert agreement.same_math is same and agreement.replaced is not same
+
+
+@pytest.mark.parametrize(
+    ("item", "text", "sibling"),
+    [
+        ("The function f has the property that for each real x in its domain, 1/x is in its domain.",
+         "The function f satisfies the condition that for any real x in its domain, 1/x is in its domain.",
+         False),  # plain words swapped: a rewording
+        ("Find the sum of the nonzero roots of the quadratic equation below, written in simplest form.",
+         "Find the sum of the non-zero solutions of the quadratic equation below, written in simplest form.",
+         False),  # synonyms of one mathematical word, and "nonzero" / "non-zero"
+        ("How many rectangles are in the figure below if each side has length 2 and the area is 8?",
+         "How many squares are in the figure below if each side has length 2 and the area is 8?",
+         True),  # one object for another
+        ("If the sum is less than 220, what is the greatest possible value for the largest of them?",
+         "If the sum is greater than 220, what is the greatest possible value for the largest of them?",
+         True),  # a relation turned round
+        ("How many of the shaded triangles in the figure below have an area of at least 4 square units?",
+         "How many of the non shaded triangles in the figure below have an area of at least 4 square units?",
+         True),  # a negation
+    ],
+)  # fmt: skip
+def test_a_sibling_swaps_a_mathematical_word(item: str, text: str, sibling: bool) -> None:
+    assert wording_changed(normalize_tokens(text), normalize_tokens(item)) is sibling
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -262,7 +262,7 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
         # what is asked, and what is stated, must share a group ("the sum of its digits" / "the product")
         conflict |= not asked & wanted
     # an expression changed: one of the item's symbols went away and another came in (cos / tan, a / b)
-    swapped = bool(item.symbols - text.symbols) and bool(text.symbols - item.symbols)
+    swapped = bool(item.symbols - text.symbols - _WRITING) and bool(text.symbols - item.symbols - _WRITING)
     exchanged = bool(item.symbols - text.symbols - _WRITING) and bool(text.symbols - item.symbols - _WRITING)
     redrawn = text.diagram is not None and item.diagram is not None and _differ(text.diagram, item.diagram)
     size = len(theirs - _TRIVIAL_MISSING)
