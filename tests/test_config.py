@@ -36,3 +36,23 @@ def test_remote_out_keeps_its_cache_in_a_local_staging_folder(
     monkeypatch.setenv("SYNTHMATH_STAGING", str(tmp_path))
     cache = BuildConfig.load(out="s3://bucket/run").cache_path()
     assert cache is not None and cache.is_relative_to(tmp_path) and cache.name == "requests.sqlite"
+
+
+def test_the_parts_make_the_whole_config() -> None:
+    """BuildConfig is its parts at once: every part's fields and validators, none shadowing another's
+    (two validators of one name in two parts would leave only one)."""
+    from synthmath.config import PARTS, BuildConfig
+
+    fields = [name for part in PARTS.values() for name in part.model_fields]
+    assert sorted(fields) == sorted(BuildConfig.model_fields) and len(fields) == len(set(fields))
+    mine = BuildConfig.__pydantic_decorators__
+    for part in PARTS.values():
+        theirs = part.__pydantic_decorators__  # type: ignore[attr-defined]
+        assert set(theirs.field_validators) <= set(mine.field_validators), part.__name__
+        assert set(theirs.model_validators) <= set(mine.model_validators), part.__name__
+    names = [v for part in PARTS.values() for v in part.__pydantic_decorators__.field_validators]  # type: ignore[attr-defined]
+    assert len(names) == len(set(names))
+    config = BuildConfig(
+        subjects="algebra, geometry", benchmarks="math500", contamination_drop="same_problem"
+    )
+    assert config.subjects == ["algebra", "geometry"] and config.benchmarks == ["math500"]

@@ -11,8 +11,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .errors import ConfigError, clip, opt
-from .textio import read_text
+from ..errors import ConfigError, clip, opt
+from ..textio import read_text
 
 __all__ = [
     "check_combinations",
@@ -22,6 +22,7 @@ __all__ = [
     "read_config_file",
     "shard_spec",
     "shell_words",
+    "split_commas",
 ]
 
 
@@ -36,6 +37,13 @@ def key_values(v: Any, example: str) -> Any:
             raise ValueError(f"{item!r} is not KEY=VALUE, e.g. {example}")
         out[key.strip().replace("-", "_")] = yaml.safe_load(value)
     return out
+
+
+def split_commas(v: Any) -> Any:
+    """``"a, b"`` (one flag) as ``["a", "b"]``, a lone number as a list of one; else ``v``."""
+    if isinstance(v, str):
+        return [s.strip() for s in v.split(",") if s.strip()]
+    return [v] if isinstance(v, int) else v
 
 
 def check_combinations(self: Any) -> None:
@@ -78,7 +86,7 @@ def check_combinations(self: Any) -> None:
 def known_thresholds(v: Any) -> Any:
     """``v`` when every key of it names one of the contamination checker's thresholds."""
     if isinstance(v, dict):
-        from .contamination.settings import Thresholds
+        from ..contamination.settings import Thresholds
 
         known = sorted(f for f in Thresholds.__dataclass_fields__ if f != "drop")
         for key in v:
