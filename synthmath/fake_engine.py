@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .engine.base import ChatRequest, ChatResult, Choice, EngineStats
+from .fake_replies import CutConnection, HTTPFailure, Reply
 
 __all__ = ["FunctionEngine"]
 
@@ -42,8 +43,6 @@ class FunctionEngine:
         return None
 
     async def complete(self, request: ChatRequest) -> ChatResult:
-        from .testing import CutConnection, HTTPFailure, Reply
-
         body: dict[str, Any] = {
             "model": self._model,
             "messages": request.messages,

@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .fake_replies import Reply
+
 __all__ = ["FakeMathModel", "reword_prose"]
 
 # what rewording leaves alone: math, diagrams, LaTeX commands with their arguments
@@ -208,8 +210,6 @@ class FakeMathModel:
     depends on the request only; the ``n`` choices of one request differ in their lead-ins."""
 
     def __call__(self, body: dict[str, Any]) -> Any:
-        from .testing import Reply
-
         n = int(body.get("n") or 1)
         last = str(body["messages"][-1]["content"])
         start = int(body.get("seed") or 0)

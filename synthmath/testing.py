@@ -40,6 +40,7 @@ from typing import Any
 
 from .fake_engine import FunctionEngine
 from .fake_model import FakeMathModel
+from .fake_replies import CutConnection, Handler, HTTPFailure, RawReply, Reply
 from .mathtext import NUMBER_WORDS
 from .steps.conditions import CONDITIONS
 
@@ -107,40 +108,6 @@ class _Server(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], ConnectionError):
             return  # a client that went away (a build stopping): not the server's fault, no traceback
         super().handle_error(request, client_address)
-
-
-@dataclass
-class Reply:
-    """The texts of the choices (one per ``n``; None is sent as ``"content": null``) and, optionally,
-    their finish reasons. ``Reply([])`` is a 200 with ``"choices": []``."""
-
-    texts: list[str | None]
-    finish_reasons: list[str] | None = None
-
-
-@dataclass
-class RawReply:
-    """A reply sent as it is, for faults a real server shows now and then: ``body`` (a dict is sent as
-    JSON, bytes as they are) with ``status``; ``cut_after`` sends only that many bytes of the body, then
-    closes the connection, while the headers announce the whole body."""
-
-    body: dict[str, Any] | bytes
-    status: int = 200
-    cut_after: int | None = None
-
-
-@dataclass
-class HTTPFailure:
-    status: int
-    message: str = "fake failure"
-
-
-@dataclass
-class CutConnection:
-    """Close the connection without answering."""
-
-
-Handler = Callable[[dict[str, Any]], "Reply | RawReply | HTTPFailure | CutConnection | str | list[str]"]
 
 
 def echo_handler(request: dict[str, Any]) -> Reply:
