@@ -4,7 +4,8 @@ Each text is compared with the benchmark items its stages retrieve, and each mat
 (:mod:`synthmath.contamination.results`): ``same_problem`` when the text keeps the item's mathematics
 (:func:`synthmath.contamination.mathsig.compare`: its numbers, its expressions and what it asks) and
 ``same_template`` when it shares the item's wording and not its mathematics. A text is contaminated
-when its strongest level is in ``Thresholds.drop`` (``same_problem`` by default).
+when its strongest level is in ``Thresholds.drop`` (``same_problem`` by default). The rules that decide
+a pair's level are in :mod:`synthmath.contamination.decide`.
 
 - ``exact``: identical after normalisation;
 - ``ngram13`` / ``ngram8``: at least ``long_overlap`` / ``short_overlap`` of the text's distinct
@@ -48,15 +49,15 @@ from typing import Any
 from .benchmarks import Benchmark, load_benchmarks
 from .cache import build_once, load_pickle, save_pickle
 from .calibrate import calibrate
+from .decide import nearest, pair_level
 from .judge import judge_requests, resolve
-from .mathsig import RARE_ATOMS, MathAgreement, compare
+from .mathsig import compare
 from .ngrams import NGramIndex, normalize_tokens
 from .report import Tally, report_markdown
-from .results import CheckResult, JudgeCandidate, Level, Match, Screening
+from .results import CheckResult, JudgeCandidate, Match, Screening
 from .retrieval import CandidateIndex
 from .scoring import BenchmarkStats, TextProfile, match_score
 from .settings import CheckerSpec, Thresholds
-from .wording import wording_changed
 
 __all__ = [
     "CheckResult",
@@ -72,7 +73,6 @@ __all__ = [
 log = logging.getLogger("synthmath")
 _CALIBRATION_VERSION = 1  # bump when the match score or the math comparison changes
 _PROFILE_VERSION = 3  # bump when TextProfile, BenchmarkStats or the math profile changes
-_KEPT_LATEX = 0.7  # share of the item's LaTeX atoms a text keeps, in order, to keep its math
 _RIVALS = 3  # the best-scoring items whose math is always compared (the nearest rule's rivals)
 
 Judge = Any
@@ -277,11 +277,16 @@ class ContaminationChecker:
                 else (j, cos, score, None)
                 for k, (j, cos, score, _) in enumerate(pairs)
             ]
+            bars = (self.problem_thresholds.get(b), self.embed_thresholds.get(b))
             alone = (
-                self._nearest(pairs, profile, stats) if sims is not None and not stats.skeleton_weight else -1
+                nearest(pairs, profile, self.profiles, stats, t)
+                if sims is not None and not stats.skeleton_weight
+                else -1
             )
             for j, cos, score, agreement in pairs:
-                level = self._level(b, profile, j, j in lexical, score, agreement, j == alone)
+                level = pair_level(
+                    profile, self.profiles[j], stats, bars, j in lexical, score, agreement, j == alone
+                )
                 for method, share in lexical.get(j, ()):
                     self._add(s, j, method, share, level or "same_template")
                 if sims is None:
@@ -299,67 +304,6 @@ class ContaminationChecker:
             item = self.items[j]
             s.judge.append(JudgeCandidate(item.benchmark, item.id, item.text, round(float(sims[j]), 4)))
             s.item_texts.setdefault(f"{item.benchmark}/{item.id}", item.text)
-
-    def _level(
-        self, b: str, profile: TextProfile, j: int, lexical: bool, score: float, agreement: Any, alone: bool
-    ) -> Level | None:
-        """The level of one pair. ``same_problem`` needs the same mathematics (the math comparison; in
-        word-problem benchmarks the calibrated score, which weighs the numbers) *and* evidence that the
-        pair is one problem: the same wording (a lexical match), a score at the benchmark's problem
-        threshold, or the text's nearest item by a clear margin. A distance alone never decides."""
-        stats = self.stats[b]
-        if agreement is None:  # under every threshold, and not the best-scoring item
-            return None
-        if lexical:  # the item's wording: the same problem only with the same math and words of substance
-            same = (agreement.same_math or alone) and not wording_changed(
-                profile.tokens, self.profiles[j].tokens
-            )
-            return "same_problem" if same else "same_template"
-        # word problems: the calibrated score, which weighs the numbers, decides (module docstring)
-        same_math = True if stats.skeleton_weight else agreement.same_math
-        bar = self.embed_thresholds[b] if stats.skeleton_weight else self.problem_thresholds[b]
-        if (same_math and score >= bar) or alone:
-            return "same_problem"
-        if score >= self.embed_thresholds[b]:
-            return "same_template"
-        return None
-
-    def _nearest(
-        self, scored: list[tuple[int, float, float, Any]], profile: TextProfile, stats: BenchmarkStats
-    ) -> int:
-        """The text's best-scoring item when it stands out: a rewording sits far closer to its item than
-        to any other whose mathematics it could be. The margin is taken over the next item that is a
-        rival: one whose math the text does not contradict (:attr:`MathAgreement.replaced`: a template
-        sibling of the text's problem, with other numbers or operators, is no rival however close its
-        words). The item stands out
-
-        - with its mathematics (:attr:`MathAgreement.same_math`), a margin of ``nearest_margin`` and a
-          score of ``nearest_score``;
-        - with its mathematics *kept* (:func:`kept_math`: the text adds none of its own, keeps at least
-          half of the item's numbers and something specific: rare numbers or all of its LaTeX; real
-          rewordings drop a diagram's labels or the answer choices), a cosine of ``kept_cosine`` and a
-          margin of ``nearest_margin``;
-        - with nothing of the item replaced, ``clear_score`` and ``clear_margin``.
-
-        -1 when no item stands out."""
-        if not scored:
-            return -1
-        j, cos, score, agreement = scored[0]  # best score first
-        margin = score - scored[1][2] if len(scored) > 1 else score
-        rival = next((r for r in scored[1:] if r[3] is None or not r[3].replaced), None)
-        over_rivals = score - rival[2] if rival is not None else score
-        t = self.t
-        if cos < t.nearest_cosine or agreement.replaced:
-            return -1
-        if agreement.same_math and score >= t.nearest_score and margin >= t.nearest_margin:
-            return j
-        if (
-            cos >= t.kept_cosine
-            and over_rivals >= t.nearest_margin
-            and kept_math(agreement, profile, self.profiles[j], stats, t.kept_information)
-        ):
-            return j
-        return j if score >= t.clear_score and margin >= t.clear_margin else -1
 
     def check(self, texts: Iterable[tuple[str, str]], batch_size: int = 256) -> Iterator[CheckResult]:
         """Results for ``(id, text)`` pairs, in order; texts are processed ``batch_size`` at a time."""
@@ -395,21 +339,3 @@ class ContaminationChecker:
         if self.judge is not None and hasattr(self.judge, "info"):
             report.judge = self.judge.info()
         return report.model_dump(mode="json")
-
-
-def kept_math(
-    agreement: MathAgreement, text: TextProfile, item: TextProfile, stats: BenchmarkStats, information: float
-) -> bool:
-    """The text keeps the item's mathematics, or a part of it, and adds none of its own: nothing
-    replaced, no number, symbol or formula the item lacks, at least half of the item's numbers, and
-    something specific kept: numbers worth ``information`` (summed IDF: 220 and 4500 say more than 2
-    and 3) or most of the item's LaTeX (``_KEPT_LATEX`` of it, at least :data:`RARE_ATOMS` atoms)."""
-    a = agreement
-    if a.replaced or a.extra or a.extra_symbols or a.atom_precision < 1.0:
-        return False
-    if a.size and len(a.missing) * 2 > a.size:
-        return False
-    idf = stats.idf
-    shared = sum(idf.get(n, idf[""]) for n in text.numbers & item.numbers)
-    longer = max(len(text.math.atoms), len(item.math.atoms))
-    return shared >= information or (a.expressions >= _KEPT_LATEX and a.expressions * longer >= RARE_ATOMS)
