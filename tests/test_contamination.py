@@ -407,6 +407,23 @@ def test_math_in_words_keeps_the_math() -> None:
     assert not compare(other, item).same_math
 
 
+@pytest.mark.parametrize(
+    ("one", "other", "sibling"),
+    [
+        (r"$\cos^{-1}\!\left(-1/\sqrt{2}\right)$", r"$\arccos \left(-\frac{1}{\sqrt{2}}\right)$",
+         r"$\arcsin \left(-\frac{1}{\sqrt{2}}\right)$"),
+        (r"$n \equiv 7 \ (\mathrm{mod}\ 18)$", r"$n\equiv 7\pmod{18}$", r"$n\equiv 7\pmod{19}$"),
+        (r"$\hat\imath\times(\vec v-\hat\jmath)=\vec 0$", r"$\mathbf{i}\times(\mathbf{v}-\mathbf{j}) = 0$",
+         r"$\mathbf{i}\times(\mathbf{v}+\mathbf{j}) = 0$"),
+        (r"$a \div b = 3$", r"$a / b = 3$", r"$a \times b = 3$"),
+    ],
+)  # fmt: skip
+def test_one_notation_for_one_thing(one: str, other: str, sibling: str) -> None:
+    a, b, c = math_profile(one), math_profile(other), math_profile(sibling)
+    assert compare(a, b).same_math and compare(b, a).same_math
+    assert not compare(c, b).same_math and not compare(a, c).same_math  # another function, number, sign
+
+
 def test_latex_thousands_are_one_number() -> None:
     item = math_profile(r"It costs $\$10,\!000$ to install and $\$650$ a year; it saves $\$1{,}200$ a year.")
     words = math_profile(

@@ -72,7 +72,7 @@ __all__ = [
 
 log = logging.getLogger("synthmath")
 _CALIBRATION_VERSION = 1  # bump when the match score or the math comparison changes
-_PROFILE_VERSION = 3  # bump when TextProfile, BenchmarkStats or the math profile changes
+_PROFILE_VERSION = 4  # bump when TextProfile, BenchmarkStats or the math profile changes
 _RIVALS = 3  # the best-scoring items whose math is always compared (the nearest rule's rivals)
 
 Judge = Any

@@ -76,10 +76,12 @@ def nearest(
     if not scored:
         return -1
     j, cos, score, agreement = scored[0]
+    if agreement.replaced:  # the best item is a sibling of the text's problem: is the next one it?
+        return _kept_beyond_siblings(scored, text, profiles, stats, t)
     margin = score - scored[1][2] if len(scored) > 1 else score
     rival = next((r for r in scored[1:] if r[3] is None or not r[3].replaced), None)
     over_rivals = score - rival[2] if rival is not None else score
-    if cos < t.nearest_cosine or agreement.replaced:
+    if cos < t.nearest_cosine:
         return -1
     if agreement.same_math and score >= t.nearest_score and margin >= t.nearest_margin:
         return j
@@ -90,6 +92,26 @@ def nearest(
     ):
         return j
     return j if score >= t.clear_score and margin >= t.clear_margin else -1
+
+
+def _kept_beyond_siblings(
+    scored: list[Scored], text: TextProfile, profiles: Any, stats: BenchmarkStats, t: Thresholds
+) -> int:
+    """The best-scoring item whose math the text does not contradict, when the text keeps its math and
+    it stands out over the other such items: a rewording of an item that has template twins may score
+    nearer to a twin (same words, another function or number) than to its own item."""
+    kept = [r for r in scored if r[3] is not None and not r[3].replaced]
+    if not kept or any(r[3] is None for r in scored[: scored.index(kept[0])]):
+        return -1  # an item above it was never compared
+    j, cos, score, agreement = kept[0]
+    over_rivals = score - kept[1][2] if len(kept) > 1 else score
+    if (
+        cos >= t.kept_cosine
+        and over_rivals >= t.nearest_margin
+        and kept_math(agreement, text, profiles[j], stats, t.kept_information)
+    ):
+        return j
+    return -1
 
 
 def kept_math(

@@ -42,14 +42,19 @@ _MATH = re.compile(
 )
 _NOISE = re.compile(
     r"\\(?:left|right|bigl|bigr|Bigl|Bigr|big|Big|displaystyle|textstyle|quad|qquad|[!,;: ])(?![a-zA-Z])"
-    r"|\\(?:mathrm|mathbf|mathbb|mathit|text|textbf|operatorname)(?=\{)|&|\\\\"
+    r"|\\(?:mathrm|mathbf|mathbb|mathit|text|textbf|operatorname|boldsymbol|bm|vec|overrightarrow|hat)"
+    r"(?![a-zA-Z])(?=\s*[{\\a-zA-Z0-9])|&|\\\\"
 )
+# one notation for one thing: \cos^{-1} is \arccos, \pmod and \mod are \bmod, \imath is i
+_MOD_WORD = re.compile(r"\\(?:mathrm|text|operatorname)\s*\{\s*mod\s*\}")
+_INVERSE_TRIG = re.compile(r"\\(sin|cos|tan|sec|csc|cot)\s*\^\s*\{?\s*-\s*1\s*\}?")
 _SYNONYMS = {
     r"\dfrac": r"\frac", r"\tfrac": r"\frac", r"\le": r"\leq", r"\ge": r"\geq", r"\ne": r"\neq",
     r"\cdot": r"\times", r"\ast": r"\times",
     r"\lvert": "|", r"\rvert": "|", r"\vert": "|", r"\lbrace": "{", r"\rbrace": "}",
     r"\dbinom": r"\binom", r"\tbinom": r"\binom", r"\colon": ":", r"\ldots": r"\dots", r"\cdots": r"\dots",
     r"\dotsm": r"\dots", r"\dotsb": r"\dots", r"\dotsc": r"\dots", r"\dotsi": r"\dots", r"\dotso": r"\dots",
+    r"\pmod": r"\bmod", r"\mod": r"\bmod", r"\imath": "i", r"\jmath": "j", r"\div": "/",
     r"\geqq": r"\geq", r"\leqq": r"\leq", r"\leqslant": r"\leq", r"\geqslant": r"\geq",
 }  # fmt: skip
 _ATOM = re.compile(r"\\[a-zA-Z]+|\d+(?:\.\d+)?|[a-zA-Z]|[^\s{}]")
@@ -167,7 +172,11 @@ _SIGNS = frozenset(["-", "+", r"\pm", r"\mp", r"\sqrt", "!", *_DIVISION])
 def normalize_expression(expr: str) -> list[str]:
     """The atoms of one LaTeX expression, in a normal form."""
     s = _ENVIRONMENT.sub(" ", _THOUSANDS.sub("", expr))
+    if "mod" in s:
+        s = _MOD_WORD.sub(r"\\bmod ", s)
     s = _NOISE.sub("", s).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    if "^" in s:
+        s = _INVERSE_TRIG.sub(r"\\arc\1", s)
     s = _FRAC_DIGITS.sub(r"\\frac{\1}{\2}", s)
     s = _BRACED.sub(r"\1\2", re.sub(r"\s+", " ", s))
     atoms = [_SYNONYMS.get(a, a) for a in _ATOM.findall(s)]
@@ -274,7 +283,7 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
         expressions >= _CHANGED_LATEX
         and any(a not in _WRITING or a in _OPERATORS for a in gone)
         and any(a not in _WRITING for a in came)
-    ) or (expressions >= _SAME_LATEX and _signs_differ(gone, came))
+    ) or (expressions >= (_CHANGED_LATEX if gone and came else _SAME_LATEX) and _signs_differ(gone, came))
     # the share of the text's LaTeX (by length) found verbatim in the item's: a rewording keeps its
     # formulas or writes them in words; a different problem brings formulas of its own
     joined = "\x00".join(item.expressions)
@@ -282,7 +291,7 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     precision = sum(len(e) for e in text.expressions if e in joined) / total if total else 1.0
     return MathAgreement(
         missing, extra, fewer or recounted, expressions, conflict, size, recounted or swapped or redrawn,
-        precision, frozenset(text.symbols - item.symbols - _OPERATORS),
+        precision, frozenset(text.symbols - item.symbols - _OPERATORS - _WRITING),
         _bare(text) == _bare(item) or not (text.atoms and item.atoms), changed,
         conflict or changed or exchanged or redrawn or _renumbered(text, item),
     )  # fmt: skip
@@ -292,8 +301,9 @@ def _signs_differ(gone: Counter[str], came: Counter[str]) -> bool:
     """Nearly the same LaTeX with only a sign or an operation added or taken away, in place:
     ``-\\sqrt{3}`` / ``\\sqrt{3}``, ``\\frac{a}{b}`` / ``ab`` (``a/b`` is the same division). A
     relation that goes ("$x>0$") was most often said in words ("positive"), and an expression that
-    goes with its letters was moved out of the formula: neither counts here."""
-    if (not gone and not came) or any(a not in _SIGNS for a in gone + came):
+    goes with its letters was moved out of the formula: neither counts here. A product sign alone is
+    writing (``abc`` / ``a \\cdot b \\cdot c``); in place of a division it is another operation."""
+    if (not gone and not came) or any(a not in _SIGNS and a != r"\times" for a in gone + came):
         return False
     divided = gone["\\frac"] + gone["/"] + gone["\\div"]
     return divided != came["\\frac"] + came["/"] + came["\\div"] or any(
