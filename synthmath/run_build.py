@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from .location import Location
 from .lock import hold as output_lock
 from .output import BuildWriter, RemoteMirror, prepare_dir
 from .pipeline import GateSpec, Kind, Pipeline, iterate_sync, with_ticks
+from .pipeline.pool import drop_prepared, prepare_workers
 from .progress import ProgressReporter, build_line, estimate_total
 from .prompts import PromptSet
 from .records import Reject, SeedProblem
@@ -91,6 +93,8 @@ async def stream_build(
 
     What can fail cheaply fails first, before any Hub call or server start: the prompts, the seeds (read
     up to the first one), the backend, then the gate's benchmarks."""
+    # the worker processes start (and load the gate's modules) while this one reads and checks
+    prepare_workers(config.workers, None, modules=config.contamination)
     PromptSet(config.prompts_dir).check(needed_prompts(config))
     if seeds is None:
         source = config.require_seeds()
@@ -98,7 +102,10 @@ async def stream_build(
     if engine is None:
         check_backend(config)
     gate, skipped = await _checked_gate(config)  # before a server starts, which may take minutes
+    # the workers start, and build the gate's checker, while the engine starts (both take a second or more)
+    prepare_workers(config.workers, gate)
     async with contextlib.AsyncExitStack() as stack:
+        stack.callback(drop_prepared, gate)  # the engine failed to start: no need to wait for the checker
         if engine is None:
             engine = await stack.enter_async_context(open_engine(config, log_path=log_path))
         else:  # the caller's engine (an in-process fake): started here, closed by its owner
@@ -153,7 +160,7 @@ async def _checked_gate(config: BuildConfig) -> tuple[GateSpec | None, str | Non
         log.warning("contamination check skipped: %s", spoken(e))
         return None, spoken(e)  # summary.json speaks the caller's language too: flags under the CLI
     embedding_stage(config.embeddings)  # the check will run: say now if it runs without embeddings
-    return dataclasses.replace(gate, benchmarks=tuple(loaded)), None
+    return dataclasses.replace(gate, benchmarks=tuple(loaded), key=uuid.uuid4().hex), None
 
 
 def write_build(

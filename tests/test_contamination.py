@@ -282,6 +282,25 @@ def test_build_gate(
     assert re.search(r"\| mine \| \d+ \|", (out / "contamination_report.md").read_text())
 
 
+def test_a_gate_that_cannot_be_built_stops_the_build_before_any_request(
+    tmp_path: Path, seeds_with_a_test_item: tuple[Path, Path, str], math_seeds: list[SeedProblem]
+) -> None:
+    """The workers build the checker while the engine starts; an error in it still ends the build, in
+    one line, before any request is sent."""
+    seeds_path, bench, _ = seeds_with_a_test_item
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text(f"contamination_cache: {blocked / 'index'}\n")
+    with FakeOpenAIServer(MathRephraser(math_seeds), models=["m"]) as server:
+        code, output = invoke(
+            "build-instruct", "--config", cfg, "--seeds", seeds_path, "--base-url", server.url,
+            "--out", tmp_path / "out", "--no-progress", "--benchmark", f"mine={bench}", "--no-embeddings",
+        )  # fmt: skip
+    assert code == 1 and "Not a directory" in output and str(blocked) in output
+    assert server.requests == []
+
+
 def test_merge_joins_the_shards_contamination_files(
     tmp_path: Path, seeds_with_a_test_item: tuple[Path, Path, str], math_seeds: list[SeedProblem]
 ) -> None:

@@ -18,6 +18,7 @@ Jobs are plain picklable tuples, and a batch mixes them:
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from ..contamination.check import CheckResult, ContaminationChecker
     from ..steps import RephraseAnswer, RephraseQuestion
 
-__all__ = ["NEED_SPEC", "init_worker", "run_batch", "warm_up"]
+__all__ = ["NEED_SPEC", "init_worker", "prepare_gate", "run_batch", "warm_up"]
 
 
 class _State:
@@ -94,7 +95,7 @@ class _State:
         )
         self.checker: ContaminationChecker | None = None
         if spec.gate is not None:
-            self.checker = _make_checker(spec.gate)
+            self.checker = _gate_checker(spec.gate)
 
     def gate_info(self) -> dict[str, Any]:
         if self.checker is None:
@@ -109,6 +110,37 @@ class _State:
             "problem_thresholds",
         )
         return {k: report[k] for k in keys}
+
+
+_checkers: OrderedDict[str, ContaminationChecker] = OrderedDict()  # by gate key, the most recent last
+
+
+def _gate_checker(gate: GateSpec) -> ContaminationChecker:
+    """The gate's checker: the one :func:`prepare_gate` built ahead, else a new one."""
+    checker = _checkers.get(gate.key) if gate.key else None
+    if checker is None:
+        checker = _make_checker(gate)
+        if gate.key:
+            _checkers[gate.key] = checker
+            while len(_checkers) > _KEEP_STATES:
+                _checkers.popitem(last=False)
+    return checker
+
+
+def prepare_gate(gate: GateSpec | None, modules: bool = False) -> None:
+    """A worker's first jobs, sent while the main process is still starting (:func:`.pool.prepare_workers`):
+    import the gate's modules (``modules``), or build the gate's checker ahead of the build's state; then
+    wait at the pool's barrier."""
+    if modules:
+        import scipy.sparse  # type: ignore[import-untyped]  # noqa: F401 - the embedding stage's product
+        import tokenizers  # noqa: F401
+
+        from ..contamination import check, embeddings  # noqa: F401
+    if gate is not None:
+        _gate_checker(gate)
+        gc.freeze()  # see warm_up
+    if _started is not None:
+        _started.wait(_WARM_UP_WAIT)
 
 
 def _make_checker(gate: GateSpec) -> ContaminationChecker:
@@ -147,11 +179,15 @@ def init_worker(started: Any = None) -> None:
     broken pool. ``started``: the pool's barrier, which each worker's warm-up passes once."""
     global _started
     _states.clear()
+    _checkers.clear()
     _started = started
     from ..logs import configure_logging
 
     configure_logging()  # the gate's "building the index" lines, as the main process prints its own
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # one thread for NumPy's BLAS (the gate's similarity products), set before NumPy loads: its threads
+    # spin between products, on the cores the event loop and the other workers need (1.5x the gate's CPU)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # Ctrl-C and a closed terminal reach the whole process group: the parent stops the workers itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "SIGHUP"):
@@ -185,6 +221,9 @@ def warm_up(key: str, spec: WorkerSpec) -> dict[str, Any]:
     state = _get_state(key, spec)
     assert state is not None
     info = state.gate_info()
+    # what a worker keeps for good (the gate's index: a million objects) is left out of the garbage
+    # collector's full passes: each would walk all of it, and the one at exit makes the build wait for it
+    gc.freeze()
     if "synthmath._equivalence" not in sys.modules and not _preloading.is_set():
         _preloading.set()
         threading.Thread(target=_import_sympy, name="synthmath-preload", daemon=True).start()
@@ -203,6 +242,7 @@ def _import_sympy() -> None:
     from .. import answers
 
     answers._equivalence()
+    gc.freeze()  # sympy's modules, as the state in warm_up
 
 
 def run_batch(key: str, jobs: list[tuple[Any, ...]], spec: WorkerSpec | None = None) -> Any:

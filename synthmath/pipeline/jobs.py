@@ -43,6 +43,7 @@ class GateSpec:
     thresholds: dict[str, Any] = field(default_factory=dict)  # Thresholds fields to override
     drop: tuple[str, ...] = ("same_problem",)  # the levels that count as contaminated
     judge: dict[str, Any] | None = None  # OpenAIServerEngine arguments for the judge, with "cache"
+    key: str = ""  # names the checker the workers build ahead of the build's state (pool.prepare_workers)
 
 
 @dataclass(frozen=True)

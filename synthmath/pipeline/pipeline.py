@@ -11,9 +11,11 @@ rephrased question that matches one is dropped before its answer is asked for.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -139,7 +141,9 @@ class Pipeline:
             if self.gate is not None:
                 self.gate_summary = GateSummary(mode=self.gate.mode, **info)
             window = max(2 * self.config.concurrency, 16)
-            async for items in ordered_map(source, self._seed, window):
+            ahead = self._gated_ahead(source, window) if self.gate is not None else None
+            entries = ahead if ahead is not None else ((s, None) for s in source)
+            async for items in ordered_map(entries, self._seed, window):
                 for item in items:
                     yield item
                 self.finished(items)  # after its lines are out: progress never runs ahead of the output
@@ -155,14 +159,42 @@ class Pipeline:
         )
         return await self.pool.start()
 
-    async def _seed(self, item: SeedProblem | Reject) -> list[Emitted]:
+    def _gated_ahead(
+        self, source: Iterator[SeedProblem | Reject], ahead: int
+    ) -> Iterator[tuple[SeedProblem | Reject, asyncio.Future[Any] | None]]:
+        """The seeds, each with its gate job sent ``ahead`` seeds before the seed enters the window: the
+        check runs while the seeds before it wait on the server, so that a seed's first request does
+        not wait a round trip to a worker for it (the window bounds a build's speed: a step that every
+        seed waits for slows the whole build down)."""
+        queue: deque[tuple[SeedProblem | Reject, asyncio.Future[Any] | None]] = deque()
+        try:
+            for item in source:
+                gate: asyncio.Future[Any] | None = None
+                if isinstance(item, SeedProblem):
+                    gate = asyncio.ensure_future(self._cpu(("gate", item)))
+                    # read by _seed; left unread for a seed that admit() turns away
+                    gate.add_done_callback(lambda f: f.cancelled() or f.exception())
+                queue.append((item, gate))
+                if len(queue) > ahead:
+                    yield queue.popleft()
+            while queue:
+                yield queue.popleft()
+        finally:  # the build stopped early
+            for _, gate in queue:
+                if gate is not None:
+                    gate.cancel()
+
+    async def _seed(self, entry: tuple[SeedProblem | Reject, asyncio.Future[Any] | None]) -> list[Emitted]:
+        item, gate = entry
         seed = self.admit(item)
         if isinstance(seed, list):
+            if gate is not None:
+                gate.cancel()
             return seed
         work = SeedWork(seed)
         mode = self.gate.mode if self.gate is not None else None
         if self.gate is not None:
-            work.gate = await self._cpu(("gate", seed))
+            work.gate = await (gate if gate is not None else self._cpu(("gate", seed)))
             if work.stops_at_gate(mode):
                 return self.account(work)
         if not seed.gold_answer and not await self.kinds.vote(work):

@@ -26,11 +26,11 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..errors import SynthmathError
-from .cpu import NEED_SPEC, init_worker, run_batch, warm_up
-from .jobs import WorkerSpec
+from .cpu import NEED_SPEC, init_worker, prepare_gate, run_batch, warm_up
+from .jobs import GateSpec, WorkerSpec
 from .spawn import clean_spawn_context
 
-__all__ = ["WorkerPool", "default_workers", "shutdown_workers"]
+__all__ = ["WorkerPool", "default_workers", "drop_prepared", "prepare_workers", "shutdown_workers"]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,40 @@ def shutdown_workers() -> None:
         _shared.clear()
     for executor in executors:
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+# by gate key: its checker, being built in the workers, and their pool
+_prepared: dict[str, tuple[asyncio.Future[Any], int, ProcessPoolExecutor]] = {}
+
+
+def prepare_workers(workers: int | None, gate: GateSpec | None, *, modules: bool = False) -> None:
+    """Start the worker processes now and, with a gate, have each build the gate's checker (its index
+    from the cache: a second or more), while the caller does its own start-up (the engine); the build's
+    :class:`WorkerPool` then finds both ready. ``modules``: only import the gate's modules (NumPy, the
+    tokenizer), before the gate's benchmarks are loaded. An error in building the checker is raised by
+    the pool's :meth:`~WorkerPool.start`, before any request is sent. Call it from the event loop."""
+    workers = workers or default_workers()
+    loop = asyncio.get_running_loop()
+    executor = _executor(workers)
+    # one job per worker: each waits at the pool's barrier, so that no worker takes two
+    done = asyncio.gather(
+        *(loop.run_in_executor(executor, prepare_gate, gate, modules) for _ in range(workers))
+    )
+    done.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved by start(), or no one
+    if gate is not None and gate.key:
+        _prepared[gate.key] = (done, workers, executor)
+
+
+def drop_prepared(gate: GateSpec | None) -> None:
+    """The build ended before its pool started (the engine did not start): stop building its checker
+    (a fresh index takes a minute), rather than make the process wait for it at exit."""
+    workers, executor = 0, None
+    if gate is not None and gate.key in _prepared:
+        done, workers, executor = _prepared.pop(gate.key)
+        if done.done():
+            executor = None
+    if executor is not None:
+        _replace(workers, executor)
 
 
 class _Job:
@@ -164,6 +198,10 @@ class WorkerPool:
         """Build every worker's state (benchmark index, embedding model) outside any time budget: one
         warm-up per worker (each waits at a barrier for the others, so that no worker takes two)."""
         loop = asyncio.get_running_loop()
+        gate = self.spec.gate
+        prepared = _prepared.pop(gate.key, None) if gate is not None and gate.key else None
+        if prepared is not None:
+            await prepared[0]  # the checker's error, if building it failed, before any request
         warm = [loop.run_in_executor(executor, warm_up, self._key, self.spec) for _ in range(self.workers)]
         infos = await asyncio.gather(*warm)
         return infos[0]
