@@ -80,6 +80,7 @@ def texts(math_train: int) -> list[tuple[str, str]]:
 def screen(checkout: Path, data: Path, cache: Path, batch: int, out: Path, seed: int) -> dict:
     specs = f"math_test={DATA / 'math' / 'MATH_test.jsonl'},gsm8k_test={DATA / 'gsm8k' / 'test.jsonl'}"
     env = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONHASHSEED": str(seed)}
+    env["OPENBLAS_NUM_THREADS"] = "1"  # as in a build's workers: steadier CPU seconds
     cmd = [sys.executable, "-c", CHILD, str(data), str(cache), str(batch), specs, str(out)]
     subprocess.run(cmd, env=env, check=True)
     result: dict = json.loads(out.read_text())

@@ -8,6 +8,7 @@ build the same index side by side, multiplying the first build's cost by the num
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import pickle
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_once", "locked"]
+__all__ = ["build_once", "load_pickle", "locked"]
 
 
 @contextlib.contextmanager
@@ -63,8 +64,21 @@ def save_json(value: Any, path: Path) -> None:
 
 
 def load_pickle(path: Path) -> Any:
-    with path.open("rb") as f:
+    """The object in ``path``, read with the garbage collector paused: an index is a million objects,
+    and the collections that creating them triggers would walk all of them, again and again."""
+    with path.open("rb") as f, _no_collections():
         return pickle.load(f)
+
+
+@contextlib.contextmanager
+def _no_collections() -> Iterator[None]:
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def save_pickle(value: Any, path: Path) -> None:

@@ -48,10 +48,11 @@ def calibrate(
     for start in range(lo, hi, 1024):
         chunk = range(start, min(start + 1024, hi))
         sims = matrix[chunk.start : chunk.stop] @ matrix.T
-        for row, i in zip(sims, chunk, strict=True):
+        nearest = checker.candidates.nearest(sims, benchmark)
+        for row, near, i in zip(sims, nearest, chunk, strict=True):
             me = checker.profiles[i]
             top = same = 0.0
-            for j in checker.candidates.candidates(me, row, benchmark, exclude=i):
+            for j in checker.candidates.candidates(me, row, benchmark, exclude=i, nearest=near):
                 if j in copies.get(i, ()):
                     continue
                 score = match_score(me, checker.profiles[j], float(row[j]), benchmark, stats)

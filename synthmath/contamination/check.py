@@ -236,8 +236,12 @@ class ContaminationChecker:
             self.tally.seconds["ngram"] += time.perf_counter() - started
             started = time.perf_counter()
             sims = self.embeddings.encode([text for _, text in texts]) @ self.embeddings.matrix.T
+            near = {b: self.candidates.nearest(sims, b) for b in self.rows}  # the batch's at once
         for k, (s, profile) in enumerate(zip(out, profiles, strict=True)):
-            self._decide(s, profile, lexical[k], None if sims is None else sims[k])
+            if sims is None:
+                self._decide(s, profile, lexical[k], None)
+            else:
+                self._decide(s, profile, lexical[k], sims[k], {b: rows[k] for b, rows in near.items()})
         self.tally.seconds["embedding" if sims is not None else "ngram"] += time.perf_counter() - started
         return out
 
@@ -247,17 +251,26 @@ class ContaminationChecker:
         s.item_texts.setdefault(f"{item.benchmark}/{item.id}", item.text)
 
     def _decide(
-        self, s: Screening, profile: TextProfile, lexical: dict[int, list[tuple[str, float]]], sims: Any
+        self,
+        s: Screening,
+        profile: TextProfile,
+        lexical: dict[int, list[tuple[str, float]]],
+        sims: Any,
+        closest: dict[str, Any] | None = None,
     ) -> None:
         """One level for each (text, item) pair, whichever stages proposed the item: retrieval (n-grams,
-        embeddings, numbers, rare expressions) only proposes; :meth:`_level` decides."""
+        embeddings, numbers, rare expressions) only proposes; :meth:`_level` decides. ``closest``: the
+        text's nearest items in each benchmark (:meth:`CandidateIndex.nearest`), when taken at once."""
         t = self.t
         asks: list[tuple[float, int]] = []
         for b, (lo, hi) in self.rows.items():
             stats = self.stats[b]
             proposed = [j for j in lexical if lo <= j < hi]
             if sims is not None:
-                proposed += [j for j in self.candidates.candidates(profile, sims, b) if j not in lexical]
+                near = closest[b] if closest is not None else None
+                proposed += [
+                    j for j in self.candidates.candidates(profile, sims, b, nearest=near) if j not in lexical
+                ]
             if not proposed:
                 continue
             pairs: list[tuple[int, float, float, Any]] = []

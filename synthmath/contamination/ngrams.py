@@ -177,14 +177,13 @@ class NGramIndex:
         cls, benchmarks: Sequence[Benchmark], sizes: Sequence[int], cache_dir: Path | None, max_df: int = 3
     ) -> NGramIndex:
         """The index, read from ``cache_dir`` when one was built for the same content and settings."""
-        from .cache import build_once
+        from .cache import build_once, load_pickle
 
         key = "-".join(b.content_hash for b in benchmarks) + f"-{tuple(sizes)}-{max_df}-v5"
         path = cache_dir / f"ngrams-{xxhash.xxh64_hexdigest(key.encode())}.pkl" if cache_dir else None
 
         def load(p: Path) -> NGramIndex:
-            with p.open("rb") as f:
-                index: NGramIndex = pickle.load(f)
+            index: NGramIndex = load_pickle(p)
             return index
 
         def save(index: NGramIndex, p: Path) -> None:
