@@ -3,6 +3,7 @@ standalone check's speed.
 
     python benchmarks/contamination_speed.py                 # 500 seeds, C=64, 50 ms, 3 pairs
     python benchmarks/contamination_speed.py --pairs 1 --no-fresh --check-n 2000
+    python benchmarks/contamination_speed.py --baseline /path/to/a/checkout/before --pairs 6 --no-fresh
 
 Every run is a whole ``synthmath build-instruct`` process against a fresh fake server (50 ms a
 request), 500 MATH train seeds at concurrency 64, benchmarks MATH test + GSM8K test given as
@@ -17,7 +18,9 @@ request), 500 MATH train seeds at concurrency 64, benchmarks MATH test + GSM8K t
 3. **check**: ``synthmath check-contamination`` (embeddings on, warm index) over MATH train problems,
    texts per second from the report's own count and the process's wall time.
 
-The machine's load average is printed with each figure: other jobs share the cores.
+The machine's load average is printed with each figure: other jobs share the cores. ``--baseline``
+runs the warm pairs of another checkout of synthmath too, each of its pairs right after this one's,
+so that a change is measured side by side with what it changes.
 """
 
 from __future__ import annotations
@@ -46,14 +49,23 @@ def load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def build(seeds: Path, out: Path, cache: Path, gate: bool, latency: float, concurrency: int) -> dict:
-    """One build as its own process: wall seconds, the server's first-request delay, stderr lines."""
+def build(
+    seeds: Path,
+    out: Path,
+    cache: Path,
+    gate: bool,
+    latency: float,
+    concurrency: int,
+    checkout: Path | None = None,
+) -> dict:
+    """One build as its own process, of ``checkout``'s synthmath (by default this one's): wall seconds,
+    the server's first-request delay, stderr lines."""
     fake = Fake(latency)
     cmd = [sys.executable, "-m", "synthmath.cli", "build-instruct", "--seeds", str(seeds),
            "--base-url", fake.url, "--model", "fake", "--out", str(out), "--concurrency", str(concurrency),
            "--no-progress"]  # fmt: skip
     cmd += [a for b in BENCHMARKS for a in ("--benchmark", b)] if gate else ["--no-contamination"]
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(checkout or HERE.parent)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()  # the fake server stamps requests with the same clock
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
@@ -81,6 +93,7 @@ def main() -> None:
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--no-fresh", action="store_true", help="skip the fresh-cache build")
     ap.add_argument("--check-n", type=int, default=7500, help="MATH train problems for check-contamination")
+    ap.add_argument("--baseline", type=Path, default=None, help="another checkout: its warm pairs too")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="synthmath-gate-speed-"))
     rows = [json.loads(line) for line in (DATA / "math" / "MATH_train.jsonl").open(encoding="utf-8")]
@@ -103,22 +116,34 @@ def main() -> None:
         print("\n".join(f"    {ln}" for ln in lines) or "    (no progress lines)")
     else:  # the warm runs need the index: build it, untimed
         build(seeds, tmp / "fresh", cache, True, args.latency, args.concurrency)
+    checkouts: list[Path | None] = [None]
+    if args.baseline is not None:
+        build(seeds, tmp / "fresh-baseline", cache, True, args.latency, args.concurrency, args.baseline)
+        checkouts.append(args.baseline)
 
     print(f"\n## warm index cache: --no-contamination against the default gate, in pairs (load {load()})\n")
-    print("| pair | no gate, s | gate, s | wall ratio | CPU s: no gate / gate | CPU ratio "
+    print("| pair | checkout | no gate, s | gate, s | wall ratio | CPU s: no gate / gate | CPU ratio "
           "| first request: no gate / gate, s | load |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|---:|---:|---|")
-    ratios, cpu_ratios = [], []
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    ratios: dict[Path | None, list[float]] = {c: [] for c in checkouts}
+    cpu_ratios: dict[Path | None, list[float]] = {c: [] for c in checkouts}
+    walls: dict[Path | None, list[float]] = {c: [] for c in checkouts}
     for i in range(args.pairs):
-        plain = build(seeds, tmp / f"plain{i}", cache, False, args.latency, args.concurrency)
-        gated = build(seeds, tmp / f"gated{i}", cache, True, args.latency, args.concurrency)
-        ratios.append(gated["wall"] / plain["wall"])
-        cpu_ratios.append(gated["cpu"] / plain["cpu"])
-        print(f"| {i + 1} | {plain['wall']:.1f} | {gated['wall']:.1f} | {ratios[-1]:.2f} "
-              f"| {plain['cpu']:.1f} / {gated['cpu']:.1f} | {cpu_ratios[-1]:.2f} "
-              f"| {plain['first_request']:.1f} / {gated['first_request']:.1f} | {load()} |")  # fmt: skip
-    print(f"\nmedian ratio gate / no gate: wall {statistics.median(ratios):.2f}, "
-          f"CPU {statistics.median(cpu_ratios):.2f} (goal <= {1 / 0.9:.2f})")  # fmt: skip
+        for n, c in enumerate(checkouts):
+            plain = build(seeds, tmp / f"plain{i}-{n}", cache, False, args.latency, args.concurrency, c)
+            gated = build(seeds, tmp / f"gated{i}-{n}", cache, True, args.latency, args.concurrency, c)
+            ratios[c].append(gated["wall"] / plain["wall"])
+            cpu_ratios[c].append(gated["cpu"] / plain["cpu"])
+            walls[c].append(gated["wall"] - plain["wall"])
+            name = "this" if c is None else "baseline"
+            print(f"| {i + 1} | {name} | {plain['wall']:.1f} | {gated['wall']:.1f} | {ratios[c][-1]:.2f} "
+                  f"| {plain['cpu']:.1f} / {gated['cpu']:.1f} | {cpu_ratios[c][-1]:.2f} "
+                  f"| {plain['first_request']:.1f} / {gated['first_request']:.1f} | {load()} |")  # fmt: skip
+    for c in checkouts:
+        name = "this checkout" if c is None else f"baseline {c}"
+        print(f"\n{name}: median ratio gate / no gate: wall {statistics.median(ratios[c]):.2f}, "
+              f"CPU {statistics.median(cpu_ratios[c]):.2f} (goal <= {1 / 0.9:.2f}); the gate's median "
+              f"extra wall time {statistics.median(walls[c]):.1f} s")  # fmt: skip
 
     texts = tmp / "texts.jsonl"
     texts.write_text(
@@ -130,7 +155,7 @@ def main() -> None:
     cmd += [a for b in BENCHMARKS for a in ("--benchmark", b)]
     before = load()
     started = time.time()
-    subprocess.run(cmd, check=True, capture_output=True)
+    subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(HERE.parent)})
     wall = time.time() - started
     report = json.loads((tmp / "check" / "contamination_report.json").read_text())
     print(f"\n## check-contamination, {report['checked']} MATH train problems, embeddings on, warm index")
