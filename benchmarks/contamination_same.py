@@ -82,7 +82,9 @@ def screen(checkout: Path, data: Path, cache: Path, batch: int, out: Path, seed:
     env = {**os.environ, "PYTHONPATH": str(checkout), "PYTHONHASHSEED": str(seed)}
     env["OPENBLAS_NUM_THREADS"] = "1"  # as in a build's workers: steadier CPU seconds
     cmd = [sys.executable, "-c", CHILD, str(data), str(cache), str(batch), specs, str(out)]
-    subprocess.run(cmd, env=env, check=True)
+    # run from the output's folder: ``python -c`` puts the working directory first on sys.path, and a
+    # checkout there would win over PYTHONPATH
+    subprocess.run(cmd, env=env, check=True, cwd=out.parent)
     result: dict = json.loads(out.read_text())
     return result
 

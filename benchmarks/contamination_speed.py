@@ -68,7 +68,9 @@ def build(
     env = {**os.environ, "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(checkout or HERE.parent)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()  # the fake server stamps requests with the same clock
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    # from a folder of its own: ``python -m`` puts the working directory first on sys.path, before
+    # PYTHONPATH, so a checkout there would be the one that runs
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=out.parent)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the build and its workers, not the server
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
@@ -155,7 +157,8 @@ def main() -> None:
     cmd += [a for b in BENCHMARKS for a in ("--benchmark", b)]
     before = load()
     started = time.time()
-    subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(HERE.parent)})
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=tmp)
     wall = time.time() - started
     report = json.loads((tmp / "check" / "contamination_report.json").read_text())
     print(f"\n## check-contamination, {report['checked']} MATH train problems, embeddings on, warm index")
