@@ -19,7 +19,7 @@ from ..steps.similarity import answer_copies_original, question_copies_seed
 from .jobs import AnswerOutcome, _line
 
 if TYPE_CHECKING:
-    from .cpu import _State
+    from .state import WorkerState
 
 __all__ = ["answers_job", "record_id"]
 
@@ -37,7 +37,7 @@ def record_id(seed_id: str, kind: str, qi: int, ai: int) -> str:
 
 
 def answers_job(
-    state: _State,
+    state: WorkerState,
     seed: SeedProblem,
     questions: list[str],
     results: list[ChatResult],
@@ -75,7 +75,7 @@ def answers_job(
 
 
 def _record(
-    state: _State,
+    state: WorkerState,
     seed: SeedProblem,
     rid: str,
     question: str,

@@ -25,106 +25,19 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..engine.base import ChatResult
-from ..records import Meta, Reject, SeedProblem
+from ..records import Reject, SeedProblem
 from .answers_job import answers_job
 from .cpu_augment import backward_job, masks_job, vote_job
 from .jobs import GateOutcome, GateSpec, QuestionOutcome, SolveOutcome, WorkerSpec, _line
+from .state import KEEP_STATES, WorkerState, checkers, gate_checker
 
 if TYPE_CHECKING:
-    from ..contamination.check import CheckResult, ContaminationChecker
-    from ..steps import RephraseAnswer, RephraseQuestion
+    from ..contamination.check import CheckResult
 
 __all__ = ["NEED_SPEC", "init_worker", "prepare_gate", "run_batch", "warm_up"]
-
-
-class _State:
-    def __init__(self, spec: WorkerSpec) -> None:
-        from ..prompts import PromptSet
-        from ..steps import RephraseAnswer, RephraseQuestion
-        from ..steps.base import Sampling
-        from ..steps.solve_check import SolveCheck
-
-        self.spec = spec
-        prompts = PromptSet(Path(spec.prompts_dir) if spec.prompts_dir else None)
-        sampling = Sampling()  # parsing only: the requests are built in the main process
-        self.question_step: RephraseQuestion = RephraseQuestion(
-            prompts,
-            sampling,
-            k=spec.rephrasings,
-            require_numbers=spec.require_numbers,
-            check_math=spec.check_math,
-            check_conditions=spec.check_conditions,
-            copy_threshold=spec.question_copy_threshold,
-            duplicate_threshold=spec.duplicate_threshold,
-        )
-        self.answer_step: RephraseAnswer = RephraseAnswer(
-            prompts,
-            sampling,
-            mode=spec.answer_mode,
-            samples=spec.answer_samples,
-            copy_threshold=spec.answer_copy_threshold,
-            timeout=spec.verify_timeout,
-        )
-        self.solve_check = SolveCheck(
-            prompts, sampling, samples=spec.solve_check_samples, min_agree=spec.solve_check_min_agree
-        )
-        self.meta = Meta(**spec.meta, created_at="")
-        # the kinds beyond rephrasing: answers solved afresh, backward questions, voted gold answers
-        from ..steps.backward import BackwardQuestions
-        from ..steps.vote import MajorityVote
-
-        self.solve_step: RephraseAnswer = RephraseAnswer(
-            prompts,
-            sampling,
-            mode="solve",
-            samples=spec.answer_samples,
-            copy_threshold=spec.answer_copy_threshold,
-            timeout=spec.verify_timeout,
-        )
-        kinds = list(spec.augment)
-        backward = {"fobar", "sv"} & set(kinds)
-        self.backward = (
-            BackwardQuestions(prompts, sampling, k=spec.backward_questions, kinds=kinds) if backward else None
-        )
-        self.vote = MajorityVote(
-            prompts, sampling, samples=spec.gold_samples, min_agreement=spec.min_agreement
-        )
-        self.checker: ContaminationChecker | None = None
-        if spec.gate is not None:
-            self.checker = _gate_checker(spec.gate)
-
-    def gate_info(self) -> dict[str, Any]:
-        if self.checker is None:
-            return {}
-        report = self.checker.report()
-        # no timings: a build's summary must be the same whichever executor ran it
-        keys = (
-            "stages",
-            "benchmarks",
-            "thresholds",
-            "embedding_thresholds",
-            "problem_thresholds",
-        )
-        return {k: report[k] for k in keys}
-
-
-_checkers: OrderedDict[str, ContaminationChecker] = OrderedDict()  # by gate key, the most recent last
-
-
-def _gate_checker(gate: GateSpec) -> ContaminationChecker:
-    """The gate's checker: the one :func:`prepare_gate` built ahead, else a new one."""
-    checker = _checkers.get(gate.key) if gate.key else None
-    if checker is None:
-        checker = _make_checker(gate)
-        if gate.key:
-            _checkers[gate.key] = checker
-            while len(_checkers) > _KEEP_STATES:
-                _checkers.popitem(last=False)
-    return checker
 
 
 def prepare_gate(gate: GateSpec | None, modules: bool = False) -> None:
@@ -137,37 +50,13 @@ def prepare_gate(gate: GateSpec | None, modules: bool = False) -> None:
 
         from ..contamination import check, embeddings  # noqa: F401
     if gate is not None:
-        _gate_checker(gate)
+        gate_checker(gate)
         gc.freeze()  # see warm_up
     if _started is not None:
         _started.wait(_WARM_UP_WAIT)
 
 
-def _make_checker(gate: GateSpec) -> ContaminationChecker:
-    from ..contamination.run import make_checker
-
-    judge = None
-    if gate.judge is not None:
-        from ..contamination.judge import LLMJudge
-        from ..engine.factory import server_engine
-        from ..prompts import PromptSet
-
-        args = dict(gate.judge)
-        prompts = PromptSet(args.pop("prompts_dir", None))  # the run's prompts, as checked at its start
-        judge = LLMJudge(server_engine(args.pop("base_urls"), **args), prompts)
-    from ..contamination.settings import Thresholds
-
-    return make_checker(
-        list(gate.benchmarks),
-        embeddings=gate.embeddings,
-        judge=judge,
-        thresholds=Thresholds(**{**gate.thresholds, "drop": gate.drop}),
-        cache_dir=Path(gate.cache_dir) if gate.cache_dir else None,
-    )
-
-
-_states: OrderedDict[str, _State] = OrderedDict()  # by build (spec key), the most recent last
-_KEEP_STATES = 2  # builds whose state a worker keeps (two builds at once in one process)
+_states: OrderedDict[str, WorkerState] = OrderedDict()  # by build (spec key), the most recent last
 _started: Any = None  # a multiprocessing Barrier shared by the pool's workers
 NEED_SPEC = "synthmath: this worker has no state for that build"  # run_batch's answer: send the spec
 
@@ -179,7 +68,7 @@ def init_worker(started: Any = None) -> None:
     broken pool. ``started``: the pool's barrier, which each worker's warm-up passes once."""
     global _started
     _states.clear()
-    _checkers.clear()
+    checkers.clear()
     _started = started
     from ..logs import configure_logging
 
@@ -202,13 +91,13 @@ def init_worker(started: Any = None) -> None:
     threading.Thread(target=orphaned, name="synthmath-parent-watch", daemon=True).start()
 
 
-def _get_state(key: str, spec: WorkerSpec | None) -> _State | None:
+def _get_state(key: str, spec: WorkerSpec | None) -> WorkerState | None:
     state = _states.get(key)
     if state is None:
         if spec is None:
             return None
-        state = _states[key] = _State(spec)
-        while len(_states) > _KEEP_STATES:
+        state = _states[key] = WorkerState(spec)
+        while len(_states) > KEEP_STATES:
             _states.popitem(last=False)
     _states.move_to_end(key)
     return state
@@ -283,7 +172,7 @@ def run_batch(key: str, jobs: list[tuple[Any, ...]], spec: WorkerSpec | None = N
     return out
 
 
-def _questions(state: _State, seed: SeedProblem, result: ChatResult) -> QuestionOutcome:
+def _questions(state: WorkerState, seed: SeedProblem, result: ChatResult) -> QuestionOutcome:
     questions, rejects = state.question_step.parse(seed, result)
     return QuestionOutcome(
         questions=questions,
@@ -295,7 +184,7 @@ def _questions(state: _State, seed: SeedProblem, result: ChatResult) -> Question
 
 
 def _gate(
-    state: _State, jobs: list[tuple[Any, ...]], out: list[Any], texts: list[tuple[int, int, str, str]]
+    state: WorkerState, jobs: list[tuple[Any, ...]], out: list[Any], texts: list[tuple[int, int, str, str]]
 ) -> None:
     checker = state.checker
     if checker is None:
@@ -346,7 +235,7 @@ def _detail(result: CheckResult) -> str:
 
 
 def _solve(
-    state: _State,
+    state: WorkerState,
     seed: SeedProblem,
     questions: list[str],
     results: list[ChatResult],

@@ -19,7 +19,7 @@ from .jobs import QuestionOutcome, _line
 
 if TYPE_CHECKING:
     from ..steps.vote import VoteOutcome
-    from .cpu import _State
+    from .state import WorkerState
 
 __all__ = ["MaskOutcome", "backward_job", "masks_job", "vote_job"]
 
@@ -32,7 +32,7 @@ class MaskOutcome:
     candidates: int = 0  # the model's replies (code masks are not candidates: nothing to reject)
 
 
-def masks_job(state: _State, seed: SeedProblem, result: ChatResult | None) -> MaskOutcome:
+def masks_job(state: WorkerState, seed: SeedProblem, result: ChatResult | None) -> MaskOutcome:
     k = state.spec.backward_questions
     if result is None:
         return MaskOutcome(code_masks(seed.id, seed.problem, seed.solution, k))
@@ -44,7 +44,7 @@ def masks_job(state: _State, seed: SeedProblem, result: ChatResult | None) -> Ma
 
 
 def backward_job(
-    state: _State, seed: SeedProblem, kind: str, masks: list[Mask], results: list[ChatResult]
+    state: WorkerState, seed: SeedProblem, kind: str, masks: list[Mask], results: list[ChatResult]
 ) -> QuestionOutcome:
     assert state.backward is not None
     made = state.backward.fobar(seed, masks) if kind == "fobar" else state.backward.sv(seed, masks, results)
@@ -60,5 +60,5 @@ def backward_job(
     )
 
 
-def vote_job(state: _State, seed: SeedProblem, result: ChatResult) -> VoteOutcome:
+def vote_job(state: WorkerState, seed: SeedProblem, result: ChatResult) -> VoteOutcome:
     return state.vote.count(seed, result, timeout=state.spec.verify_timeout)
