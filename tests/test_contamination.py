@@ -656,3 +656,43 @@ def test_the_math_decides_the_level(embedded_math: ContaminationChecker, math_it
         assert any(m.benchmark_id == "test/algebra/138" for m in results[key].matches)
     for key in siblings:
         assert results[key].level == "same_template" and not results[key].contaminated, key
+
+
+_SCREEN_IN_A_PROCESS = """
+import json, sys
+from pathlib import Path
+from synthmath.contamination.benchmarks import load_benchmarks
+from synthmath.contamination.check import ContaminationChecker
+from synthmath.contamination.embeddings import load_model
+bench, texts, cache = sys.argv[1:4]
+checker = ContaminationChecker(load_benchmarks([bench]), embedder=load_model(), cache_dir=Path(cache))
+rows = [json.loads(line) for line in open(texts, encoding="utf-8")]
+results = checker.check((r["id"], r["text"]) for r in rows)
+print(json.dumps([r.to_json_dict() for r in results], sort_keys=True))
+"""
+
+
+def test_the_same_screenings_in_any_process(tmp_path: Path) -> None:
+    """Local tasks and Ray workers are separate processes with their own string hashing: every sum and
+    every tie must come out the same in all of them (a set's order once changed the nearest GSM8K item
+    of MATH train row 1106)."""
+    import subprocess
+    import sys
+
+    if not HAS_EMBED:
+        pytest.skip("needs synthmath[embed]")
+    need_data()
+    rows = read_jsonl(MATH_TRAIN)[1090:1120]
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text("".join(json.dumps({"id": r["id"], "text": r["problem"]}) + "\n" for r in rows))
+    bench = f"gsm8k_test={DATA / 'gsm8k' / 'test.jsonl'}"
+    outs = []
+    for seed in ("1", "3"):
+        args = [sys.executable, "-c", _SCREEN_IN_A_PROCESS, bench, str(texts), str(tmp_path / "cache")]
+        done = subprocess.run(
+            args, capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed}
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        outs.append(json.loads(done.stdout))
+    assert len(outs[0]) == len(rows) and all(r["nearest"] for r in outs[0])  # it screened
+    assert outs[0] == outs[1]

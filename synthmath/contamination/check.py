@@ -280,7 +280,9 @@ class ContaminationChecker:
                 pairs.append((j, cos, round(score, 4), None))
             # the math comparison where it can change a level: lexical hits, the best-scoring item (the
             # nearest rule) and items over a threshold; below them every pair is unmatched anyway
-            pairs.sort(key=lambda x: -x[2])
+            pairs.sort(
+                key=lambda x: (-x[2], x[0])
+            )  # of equal scores, the lower row first: the same in any process
             least = min(self.problem_thresholds.get(b, 0.0), self.embed_thresholds.get(b, 0.0))
             # (the nearest rule needs the math of the best items too: a runner-up whose math the text
             # does not keep is no rival)

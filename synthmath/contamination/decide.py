@@ -10,6 +10,7 @@ the numbers, does (see :mod:`.check`).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .mathsig import RARE_ATOMS, MathAgreement
@@ -128,6 +129,6 @@ def kept_math(
     if a.size and len(a.missing) * 2 > a.size:
         return False
     idf = stats.idf
-    shared = sum(idf.get(n, idf[""]) for n in text.numbers & item.numbers)
+    shared = math.fsum(idf.get(n, idf[""]) for n in text.numbers & item.numbers)
     longer = max(len(text.math.atoms), len(item.math.atoms))
     return shared >= information or (a.expressions >= _KEPT_LATEX and a.expressions * longer >= RARE_ATOMS)

@@ -65,14 +65,14 @@ class CandidateIndex:
         lo, hi = self.rows[benchmark]
         common = max(50, (hi - lo) // 50)
         weights: defaultdict[int, float] = defaultdict(float)
-        for number in profile.numbers:
+        for number in sorted(profile.numbers):  # a fixed order: the same sums, the same ties, in any process
             holders = by_number.get(number, ())
             if len(holders) <= common:
                 w = idf.get(number, idf[""])
                 for j in holders:
                     weights[j] += w
         weights.pop(exclude, None)
-        return heapq.nlargest(k, weights, key=weights.__getitem__)
+        return heapq.nlargest(k, weights, key=lambda j: (weights[j], -j))  # of equal weights, lower rows
 
     def nearest(self, sims: Any, benchmark: str) -> Any:
         """For each row of ``sims`` (texts by items, cosines), the rows of the ``nearest_k + 1`` items of

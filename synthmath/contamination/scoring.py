@@ -117,10 +117,10 @@ def match_score(
     unknown = idf[""]
     total = text.totals.get(benchmark)
     if total is None:
-        total = text.totals[benchmark] = sum(idf.get(w, unknown) for w in text.words)
-    common = sum(idf[w] for w in text.words & item.words if w in idf)
+        total = text.totals[benchmark] = math.fsum(idf.get(w, unknown) for w in text.words)
+    common = math.fsum(idf[w] for w in text.words & item.words if w in idf)
     words = common / total if total else 0.0
-    information = sum(idf.get(n, unknown) for n in need & have) if shared else 0.0
+    information = math.fsum(idf.get(n, unknown) for n in need & have) if shared else 0.0
     weight = stats.skeleton_weight
     shape = 0.0
     if weight:
