@@ -18,14 +18,40 @@ its calibration score, or the bar would sit at twins, above most rewordings.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from .benchmarks import Benchmark
+from .cache import build_once, load_json, save_json
 from .mathsig import compare
 from .scoring import match_score
 
-__all__ = ["calibrate"]
+__all__ = ["calibrate", "calibrated"]
+
+_VERSION = 2  # bump when the match score or the math comparison changes: cached thresholds go stale
+log = logging.getLogger("synthmath")
+
+
+def calibrated(
+    checker: Any, b: Benchmark, tokens: Sequence[Sequence[str]], cache_dir: Path | None
+) -> tuple[float, float]:
+    """The benchmark's (template, problem) thresholds, from the cache when they were calibrated for
+    the same content, embeddings and settings (calibrating MATH test takes seconds)."""
+    from .embeddings import _VERSION as EMBEDDINGS_VERSION
+
+    t = checker.t
+    settings = (t.calibration, t.problem_calibration, t.embed_score, t.problem_score, t.function_df,
+                t.top_k, t.nearest_k, _VERSION, EMBEDDINGS_VERSION)  # fmt: skip
+    key = hashlib.sha256(f"{b.content_hash}{settings}".encode()).hexdigest()[:20]
+    path = cache_dir / f"calibration-{key}.json" if cache_dir is not None else None
+    if path is not None and not path.is_file():
+        log.warning(f"contamination index: calibrating the thresholds of {b.name} (once; cached)")
+    template, problem = build_once(path, load_json, lambda: calibrate(checker, b.name, tokens), save_json)
+    return float(template), float(problem)
 
 
 def calibrate(

@@ -48,7 +48,7 @@ from typing import Any
 
 from .benchmarks import Benchmark, load_benchmarks
 from .cache import build_once, load_pickle, save_pickle
-from .calibrate import calibrate
+from .calibrate import calibrated
 from .decide import nearest, pair_level
 from .judge import judge_requests, resolve
 from .mathsig import compare
@@ -71,7 +71,6 @@ __all__ = [
 
 
 log = logging.getLogger("synthmath")
-_CALIBRATION_VERSION = 1  # bump when the match score or the math comparison changes
 _PROFILE_VERSION = 4  # bump when TextProfile, BenchmarkStats or the math profile changes
 _RIVALS = 3  # the best-scoring items whose math is always compared (the nearest rule's rivals)
 
@@ -128,8 +127,8 @@ class ContaminationChecker:
             self.index_seconds["embedding"] = time.perf_counter() - started
             started = time.perf_counter()
             for b in self.benchmarks:
-                self.embed_thresholds[b.name], self.problem_thresholds[b.name] = self._calibrated(
-                    b, [p.tokens for p in self.profiles], cache_dir
+                self.embed_thresholds[b.name], self.problem_thresholds[b.name] = calibrated(
+                    self, b, [p.tokens for p in self.profiles], cache_dir
                 )
             self.index_seconds["calibration"] = time.perf_counter() - started
         self.judge = judge
@@ -148,24 +147,6 @@ class ContaminationChecker:
             for it, tok in zip(self.items, tokens, strict=True)
         ]
         return stats, profiles
-
-    def _calibrated(
-        self, b: Benchmark, tokens: Sequence[Sequence[str]], cache_dir: Path | None
-    ) -> tuple[float, float]:
-        """The benchmark's (template, problem) thresholds, from the cache when they were calibrated for
-        the same content, embeddings and settings (calibrating MATH test takes seconds)."""
-        from .cache import load_json, save_json
-        from .embeddings import _VERSION
-
-        t = self.t
-        settings = (t.calibration, t.problem_calibration, t.embed_score, t.problem_score, t.function_df,
-                    t.top_k, t.nearest_k, _CALIBRATION_VERSION, _VERSION)  # fmt: skip
-        key = hashlib.sha256(f"{b.content_hash}{settings}".encode()).hexdigest()[:20]
-        path = cache_dir / f"calibration-{key}.json" if cache_dir is not None else None
-        if path is not None and not path.is_file():
-            log.warning(f"contamination index: calibrating the thresholds of {b.name} (once; cached)")
-        template, problem = build_once(path, load_json, lambda: calibrate(self, b.name, tokens), save_json)
-        return float(template), float(problem)
 
     @classmethod
     def from_spec(cls, spec: CheckerSpec, judge: Judge | None = None) -> ContaminationChecker:
@@ -259,8 +240,9 @@ class ContaminationChecker:
         closest: dict[str, Any] | None = None,
     ) -> None:
         """One level for each (text, item) pair, whichever stages proposed the item: retrieval (n-grams,
-        embeddings, numbers, rare expressions) only proposes; :meth:`_level` decides. ``closest``: the
-        text's nearest items in each benchmark (:meth:`CandidateIndex.nearest`), when taken at once."""
+        embeddings, numbers, rare expressions) only proposes; :func:`.decide.pair_level` decides.
+        ``closest``: the text's nearest items in each benchmark (:meth:`CandidateIndex.nearest`), when
+        taken at once."""
         t = self.t
         asks: list[tuple[float, int]] = []
         for b, (lo, hi) in self.rows.items():
@@ -280,9 +262,8 @@ class ContaminationChecker:
                 pairs.append((j, cos, round(score, 4), None))
             # the math comparison where it can change a level: lexical hits, the best-scoring item (the
             # nearest rule) and items over a threshold; below them every pair is unmatched anyway
-            pairs.sort(
-                key=lambda x: (-x[2], x[0])
-            )  # of equal scores, the lower row first: the same in any process
+            # of equal scores, the lower row first: the same order in any process
+            pairs.sort(key=lambda x: (-x[2], x[0]))
             least = min(self.problem_thresholds.get(b, 0.0), self.embed_thresholds.get(b, 0.0))
             # (the nearest rule needs the math of the best items too: a runner-up whose math the text
             # does not keep is no rival)
