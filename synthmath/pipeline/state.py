@@ -42,14 +42,18 @@ class WorkerState:
             copy_threshold=spec.question_copy_threshold,
             duplicate_threshold=spec.duplicate_threshold,
         )
-        self.answer_step: RephraseAnswer = RephraseAnswer(
-            prompts,
-            sampling,
-            mode=spec.answer_mode,
-            samples=spec.answer_samples,
-            copy_threshold=spec.answer_copy_threshold,
-            timeout=spec.verify_timeout,
-        )
+
+        def answer_step(mode: str) -> RephraseAnswer:  # the answer step, and the same step solving afresh
+            return RephraseAnswer(
+                prompts,
+                sampling,
+                mode=mode,
+                samples=spec.answer_samples,
+                copy_threshold=spec.answer_copy_threshold,
+                timeout=spec.verify_timeout,
+            )
+
+        self.answer_step = answer_step(spec.answer_mode)
         self.solve_check = SolveCheck(
             prompts, sampling, samples=spec.solve_check_samples, min_agree=spec.solve_check_min_agree
         )
@@ -58,14 +62,7 @@ class WorkerState:
         from ..steps.backward import BackwardQuestions
         from ..steps.vote import MajorityVote
 
-        self.solve_step: RephraseAnswer = RephraseAnswer(
-            prompts,
-            sampling,
-            mode="solve",
-            samples=spec.answer_samples,
-            copy_threshold=spec.answer_copy_threshold,
-            timeout=spec.verify_timeout,
-        )
+        self.solve_step = answer_step("solve")
         kinds = list(spec.augment)
         backward = {"fobar", "sv"} & set(kinds)
         self.backward = (
