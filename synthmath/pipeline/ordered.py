@@ -1,4 +1,5 @@
 """Ordering and driving async streams: ``ordered_map`` keeps seed order with bounded concurrency;
+``started_ahead`` starts a job for each item some items before the item is taken;
 ``with_ticks`` interleaves a stream with ticks while it is quiet; ``iterate_sync`` drives an async
 iterator from synchronous code."""
 
@@ -12,7 +13,7 @@ from typing import TypeVar
 
 from ..errors import ConfigError
 
-__all__ = ["iterate_sync", "ordered_map", "with_ticks"]
+__all__ = ["iterate_sync", "ordered_map", "started_ahead", "with_ticks"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -60,6 +61,29 @@ async def ordered_map(items: Iterator[T], fn: Callable[[T], Awaitable[R]], windo
             t.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+def started_ahead(
+    items: Iterator[T], ahead: int, start: Callable[[T], asyncio.Future[R] | None]
+) -> Iterator[tuple[T, asyncio.Future[R] | None]]:
+    """Each item with the job ``start`` began for it (or None) ``ahead`` items before the item is
+    taken. A job nobody reads has its result or error swallowed; the jobs of items never taken (the
+    consumer stopped early) are cancelled."""
+    queue: deque[tuple[T, asyncio.Future[R] | None]] = deque()
+    try:
+        for item in items:
+            job = start(item)
+            if job is not None:
+                job.add_done_callback(lambda f: f.cancelled() or f.exception())
+            queue.append((item, job))
+            if len(queue) > ahead:
+                yield queue.popleft()
+        while queue:
+            yield queue.popleft()
+    finally:
+        for _, job in queue:
+            if job is not None:
+                job.cancel()
 
 
 async def with_ticks(stream: AsyncIterator[T], every: float) -> AsyncIterator[T | None]:

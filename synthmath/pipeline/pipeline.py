@@ -15,7 +15,6 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -40,7 +39,7 @@ from .jobs import (
     prompt_too_long,
 )
 from .kinds import KindStages
-from .ordered import ordered_map
+from .ordered import ordered_map, started_ahead
 from .pool import WorkerPool
 from .stats import BuildStats, count_gate
 from .work import SeedWork, Track
@@ -141,8 +140,9 @@ class Pipeline:
             if self.gate is not None:
                 self.gate_summary = GateSummary(mode=self.gate.mode, **info)
             window = max(2 * self.config.concurrency, 16)
-            ahead = self._gated_ahead(source, window) if self.gate is not None else None
-            entries = ahead if ahead is not None else ((s, None) for s in source)
+            # each seed's gate job is sent a window ahead of the seed: the check runs while the seeds
+            # before it wait on the server, so the seed's first request does not wait for a worker
+            entries = started_ahead(source, window, self._gate_job)
             async for items in ordered_map(entries, self._seed, window):
                 for item in items:
                     yield item
@@ -159,30 +159,10 @@ class Pipeline:
         )
         return await self.pool.start()
 
-    def _gated_ahead(
-        self, source: Iterator[SeedProblem | Reject], ahead: int
-    ) -> Iterator[tuple[SeedProblem | Reject, asyncio.Future[Any] | None]]:
-        """The seeds, each with its gate job sent ``ahead`` seeds before the seed enters the window: the
-        check runs while the seeds before it wait on the server, so that a seed's first request does
-        not wait a round trip to a worker for it (the window bounds a build's speed: a step that every
-        seed waits for slows the whole build down)."""
-        queue: deque[tuple[SeedProblem | Reject, asyncio.Future[Any] | None]] = deque()
-        try:
-            for item in source:
-                gate: asyncio.Future[Any] | None = None
-                if isinstance(item, SeedProblem):
-                    gate = asyncio.ensure_future(self._cpu(("gate", item)))
-                    # read by _seed; left unread for a seed that admit() turns away
-                    gate.add_done_callback(lambda f: f.cancelled() or f.exception())
-                queue.append((item, gate))
-                if len(queue) > ahead:
-                    yield queue.popleft()
-            while queue:
-                yield queue.popleft()
-        finally:  # the build stopped early
-            for _, gate in queue:
-                if gate is not None:
-                    gate.cancel()
+    def _gate_job(self, item: SeedProblem | Reject) -> asyncio.Future[Any] | None:
+        if self.gate is None or not isinstance(item, SeedProblem):
+            return None
+        return asyncio.ensure_future(self._cpu(("gate", item)))
 
     async def _seed(self, entry: tuple[SeedProblem | Reject, asyncio.Future[Any] | None]) -> list[Emitted]:
         item, gate = entry
@@ -193,8 +173,8 @@ class Pipeline:
             return seed
         work = SeedWork(seed)
         mode = self.gate.mode if self.gate is not None else None
-        if self.gate is not None:
-            work.gate = await (gate if gate is not None else self._cpu(("gate", seed)))
+        if gate is not None:  # sent ahead (run): the gate's verdict on the seed
+            work.gate = await gate
             if work.stops_at_gate(mode):
                 return self.account(work)
         if not seed.gold_answer and not await self.kinds.vote(work):
