@@ -487,10 +487,55 @@ def test_a_sign_or_division_taken_away_is_another_problem(item: str, text: str, 
         ("How many of the shaded triangles in the figure below have an area of at least 4 square units?",
          "How many of the non shaded triangles in the figure below have an area of at least 4 square units?",
          True),  # a negation
+        ("What is the least positive integer that has exactly 10 divisors, one of them 7?",
+         "What is the least integer that has exactly 10 divisors, one of them 7?", True),  # a condition dropped
+        ("A fair coin is flipped 6 times. What is the probability of exactly 2 tails?",
+         "A fair coin is flipped 6 times. What is the probability of at least 2 tails?", True),  # replaced
+        ("A jar holds 3 red marbles and 7 blue marbles. What share of the marbles is red?",
+         "A jar holds 7 red marbles and 3 blue marbles. What share of the marbles is red?",
+         True),  # numbers exchanged in place
+        ("Let $p(x)=x+1$ and $q(x)=3x-2$. What is $p(q(4))$?",
+         "Let $p(x)=x+1$ and $q(x)=3x-2$. What is $q(p(4))$?", True),  # functions composed the other way
+        ("In the figure, $PQRS$ is a square. What is the measure of angle $QPR$ in degrees?",
+         "In the figure, $PQRS$ is a square. What is the measure of angle $PQR$ in degrees?",
+         True),  # another angle of the same points
+        ("In the figure, $PQRS$ is a square. What is the measure of $\\angle QPR$ in degrees?",
+         "In the figure, $PQRS$ is a square. What is the measure of the angle $\\angle QPR$ in degrees?",
+         False),  # an object named where the original implied it: a rewording
+        ("Find the number of real solutions of $x^4 = 16$ and their sum.",
+         "Find the number of real solutions of $x^4 = 16$ as well as their total.", False),
     ],
 )  # fmt: skip
 def test_a_sibling_swaps_a_mathematical_word(item: str, text: str, sibling: bool) -> None:
     assert wording_changed(normalize_tokens(text), normalize_tokens(item)) is sibling
+
+
+def _exchange_numbers(text: str) -> str:
+    """``text`` with its first two different numbers (outside diagram code) exchanged in place."""
+    prose = re.split(r"\[asy\]", text)[0]
+    numbers = list(dict.fromkeys(re.findall(r"(?<![\\a-zA-Z\d.])\d+(?![\d.])", prose)))
+    if len(numbers) < 2:
+        return text
+    a, b = numbers[:2]
+    swap = {a: b, b: a}
+    return re.sub(rf"(?<![\\a-zA-Z\d.])({a}|{b})(?![\d.])", lambda m: swap[m.group(1)], prose) + text[len(prose) :]
+
+
+def test_siblings_that_exchange_numbers_or_drop_a_condition_are_kept(
+    embedded_math: ContaminationChecker, math_items: dict[str, str], small_math: Path
+) -> None:
+    """Near-copies of benchmark items whose numbers trade places, or which lose a condition
+    ("positive", "even"), have other answers: reported as same_template, not dropped, whichever stage
+    proposes the item."""
+    items = [json.loads(line)["problem"] for line in small_math.read_text().splitlines()]
+    exchanged = [t for t in (_exchange_numbers(x) for x in items) if t not in items]
+    loose = [re.sub(r"\b(positive|even|odd|consecutive) ", "", x, count=1) for x in items]
+    loose = [t for t in loose if t not in items]
+    siblings = [(f"sib{k}", t) for k, t in enumerate(exchanged + loose)]
+    results = list(embedded_math.check(siblings))
+    assert len(exchanged) >= 40 and len(loose) >= 8
+    dropped = [r.id for r in results if r.contaminated]
+    assert len(dropped) <= 0.05 * len(siblings), dropped
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

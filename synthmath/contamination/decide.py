@@ -50,8 +50,8 @@ def pair_level(
     # word problems: the calibrated score, which weighs the numbers, decides
     same_math = True if stats.skeleton_weight else agreement.same_math
     bar = template if stats.skeleton_weight else problem
-    if (same_math and score >= bar) or alone:
-        return "same_problem"
+    if (same_math and score >= bar) or alone:  # unless it is the item's wording with a word swapped
+        return "same_template" if wording_changed(text.tokens, item.tokens) else "same_problem"
     if score >= template:
         return "same_template"
     return None

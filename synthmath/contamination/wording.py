@@ -22,60 +22,124 @@ __all__ = ["MATH_WORDS", "wording_changed"]
 
 _NEAR_COPY = 0.85  # token-sequence similarity from which a text counts as the item's wording
 _FEW_CHANGES = 6  # a sibling changes a few words; a rewording many
+_NAME = 4  # letters of a point's or an angle's name
 
 # one line per group of words that mean the same thing in a problem (plural "s" is stripped first)
 _GROUPS = """
 triangle | rectangle | square | circle | semicircle | quadrilateral | polygon
-pentagon | hexagon | heptagon | octagon | nonagon | decagon | rhombus | trapezoid | parallelogram | kite
+pentagon | hexagon | heptagon | octagon | nonagon | decagon | dodecagon | icosagon | rhombus | trapezoid
+parallelogram | kite
 cube | sphere | cylinder | cone | pyramid | prism | tetrahedron | hemisphere | box
 ellipse | parabola | hyperbola | line | segment | ray | chord | tangent | diagonal | arc | sector
 radius | diameter | circumference | perimeter | area | volume | surface
 height altitude | width | length | base | side edge | face | vertex corner | angle
-integer | prime | composite | even | odd | positive | negative | rational | irrational | real | complex
 digit | factor divisor | multiple | remainder | quotient | numerator | denominator
 sum total | product | difference | ratio | mean average | median | mode | range
 maximum largest greatest max biggest highest most | minimum smallest least min lowest fewest
 root solution zero | coefficient | term | sequence | series | slope | intercept
 sine sin | cosine cos | tangent tan | logarithm log | exponent power
 probability | expected | permutation arrangement | combination | distinct different
-consecutive | inclusive | exclusive | first | last | next | previous
+first | last | next | previous
 greater more larger bigger higher above over exceed exceeds exceeding | less fewer smaller lower below under
 identical same indistinguishable | increase increased | decrease decreased | parallel | perpendicular
-inside inscribed interior | outside circumscribed exterior | horizontal | vertical
+horizontal | vertical
 """
-MATH_WORDS: dict[str, int] = {
-    word: k
-    for k, line in enumerate(g for ln in _GROUPS.strip().splitlines() for g in ln.split("|"))
-    for word in line.split()
-}
+# the groups of conditions: a near-copy that adds or drops one of these changes the problem too ("the
+# least positive integer" / "the least integer"); objects and operations a rewording may name where
+# the original left them implied ("the measure of the angle", "the two distinct solutions")
+_CONDITIONS = """
+integer | prime | composite | even | odd | positive | negative | rational | irrational | real | complex
+consecutive | inclusive | exclusive | exactly precisely | clockwise | counterclockwise anticlockwise
+inside inscribed interior | outside circumscribed exterior
+"""
+
+
+def _lexicon(groups: str, first: int = 0) -> dict[str, int]:
+    lines = [g for ln in groups.strip().splitlines() for g in ln.split("|")]
+    return {word: k for k, line in enumerate(lines, first) for word in line.split()}
+
+
+MATH_WORDS: dict[str, int] = _lexicon(_GROUPS)
+_CONDITION_WORDS = _lexicon(_CONDITIONS, len(set(MATH_WORDS.values())))
+MATH_WORDS |= _CONDITION_WORDS
 """Each mathematical word's group: two words of one group say the same thing."""
+_CONDITION_GROUPS = frozenset(_CONDITION_WORDS.values())
 
 _NEGATIONS = frozenset(["not", "non", "no", "never", "neither", "nor", "without", "except", "cannot"])
 _NON_WORD = re.compile(r"^non(?=[a-z0-9])")  # "nonzero", "nonnegative": a negation and a word
 
 
 def wording_changed(text: Sequence[str], item: Sequence[str]) -> bool:
-    """``text`` is ``item``'s wording (normalised tokens) with a few words changed, and one of them
-    changed what the problem is about: a mathematical word replaced by one of another group
-    ("rectangles" / "squares"), or a negation added or dropped ("shaded" / "non shaded"). That is a
-    template sibling. A near-copy that adds or drops words, or replaces plain words ("find" /
-    "determine", "property" / "condition"), or numbers (which :func:`compare` judges), keeps the
-    problem, and so does one that changes many words: a rewording."""
-    matcher = SequenceMatcher(None, list(item), list(text), autojunk=False)
+    """``text`` is ``item``'s wording (normalised tokens) with a few words changed, and one of the
+    changes changed what the problem is about. That is a template sibling:
+
+    - a negation added or dropped ("shaded" / "non shaded");
+    - a mathematical word replaced by one of another group ("rectangles" / "squares"), or added or
+      dropped ("the least positive integer" / "the least integer", "exactly once" / "at least once");
+    - numbers or letters exchanged in place ("three letters and four digits" / "four letters and three
+      digits", ``f(g(2))`` / ``g(f(2))``, angle ``BAE`` / ``ABE``).
+
+    A near-copy that replaces plain words ("find" / "determine", "property" / "condition"), or numbers
+    (which :func:`compare` judges), keeps the problem, and so does one that changes many words: a
+    rewording."""
+    item, text = list(item), list(text)
+    if _numbers_exchanged(text, item):
+        return True
+    matcher = SequenceMatcher(None, item, text, autojunk=False)
     if matcher.real_quick_ratio() < _NEAR_COPY or matcher.ratio() < _NEAR_COPY:
         return False
     gone: list[str] = []
     came: list[str] = []
+    letters: tuple[list[str], list[str]] = ([], [])
+    renamed = False
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
-        if op != "equal":
-            gone += item[i1:i2]
-            came += text[j1:j2]
+        if op == "equal":
+            continue
+        was, now = item[i1:i2], text[j1:j2]
+        gone += was
+        came += now
+        if all(len(t) == 1 and t.isalpha() for t in was + now):  # letters alone changed
+            letters[0].extend(was)
+            letters[1].extend(now)
+        renamed = renamed or (len(was) == len(now) == 1 and _anagram(was[0], now[0]))
     if not 0 < len(gone) + len(came) <= _FEW_CHANGES:
         return False
-    if _negations(gone) != _negations(came):
-        return True  # "shaded" / "non shaded", "represent" / "do not represent" ("nonzero" / "non 0": no)
+    # letters moved or changed in place, none of them new (``p(q(4))`` / ``q(p(4))``)
+    was, now = letters
+    exchanged = bool(was and now) and set(was) <= set(text) and set(now) <= set(item)
+    if _negations(gone) != _negations(came) or exchanged or renamed:
+        return True
     old, new = _groups(gone) - _groups(came), _groups(came) - _groups(gone)
-    return bool(old) and bool(new)  # one mathematical word replaced by another that means something else
+    # a mathematical word replaced by another that means something else, or a condition added or dropped
+    return (bool(old) and bool(new)) or bool((old | new) & _CONDITION_GROUPS)
+
+
+def _numbers_exchanged(text: list[str], item: list[str]) -> bool:
+    """The item's numbers, no other, trade places among its words: with every number read as a slot,
+    the two wordings align, and an aligned slot holds another number ("7 ligs = 4 lags" / "4 ligs = 7
+    lags", ``(3,5)`` / ``(5,3)``, ``x^2+x-6`` / ``x^6+x-2``). A clause moved whole takes its numbers
+    with it ("4 lags = 7 ligs"): no aligned slot changes."""
+    numbers = {t for t in text if t[0].isdigit()}
+    if len(numbers) < 2 or numbers != {t for t in item if t[0].isdigit()}:
+        return False
+    slots = SequenceMatcher(None, _slots(item), _slots(text), autojunk=False)
+    if slots.real_quick_ratio() < _NEAR_COPY or slots.ratio() < _NEAR_COPY:
+        return False
+    return any(
+        item[i + k] != text[j + k]
+        for i, j, size in slots.get_matching_blocks()
+        for k in range(size)
+        if item[i + k][0].isdigit()
+    )
+
+
+def _slots(tokens: list[str]) -> list[str]:
+    return ["#" if t[0].isdigit() else t for t in tokens]
+
+
+def _anagram(old: str, new: str) -> bool:
+    """The letters of one short name in another order: angle ``bae`` / ``abe``."""
+    return old != new and len(old) <= _NAME and old.isalpha() and sorted(old) == sorted(new)
 
 
 def _negations(words: Sequence[str]) -> int:
