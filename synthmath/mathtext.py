@@ -147,8 +147,9 @@ def spell_number_words(
 ) -> list[str]:
     """The one number-word speller (the question checks and the contamination n-grams both use it):
     the number words at the positions ``where`` as digits. ``aliases`` are words that stand for
-    numbers; ``ordinals`` ("third" -> "3") count only in a fraction or before "power"/"root";
-    ``roots`` turn "square root" into what the normalised LaTeX says."""
+    numbers; ``ordinals`` ("third" -> "3") count only in a fraction, before "power"/"root" or
+    after "N to the" ("five to the fifth"); ``roots`` turn "square root" into what the normalised
+    LaTeX says."""
     out = tokens[: where[0]]
     i = where[0]
     while i < len(tokens):
@@ -160,7 +161,7 @@ def spell_number_words(
         if ordinals is not None and t in ordinals:
             after = tokens[i + 1] if i + 1 < len(tokens) else ""
             fraction = bool(out) and out[-1][0].isdigit()
-            out.append(ordinals[t] if fraction or after in ("power", "root", "roots") else t)
+            out.append(ordinals[t] if fraction or after in _BEFORE_ORDINAL or _raised(out) else t)
             i += 1
             continue
         if roots is not None and t in ("root", "roots"):
@@ -193,6 +194,15 @@ def spell_number_words(
             i += 1
         out.append(str(total + current))
     return out
+
+
+_BEFORE_ORDINAL = ("power", "root", "roots")
+
+
+def _raised(out: list[str]) -> bool:
+    """The words so far end in a power's "N to the" (or "N to the minus"): "five to the fifth"."""
+    tail = out[-4:] if out[-1:] in (["minus"], ["negative"]) else out[-3:]
+    return len(tail) >= 3 and tail[0][0].isdigit() and tail[1:3] == ["to", "the"]
 
 
 def numbers_in(text: str, *, words: bool = True, hints: bool = False) -> set[str]:

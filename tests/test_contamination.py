@@ -455,6 +455,40 @@ def test_latex_thousands_are_one_number() -> None:
 @pytest.mark.parametrize(
     ("item", "text", "same"),
     [
+        ("A 6-foot man casts a shadow 4 feet long. How long is the shadow of a 21-foot pole?",
+         "A man 72 inches tall has a shadow 4 feet long. How long, in feet, is the shadow of a 21-foot pole?",
+         True),  # 6 feet stated as 72 inches
+        ("A square tile has sides of 25 cm. What is the area of 8 tiles in square centimeters?",
+         "A square tile has sides of 250 mm. What is the area of 8 tiles in square centimeters?", True),
+        ("A tank holds 3 liters of water and loses 40 milliliters each hour. When is it empty?",
+         "A tank holds 3000 milliliters of water and loses 40 milliliters each hour. When is it empty?",
+         True),
+        ("A square tile has sides of 25 cm. What is the area of 8 tiles in square centimeters?",
+         "A square tile has sides of 35 cm. What is the area of 8 tiles in square centimeters?",
+         False),  # another number in the same unit: a sibling
+        ("A square tile has sides of 25 cm. What is the area of 8 tiles in square centimeters?",
+         "A square tile has sides of 350 mm. What is the area of 8 tiles in square centimeters?",
+         False),  # another unit, but not the same length
+    ],
+)  # fmt: skip
+def test_a_quantity_in_other_units_keeps_the_math(item: str, text: str, same: bool) -> None:
+    agreement = compare(math_profile(text), math_profile(item))
+    assert agreement.same_math is same and agreement.replaced is not same
+
+
+def test_powers_said_in_words_are_numbers() -> None:
+    """ "five to the fifth" is 5^5; "to the third floor" keeps its ordinal as a word."""
+    said = compare(
+        math_profile("Compute five to the fifth minus three to the minus fourth."),
+        math_profile("Compute $5^5-3^{-4}$."),
+    )
+    assert said.same_math and not said.missing
+    assert normalize_tokens("go up to the third floor")[-2:] == ["third", "floor"]
+
+
+@pytest.mark.parametrize(
+    ("item", "text", "same"),
+    [
         (r"Compute $(-\sqrt{3} + \sqrt{5} + \sqrt{6})^2 + (\sqrt{3} - \sqrt{5} + \sqrt{6})^2$.",
          r"Compute $(\sqrt{3} + \sqrt{5} + \sqrt{6})^2 + (\sqrt{3} - \sqrt{5} + \sqrt{6})^2$.",
          False),  # a minus taken away
@@ -488,7 +522,8 @@ def test_a_sign_or_division_taken_away_is_another_problem(item: str, text: str, 
          "How many of the non shaded triangles in the figure below have an area of at least 4 square units?",
          True),  # a negation
         ("What is the least positive integer that has exactly 10 divisors, one of them 7?",
-         "What is the least integer that has exactly 10 divisors, one of them 7?", True),  # a condition dropped
+         "What is the least integer that has exactly 10 divisors, one of them 7?",
+         True),  # a condition dropped
         ("A fair coin is flipped 6 times. What is the probability of exactly 2 tails?",
          "A fair coin is flipped 6 times. What is the probability of at least 2 tails?", True),  # replaced
         ("A jar holds 3 red marbles and 7 blue marbles. What share of the marbles is red?",
@@ -518,7 +553,10 @@ def _exchange_numbers(text: str) -> str:
         return text
     a, b = numbers[:2]
     swap = {a: b, b: a}
-    return re.sub(rf"(?<![\\a-zA-Z\d.])({a}|{b})(?![\d.])", lambda m: swap[m.group(1)], prose) + text[len(prose) :]
+    return (
+        re.sub(rf"(?<![\\a-zA-Z\d.])({a}|{b})(?![\d.])", lambda m: swap[m.group(1)], prose)
+        + text[len(prose) :]
+    )
 
 
 def test_siblings_that_exchange_numbers_or_drop_a_condition_are_kept(

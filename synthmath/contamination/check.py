@@ -71,7 +71,7 @@ __all__ = [
 
 
 log = logging.getLogger("synthmath")
-_PROFILE_VERSION = 4  # bump when TextProfile, BenchmarkStats or the math profile changes
+_PROFILE_VERSION = 5  # bump when TextProfile, BenchmarkStats or the math profile changes
 _RIVALS = 3  # the best-scoring items whose math is always compared (the nearest rule's rivals)
 
 Judge = Any

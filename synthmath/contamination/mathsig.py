@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import LCSseq
 
 from .ngrams import _FRAC_DIGITS, drop_diagrams, normalize_tokens
+from .units import in_item_units, units_in
 
 __all__ = ["RARE_ATOMS", "MathAgreement", "MathProfile", "compare", "lcs", "math_profile"]
 
@@ -97,7 +98,8 @@ class MathProfile:
     its expressions in order; ``rare``: its normalised expressions of at least ``RARE_ATOMS`` atoms;
     ``asks``: (axis, group) pairs of its question sentence (and, as ``stated <axis>``, of its whole
     prose); ``symbols``: the letters, commands and operators of its expressions; ``diagram``: the
-    numbers of its Asymptote code (None without one): another diagram is another problem."""
+    numbers of its Asymptote code (None without one): another diagram is another problem; ``units``:
+    the units it names (:func:`~synthmath.contamination.units.units_in`)."""
 
     numbers: Counter[str]
     atoms: tuple[str, ...]
@@ -106,6 +108,7 @@ class MathProfile:
     symbols: frozenset[str] = frozenset()
     diagram: Counter[str] | None = None
     expressions: tuple[str, ...] = ()
+    units: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +212,7 @@ def _ask_words(text: str) -> list[tuple[str, str]]:
 def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
     """The :class:`MathProfile` of ``text`` (``tokens``: its :func:`normalize_tokens`, when known)."""
     diagram = None
+    money = "\\$" in text
     if "[asy]" in text:
         diagram = Counter(_DIAGRAM_NUMBER.findall(" ".join(_ASY_CODE.findall(text))))
     text = drop_diagrams(text).replace("\\$", " dollars ")
@@ -236,8 +240,9 @@ def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
         for a, b in zip([0] + [e for _, e in spans], [s for s, _ in spans] + [len(text)], strict=False)
     )
     symbols = frozenset(a for a in atoms if not a[0].isdigit() and a not in _PUNCTUATION)
+    units = units_in(tokens) | ({"dollar"} if money else set())
     return MathProfile(
-        numbers, tuple(atoms), frozenset(rare), _asks(prose), symbols, diagram, tuple(expressions)
+        numbers, tuple(atoms), frozenset(rare), _asks(prose), symbols, diagram, tuple(expressions), units
     )
 
 
@@ -256,6 +261,8 @@ def lcs(a: Sequence[str], b: Sequence[str]) -> int:
 
 def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     """How far ``text`` keeps the mathematics of ``item``."""
+    if text.units != item.units:  # a quantity stated in other units keeps its number, converted
+        text = in_item_units(text, item)
     mine, theirs = set(text.numbers), set(item.numbers)
     extra = frozenset(mine - theirs - _TRIVIAL_EXTRA)
     # a "1" may go missing in a rewording ("one day" / "each day"), not when another number came in
