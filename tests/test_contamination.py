@@ -636,6 +636,41 @@ def test_rewordings_of_math_items_are_caught_and_siblings_kept(
     assert len(siblings) >= 30 and len(dropped) <= 0.05 * len(siblings)
 
 
+def test_a_rewording_is_caught_beside_template_twins_of_its_item(small_math: Path, tmp_path: Path) -> None:
+    """An item with template twins in the benchmark (the same words, another operator or ask): a
+    rewording that keeps the item's formula stands out over the twins, whose math it contradicts, even
+    when their wording is as close as the item's."""
+    if not HAS_EMBED:
+        pytest.skip("needs synthmath[embed]")
+    item = (
+        "Let $x$, $y$, and $z$ be positive real numbers such that"
+        " $(x \\cdot y) + z = (x + z) \\cdot (y + z)$. What is the maximum possible value of $xyz$?"
+    )
+    twins = [
+        item.replace("(y + z)$", "(y - z)$"),
+        item.replace("(x + z) \\cdot", "(x - z) \\cdot"),
+        item.replace("maximum", "minimum").replace("+ z = ", "- z = "),
+    ]
+    rows = [json.loads(line) for line in small_math.read_text().splitlines()]
+    rows += [{"id": "item", "problem": item}] + [
+        {"id": f"twin{k}", "problem": t} for k, t in enumerate(twins)
+    ]
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    checker = ContaminationChecker.from_spec(
+        CheckerSpec((f"math_test={bench}",), cache_dir=tmp_path / "index")
+    )
+    rewordings = [
+        "For positive real numbers $x$, $y$, and $z$ satisfying $(x \\cdot y) + z = (x + z) \\cdot (y + z)$,"
+        " what is the largest value that $xyz$ can take?",
+        "Consider positive reals $x$, $y$, $z$ with $(x \\cdot y) + z = (x + z) \\cdot (y + z)$."
+        " Determine the greatest possible value of the product $xyz$.",
+    ]
+    results = list(checker.check((f"r{k}", t) for k, t in enumerate(rewordings)))
+    assert all(r.level == "same_problem" for r in results)
+    assert all({m.benchmark_id for m in r.matches if m.level == "same_problem"} == {"item"} for r in results)
+
+
 def test_screen_in_a_worker_then_judge_and_resolve(embedded_math: ContaminationChecker) -> None:
     """The two-phase API: screenings pickle, the judge's requests come in pairs, and resolve takes the
     weaker verdict of the two orders."""

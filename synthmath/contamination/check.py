@@ -51,7 +51,7 @@ from .cache import build_once, load_pickle, save_pickle
 from .calibrate import calibrated
 from .decide import nearest, pair_level
 from .judge import judge_requests, resolve
-from .mathsig import compare
+from .mathsig import MathAgreement, compare
 from .ngrams import NGramIndex, normalize_tokens
 from .report import Tally, report_markdown
 from .results import CheckResult, JudgeCandidate, Match, Screening
@@ -72,7 +72,6 @@ __all__ = [
 
 log = logging.getLogger("synthmath")
 _PROFILE_VERSION = 5  # bump when TextProfile, BenchmarkStats or the math profile changes
-_RIVALS = 3  # the best-scoring items whose math is always compared (the nearest rule's rivals)
 
 Judge = Any
 """Called with chat requests (:func:`~synthmath.contamination.judge.judge_requests`), returns the
@@ -260,22 +259,27 @@ class ContaminationChecker:
                 cos = float(sims[j]) if sims is not None else 0.0
                 score = match_score(profile, self.profiles[j], cos, b, stats) if sims is not None else 0.0
                 pairs.append((j, cos, round(score, 4), None))
-            # the math comparison where it can change a level: lexical hits, the best-scoring item (the
-            # nearest rule) and items over a threshold; below them every pair is unmatched anyway
+            # the math comparison where it can change a level: lexical hits and items over a threshold
+            # (below it every pair is unmatched anyway), and the items the nearest rule asks about
             # of equal scores, the lower row first: the same order in any process
             pairs.sort(key=lambda x: (-x[2], x[0]))
             least = min(self.problem_thresholds.get(b, 0.0), self.embed_thresholds.get(b, 0.0))
-            # (the nearest rule needs the math of the best items too: a runner-up whose math the text
-            # does not keep is no rival)
             pairs = [
                 (j, cos, score, compare(profile.math, self.profiles[j].math))
-                if j in lexical or k < _RIVALS or score >= least
+                if j in lexical or score >= least
                 else (j, cos, score, None)
-                for k, (j, cos, score, _) in enumerate(pairs)
+                for j, cos, score, _ in pairs
             ]
+
+            def agreement_at(k: int, pairs: list[tuple[int, float, float, Any]] = pairs) -> MathAgreement:
+                j, cos, score, known = pairs[k]
+                agreement: MathAgreement = known or compare(profile.math, self.profiles[j].math)
+                pairs[k] = (j, cos, score, agreement)
+                return agreement
+
             bars = (self.problem_thresholds.get(b), self.embed_thresholds.get(b))
             alone = (
-                nearest(pairs, profile, self.profiles, stats, t)
+                nearest(pairs, profile, self.profiles, stats, t, agreement_at)
                 if sims is not None and not stats.skeleton_weight
                 else -1
             )

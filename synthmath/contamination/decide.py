@@ -11,6 +11,7 @@ the numbers, does (see :mod:`.check`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .mathsig import RARE_ATOMS, MathAgreement
@@ -19,9 +20,10 @@ from .scoring import BenchmarkStats, TextProfile
 from .settings import Thresholds
 from .wording import wording_changed
 
-__all__ = ["kept_math", "nearest", "pair_level"]
+__all__ = ["RIVALS", "kept_math", "nearest", "pair_level"]
 
 Scored = tuple[int, float, float, Any]  # (item row, cosine, score, MathAgreement or None), best first
+RIVALS = 8  # items after the best whose math the nearest rule compares, looking for a rival
 _KEPT_LATEX = 0.7  # share of the item's LaTeX atoms a text keeps, in order, to keep its math
 
 
@@ -58,58 +60,76 @@ def pair_level(
 
 
 def nearest(
-    scored: list[Scored], text: TextProfile, profiles: Any, stats: BenchmarkStats, t: Thresholds
+    scored: list[Scored],
+    text: TextProfile,
+    profiles: Any,
+    stats: BenchmarkStats,
+    t: Thresholds,
+    agreement_at: Callable[[int], MathAgreement],
 ) -> int:
     """The row of the text's best-scoring item when it stands out (``profiles``: every item's profile,
-    by row): a rewording sits far closer to its item than to any other whose mathematics it could be.
-    The margin is taken over the next item that is a rival: one whose math the text does not
-    contradict (:attr:`MathAgreement.replaced`: a template sibling of the text's problem, with other
-    numbers or operators, is no rival however close its words). The item stands out
+    by row; ``agreement_at(k)``: the math comparison of ``scored[k]``, made when first asked for): a
+    rewording sits far closer to its item than to any other whose mathematics it could be. The item
+    stands out
 
-    - with its mathematics (:attr:`MathAgreement.same_math`), a margin of ``nearest_margin`` and a
-      score of ``nearest_score``;
+    - with its mathematics (:attr:`MathAgreement.same_math`), a margin of ``nearest_margin`` over the
+      next item and a score of ``nearest_score``;
     - with its mathematics *kept* (:func:`kept_math`: the text adds none of its own, keeps at least
       half of the item's numbers and something specific; real rewordings drop a diagram's labels or
-      the answer choices), a cosine of ``kept_cosine`` and a margin of ``nearest_margin`` over rivals;
+      the answer choices), a cosine of ``kept_cosine`` and a margin of ``nearest_margin`` over the next
+      **rival**: an item whose mathematics the text keeps too. A template twin of the item (same
+      words, other numbers or operators) is no rival however close its words: the text contradicts
+      its math. The rivals are looked for among the next :data:`RIVALS` items; past them, the next
+      item counts as one;
     - with nothing of the item replaced, ``clear_score`` and ``clear_margin``.
 
     -1 when no item stands out."""
     if not scored:
         return -1
-    j, cos, score, agreement = scored[0]
+    j, cos, score, _ = scored[0]
+    agreement = agreement_at(0)
     if agreement.replaced:  # the best item is a sibling of the text's problem: is the next one it?
-        return _kept_beyond_siblings(scored, text, profiles, stats, t)
-    margin = score - scored[1][2] if len(scored) > 1 else score
-    rival = next((r for r in scored[1:] if r[3] is None or not r[3].replaced), None)
-    over_rivals = score - rival[2] if rival is not None else score
+        return _kept_beyond_siblings(scored, text, profiles, stats, t, agreement_at)
     if cos < t.nearest_cosine:
         return -1
+    margin = score - scored[1][2] if len(scored) > 1 else score
     if agreement.same_math and score >= t.nearest_score and margin >= t.nearest_margin:
         return j
-    if (
-        cos >= t.kept_cosine
-        and over_rivals >= t.nearest_margin
-        and kept_math(agreement, text, profiles[j], stats, t.kept_information)
-    ):
-        return j
+    if cos >= t.kept_cosine and kept_math(agreement, text, profiles[j], stats, t.kept_information):
+        rival = _rival(scored, 1, agreement_at)
+        if score - rival >= t.nearest_margin:
+            return j
     return j if score >= t.clear_score and margin >= t.clear_margin else -1
 
 
+def _rival(scored: list[Scored], start: int, agreement_at: Callable[[int], MathAgreement]) -> float:
+    """The score of the first item from ``start`` on whose mathematics the text keeps (0 when none)."""
+    for k in range(start, min(len(scored), start + RIVALS)):
+        if agreement_at(k).same_math:
+            return scored[k][2]
+    return scored[start + RIVALS][2] if len(scored) > start + RIVALS else 0.0
+
+
 def _kept_beyond_siblings(
-    scored: list[Scored], text: TextProfile, profiles: Any, stats: BenchmarkStats, t: Thresholds
+    scored: list[Scored],
+    text: TextProfile,
+    profiles: Any,
+    stats: BenchmarkStats,
+    t: Thresholds,
+    agreement_at: Callable[[int], MathAgreement],
 ) -> int:
     """The best-scoring item whose math the text does not contradict, when the text keeps its math and
-    it stands out over the other such items: a rewording of an item that has template twins may score
+    it stands out over the rivals after it: a rewording of an item that has template twins may score
     nearer to a twin (same words, another function or number) than to its own item."""
-    kept = [r for r in scored if r[3] is not None and not r[3].replaced]
-    if not kept or any(r[3] is None for r in scored[: scored.index(kept[0])]):
-        return -1  # an item above it was never compared
-    j, cos, score, agreement = kept[0]
-    over_rivals = score - kept[1][2] if len(kept) > 1 else score
+    first = next((k for k in range(1, min(len(scored), RIVALS + 1)) if not agreement_at(k).replaced), None)
+    if first is None:
+        return -1
+    j, cos, score, _ = scored[first]
+    agreement = agreement_at(first)
     if (
         cos >= t.kept_cosine
-        and over_rivals >= t.nearest_margin
         and kept_math(agreement, text, profiles[j], stats, t.kept_information)
+        and score - _rival(scored, first + 1, agreement_at) >= t.nearest_margin
     ):
         return j
     return -1
