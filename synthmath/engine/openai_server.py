@@ -15,8 +15,6 @@ import asyncio
 import json
 import logging
 import random
-import time
-import urllib.request
 from dataclasses import replace
 from typing import Any
 
@@ -25,14 +23,13 @@ import openai
 
 from ..errors import ModelNotFoundError, ServerError, ServerUnreachableError, opt
 from .base import ChatRequest, ChatResult, Choice, EngineStats
+from .routing import Server, cause, excerpt, pick, refused, server_version, short
 
 __all__ = ["OpenAIServerEngine"]
 
 log = logging.getLogger(__name__)
 
 _JSON: Any = {"headers": {"Content-Type": "application/json"}}
-_DRAIN_AFTER = 3  # consecutive connection failures before a server is drained
-_MAX_DRAIN = 60.0  # longest pause before probing a drained server again
 _PROBE_TIMEOUT = 10.0  # seconds /v1/models may take: a server that is up answers it at once
 
 
@@ -42,33 +39,6 @@ class _BadReply(ValueError):
     def __init__(self, reason: str, text: str) -> None:
         self.reason = reason
         super().__init__(text)
-
-
-class _Server:
-    def __init__(self, base_url: str, api_key: str, timeout: float) -> None:
-        self.base_url = base_url
-        self.client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=0)
-        self.outstanding = 0
-        self.models: list[str] = []
-        self.max_model_len: dict[str, int] = {}
-        self.version: str | None = None  # what the server says of its version (vLLM: GET /version)
-        self.failures = 0  # consecutive connection failures
-        self.down_until = 0.0  # drained until then; the first request after it is the probe
-
-    def failed(self) -> None:
-        if self.down_until > time.monotonic():
-            return  # requests sent before the drain began: no news about the server since
-        self.failures += 1
-        if self.failures >= _DRAIN_AFTER:
-            pause = min(_MAX_DRAIN, 2.0 ** (self.failures - _DRAIN_AFTER))
-            self.down_until = time.monotonic() + pause
-            log.warning("%s stopped answering: draining it, next probe in %.0fs", self.base_url, pause)
-
-    def answered(self) -> None:
-        if self.failures >= _DRAIN_AFTER:
-            log.warning("%s answers again", self.base_url)
-        self.failures = 0
-        self.down_until = 0.0
 
 
 class OpenAIServerEngine:
@@ -90,7 +60,7 @@ class OpenAIServerEngine:
     ) -> None:
         if not base_urls:
             raise ServerError(f"no server URL given - pass {opt('base_url', ['URL'])}")
-        self.servers = [_Server(u, api_key, timeout) for u in base_urls]
+        self.servers = [Server(u, api_key, timeout) for u in base_urls]
         self._all_servers = list(self.servers)
         self.model = model or ""
         self.max_retries = max_retries
@@ -106,8 +76,8 @@ class OpenAIServerEngine:
     async def start(self) -> None:
         """Check every server answers and serves the model; pick the model when none was given."""
         self._semaphore = asyncio.Semaphore(self._concurrency)
-        unreachable: list[tuple[_Server, openai.APIConnectionError]] = []
-        hanging: list[_Server] = []
+        unreachable: list[tuple[Server, openai.APIConnectionError]] = []
+        hanging: list[Server] = []
         for server in self.servers:
             try:
                 page = await server.client.models.list(timeout=self.probe_timeout)
@@ -122,17 +92,17 @@ class OpenAIServerEngine:
                 unreachable.append((server, e))
             except openai.APIStatusError as e:
                 raise ServerError(
-                    f"{server.base_url}/models answered HTTP {e.status_code} ({_short(e)}) - "
+                    f"{server.base_url}/models answered HTTP {e.status_code} ({short(e)}) - "
                     f"is this an OpenAI-compatible server? check {opt('base_url')} and {opt('api_key')}"
                 ) from e
             except (openai.APIResponseValidationError, ValueError, TypeError, AttributeError) as e:
                 raise ServerError(
                     f"{server.base_url}/models answered with something that is not a model list "
-                    f"({_short(e)}) - is this an OpenAI-compatible server? check {opt('base_url')}"
+                    f"({short(e)}) - is this an OpenAI-compatible server? check {opt('base_url')}"
                 ) from e
         for server in self.servers:
             if server.models:
-                server.version = await asyncio.to_thread(_server_version, server.base_url)
+                server.version = await asyncio.to_thread(server_version, server.base_url)
         if len(unreachable) + len(hanging) == len(self.servers):
             if hanging:
                 urls = ", ".join(f"{s.base_url}/models" for s in hanging)
@@ -142,7 +112,7 @@ class OpenAIServerEngine:
                     f"or pass {opt('base_url', ['URL'])} of a server that answers"
                 )
             urls = ", ".join(s.base_url for s in self.servers)
-            raise ServerUnreachableError(urls, _cause(unreachable[0][1]))
+            raise ServerUnreachableError(urls, cause(unreachable[0][1]))
         for server in hanging:
             log.warning(
                 "%s/models did not answer within %gs: going on without it",
@@ -150,7 +120,7 @@ class OpenAIServerEngine:
                 self.probe_timeout,
             )
         for server, err in unreachable:
-            log.warning("%s does not answer (%s): going on without it", server.base_url, _short(err))
+            log.warning("%s does not answer (%s): going on without it", server.base_url, short(err))
         if not self.model:
             served = sorted({m for s in self.servers for m in s.models})
             if len(served) != 1:
@@ -219,7 +189,7 @@ class OpenAIServerEngine:
         content = json.dumps(body, ensure_ascii=False).encode()
         last: Exception | None = None
         for attempt in range(self.max_retries + 1):
-            server = await self._pick()
+            server = await pick(self.servers)
             server.outstanding += 1
             try:
                 resp = await server.client.post(
@@ -237,7 +207,7 @@ class OpenAIServerEngine:
                     last = e
                 else:
                     self.stats.failed_requests += 1
-                    return ChatResult(choices=[], error=f"HTTP {e.status_code}: {_short(e)}")
+                    return ChatResult(choices=[], error=f"HTTP {e.status_code}: {short(e)}")
             else:
                 server.answered()
                 try:
@@ -249,12 +219,12 @@ class OpenAIServerEngine:
             if attempt < self.max_retries:
                 self.stats.retries += 1
                 delay = random.uniform(0, min(self.backoff_cap, self.backoff_base * 2**attempt))
-                log.debug("retrying after %s (attempt %d, %.2fs)", _short(last), attempt + 1, delay)
+                log.debug("retrying after %s (attempt %d, %.2fs)", short(last), attempt + 1, delay)
                 await asyncio.sleep(delay)
         self.stats.failed_requests += 1
-        if last is not None and _refused(last):  # the server stopped accepting connections: it is gone
+        if last is not None and refused(last):  # the server stopped accepting connections: it is gone
             urls = ", ".join(s.base_url for s in self.servers)
-            raise ServerUnreachableError(urls, f"gave up after {self.max_retries} retries: {_cause(last)}")
+            raise ServerUnreachableError(urls, f"gave up after {self.max_retries} retries: {cause(last)}")
         return ChatResult(
             choices=[],
             error=f"failed after {self.max_retries} retries: {self._what(last)}",
@@ -267,19 +237,19 @@ class OpenAIServerEngine:
         if isinstance(e, openai.APITimeoutError):
             return f"no reply within the {self.timeout:g} s timeout"
         if isinstance(e, openai.APIConnectionError):  # connected, then dropped (refusals raise above)
-            return f"the server closed the connection before its reply was complete ({_cause(e)})"
-        return _short(e)
+            return f"the server closed the connection before its reply was complete ({cause(e)})"
+        return short(e)
 
-    def _result(self, server: _Server, resp: httpx2.Response, n: int) -> ChatResult:
+    def _result(self, server: Server, resp: httpx2.Response, n: int) -> ChatResult:
         try:
             data = json.loads(resp.content)
         except ValueError:
             raise _BadReply(
-                "bad_reply", f"a 200 reply whose body is not JSON: {_excerpt(resp.content)}"
+                "bad_reply", f"a 200 reply whose body is not JSON: {excerpt(resp.content)}"
             ) from None
         if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
             raise _BadReply(
-                "bad_reply", f"a 200 reply that is not a chat completion: {_excerpt(resp.content)}"
+                "bad_reply", f"a 200 reply that is not a chat completion: {excerpt(resp.content)}"
             )
         choices = []
         for c in sorted(
@@ -315,15 +285,6 @@ class OpenAIServerEngine:
             else None,
         )
 
-    async def _pick(self) -> _Server:
-        """The answering server with the fewest requests outstanding; waits when all are drained."""
-        while True:
-            now = time.monotonic()
-            up = [s for s in self.servers if s.down_until <= now]
-            if up:
-                return min(up, key=lambda s: s.outstanding)
-            await asyncio.sleep(min(s.down_until for s in self.servers) - now)
-
     def info(self) -> dict[str, Any]:
         """The model, each server with the version it reports, and the managed server (provenance)."""
         program = (self.managed or {}).get("program")  # llama.cpp's server does not say its version
@@ -339,54 +300,3 @@ class OpenAIServerEngine:
     async def close(self) -> None:
         for s in self._all_servers:
             await s.client.close()
-
-
-def _server_version(base_url: str) -> str | None:
-    """The version a vLLM server reports at ``/version`` (beside ``/v1``), or None."""
-    root = base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
-    try:
-        with urllib.request.urlopen(f"{root}/version", timeout=5) as resp:
-            data = json.loads(resp.read())
-        return str(data["version"]) if isinstance(data, dict) and "version" in data else None
-    except Exception:
-        return None
-
-
-def _refused(e: BaseException) -> bool:
-    """A connection that could not be made (nothing listens), as opposed to one dropped mid-reply."""
-    seen: set[int] = set()
-    cur: BaseException | None = e
-    while cur is not None and id(cur) not in seen:
-        if isinstance(cur, (httpx2.ConnectError, ConnectionRefusedError)):
-            return True
-        seen.add(id(cur))
-        cur = cur.__cause__ or cur.__context__
-    return False
-
-
-def _cause(e: BaseException) -> str:
-    """The innermost message of an error chain: the HTTP library's, under the client's 'Connection error.'"""
-    inner: BaseException = e
-    while inner.__cause__ is not None or inner.__context__ is not None:
-        nxt = inner.__cause__ or inner.__context__
-        assert nxt is not None
-        inner = nxt
-    return _short(inner)
-
-
-def _excerpt(body: bytes, limit: int = 80) -> str:
-    text = " ".join(body.decode("utf-8", "replace").split())
-    return repr(text[:limit] + ("..." if len(text) > limit else "")) if text else "(empty)"
-
-
-def _short(e: BaseException | None) -> str:
-    if e is None:
-        return ""
-    if isinstance(e, openai.APIStatusError):
-        body = e.body
-        msg = body.get("message") if isinstance(body, dict) else None
-        text = str(msg or e.message)
-    else:
-        text = str(e) or type(e).__name__
-    text = " ".join(text.split())
-    return text[:300]
