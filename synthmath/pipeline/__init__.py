@@ -11,9 +11,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .accounting import Emitted
     from .jobs import GateSpec, WorkerSpec
     from .ordered import iterate_sync, ordered_map, with_ticks
-    from .pipeline import Emitted, Kind, Pipeline
+    from .pipeline import Kind, Pipeline
     from .pool import WorkerPool, default_workers
     from .stats import BuildStats
     from .work import SeedWork
@@ -24,7 +25,7 @@ _LAZY = {
     "iterate_sync": ".ordered",
     "ordered_map": ".ordered",
     "with_ticks": ".ordered",
-    "Emitted": ".pipeline",
+    "Emitted": ".accounting",
     "Kind": ".pipeline",
     "Pipeline": ".pipeline",
     "WorkerPool": ".pool",
