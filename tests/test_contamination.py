@@ -455,6 +455,24 @@ def test_latex_thousands_are_one_number() -> None:
 @pytest.mark.parametrize(
     ("item", "text", "same"),
     [
+        (r"In isosceles $\triangle PQR$ with $PQ = PR$, the altitude $PH = 18$ and $QH = 5$. Find the area of"
+         r" $\triangle PQR$.",
+         r"In the isosceles triangle $PQR$ with $PQ = PR$, the altitude $PH$ measures $18$ and $QH = 5$. What"
+         r" is the area of the triangle $PQR$ with apex $P$?",
+         True),  # a relation said in words, a triangle named in words, a point named once more
+        (r"The graph of $y = a \sin (bx + c)$ is shown for positive $a,$ $b,$ $c.$ Find $b.$",
+         r"The graph of $y = a \sin (bx + c)$ is shown for positive $a,$ $b,$ $c.$ Find $c.$",
+         False),  # another letter asked for
+    ],
+)  # fmt: skip
+def test_names_and_relations_said_in_words_keep_the_math(item: str, text: str, same: bool) -> None:
+    agreement = compare(math_profile(text), math_profile(item))
+    assert agreement.replaced is not same
+
+
+@pytest.mark.parametrize(
+    ("item", "text", "same"),
+    [
         ("A 6-foot man casts a shadow 4 feet long. How long is the shadow of a 21-foot pole?",
          "A man 72 inches tall has a shadow 4 feet long. How long, in feet, is the shadow of a 21-foot pole?",
          True),  # 6 feet stated as 72 inches

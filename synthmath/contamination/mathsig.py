@@ -164,7 +164,10 @@ _TRIVIAL_EXTRA = frozenset({"1", "2"})
 _ATOM_PRECISION = 0.3  # at least this share of a rewording's LaTeX is found in the item
 _OPERATOR_LIST = r"+ - = ^ _ / * < > \times \div \dots \pm"
 # how LaTeX is written, not what it says: a rewording adds or drops these freely
-_WRITING = frozenset([*_PUNCTUATION, "\\times", "\\frac", "/", "\\dots", "{", "}"])
+# (and how a figure's parts are named: "triangle $ABC$" / "$\\triangle ABC$", "$\\overline{AB}$" / "$AB$")
+_WRITING = frozenset(
+    [*_PUNCTUATION, "\\times", "\\frac", "/", "\\dots", "{", "}", "\\triangle", "\\angle", "\\overline"]
+)
 _CHANGED_LATEX = 0.5  # expressions share from which a replaced atom counts as a changed expression
 _OPERATORS = frozenset(_OPERATOR_LIST.split())
 _SAME_LATEX = 0.85  # expressions share from which a sign added or removed is a changed expression
@@ -286,10 +289,13 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     gone = Counter(item.atoms) - Counter(text.atoms)
     came = Counter(text.atoms) - Counter(item.atoms)
     # (a product sign may come in, "abc" / "a \\cdot b \\cdot c"; replaced by "+" it counts)
+    # (a letter of the item written once more, where no letter went, is no replacement: "$CH$ measures
+    # $24$" / "$CH = 24$"; "find $c$" / "find $b$" is one)
+    named = not any(a.isalpha() for a in gone)
     changed = (
         expressions >= _CHANGED_LATEX
         and any(a not in _WRITING or a in _OPERATORS for a in gone)
-        and any(a not in _WRITING for a in came)
+        and any(a not in _WRITING and not (named and a.isalpha() and a in item.symbols) for a in came)
     ) or (expressions >= (_CHANGED_LATEX if gone and came else _SAME_LATEX) and _signs_differ(gone, came))
     # the share of the text's LaTeX (by length) found verbatim in the item's: a rewording keeps its
     # formulas or writes them in words; a different problem brings formulas of its own
