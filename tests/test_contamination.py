@@ -435,6 +435,7 @@ def test_math_in_words_keeps_the_math() -> None:
         (r"$\hat\imath\times(\vec v-\hat\jmath)=\vec 0$", r"$\mathbf{i}\times(\mathbf{v}-\mathbf{j}) = 0$",
          r"$\mathbf{i}\times(\mathbf{v}+\mathbf{j}) = 0$"),
         (r"$a \div b = 3$", r"$a / b = 3$", r"$a \times b = 3$"),
+        (r"$p^{-1}+q^{-1}=1$", r"$\frac{1}{p} + \frac{1}{q} = 1$", r"$\frac{1}{p} - \frac{1}{q} = 1$"),
     ],
 )  # fmt: skip
 def test_one_notation_for_one_thing(one: str, other: str, sibling: str) -> None:

@@ -48,6 +48,8 @@ _NOISE = re.compile(
 )
 # one notation for one thing: \cos^{-1} is \arccos, \pmod and \mod are \bmod, \imath is i
 _MOD_WORD = re.compile(r"\\(?:mathrm|text|operatorname)\s*\{\s*mod\s*\}")
+# a reciprocal is one fraction however written: p^{-1} is \frac{1}{p}
+_RECIPROCAL = re.compile(r"(?<![\\a-zA-Z])([a-zA-Z0-9])\s*\^\s*(?:\{\s*-\s*1\s*\}|-\s*1(?![0-9]))")
 _INVERSE_TRIG = re.compile(r"\\(sin|cos|tan|sec|csc|cot)\s*\^\s*\{?\s*-\s*1\s*\}?")
 _SYNONYMS = {
     r"\dfrac": r"\frac", r"\tfrac": r"\frac", r"\le": r"\leq", r"\ge": r"\geq", r"\ne": r"\neq",
@@ -182,7 +184,7 @@ def normalize_expression(expr: str) -> list[str]:
         s = _MOD_WORD.sub(r"\\bmod ", s)
     s = _NOISE.sub("", s).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     if "^" in s:
-        s = _INVERSE_TRIG.sub(r"\\arc\1", s)
+        s = _RECIPROCAL.sub(r"\\frac{1}{\1}", _INVERSE_TRIG.sub(r"\\arc\1", s))
     s = _FRAC_DIGITS.sub(r"\\frac{\1}{\2}", s)
     s = _BRACED.sub(r"\1\2", re.sub(r"\s+", " ", s))
     atoms = [_SYNONYMS.get(a, a) for a in _ATOM.findall(s)]
