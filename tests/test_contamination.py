@@ -581,16 +581,18 @@ def _exchange_numbers(text: str) -> str:
 def test_siblings_that_exchange_numbers_or_drop_a_condition_are_kept(
     embedded_math: ContaminationChecker, math_items: dict[str, str], small_math: Path
 ) -> None:
-    """Near-copies of benchmark items whose numbers trade places, or which lose a condition
-    ("positive", "even"), have other answers: reported as same_template, not dropped, whichever stage
-    proposes the item."""
+    """Near-copies of benchmark items whose numbers trade places, which lose a condition ("positive",
+    "even") or whose first number changes sign have other answers: reported as same_template, not
+    dropped, whichever stage proposes the item."""
     items = [json.loads(line)["problem"] for line in small_math.read_text().splitlines()]
     exchanged = [t for t in (_exchange_numbers(x) for x in items) if t not in items]
     loose = [re.sub(r"\b(positive|even|odd|consecutive) ", "", x, count=1) for x in items]
     loose = [t for t in loose if t not in items]
-    siblings = [(f"sib{k}", t) for k, t in enumerate(exchanged + loose)]
+    negated = [re.sub(r"\$(\d)", r"$-\1", x, count=1) for x in items]  # a sign the words do not show
+    negated = [t for t in negated if t not in items]
+    siblings = [(f"sib{k}", t) for k, t in enumerate(exchanged + loose + negated)]
     results = list(embedded_math.check(siblings))
-    assert len(exchanged) >= 40 and len(loose) >= 8
+    assert len(exchanged) >= 40 and len(loose) >= 8 and len(negated) >= 20
     dropped = [r.id for r in results if r.contaminated]
     assert len(dropped) <= 0.05 * len(siblings), dropped
 

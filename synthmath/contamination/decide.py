@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .mathsig import RARE_ATOMS, MathAgreement
+from .mathsig import RARE_ATOMS, MathAgreement, signs_changed
 from .results import Level
 from .scoring import BenchmarkStats, TextProfile
 from .settings import Thresholds
@@ -45,7 +45,7 @@ def pair_level(
     if (
         lexical
     ):  # the item's wording: the same problem only with the same math and no mathematical word swapped
-        same = (agreement.same_math or alone) and not wording_changed(text.tokens, item.tokens)
+        same = (agreement.same_math or alone) and not _changes_problem(text, item)
         return "same_problem" if same else "same_template"
     problem, template = bars
     assert problem is not None and template is not None  # only the embedding stage proposes others
@@ -53,10 +53,20 @@ def pair_level(
     same_math = True if stats.skeleton_weight else agreement.same_math
     bar = template if stats.skeleton_weight else problem
     if (same_math and score >= bar) or alone:  # unless it is the item's wording with a word swapped
-        return "same_template" if wording_changed(text.tokens, item.tokens) else "same_problem"
+        return "same_template" if _changes_problem(text, item) else "same_problem"
     if score >= template:
         return "same_template"
     return None
+
+
+def _changes_problem(text: TextProfile, item: TextProfile) -> bool:
+    """The text is the item's wording with a change that makes another problem: a word swapped, a
+    condition or negation added or dropped, numbers exchanged (:func:`wording_changed`), or the very
+    same words and numbers with other signs between them (:func:`signs_changed`, which the words do not
+    show: ``$-3$`` and ``$3$`` are the same tokens)."""
+    if list(text.tokens) == list(item.tokens):
+        return signs_changed(text.math, item.math)
+    return wording_changed(text.tokens, item.tokens)
 
 
 def nearest(

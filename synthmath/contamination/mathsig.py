@@ -32,7 +32,7 @@ from rapidfuzz.distance import LCSseq
 from .ngrams import _FRAC_DIGITS, drop_diagrams, normalize_tokens
 from .units import in_item_units, units_in
 
-__all__ = ["RARE_ATOMS", "MathAgreement", "MathProfile", "compare", "lcs", "math_profile"]
+__all__ = ["RARE_ATOMS", "MathAgreement", "MathProfile", "compare", "lcs", "math_profile", "signs_changed"]
 
 RARE_ATOMS = 5  # an expression this long is specific enough to retrieve candidates by
 
@@ -173,8 +173,10 @@ _WRITING = frozenset(
 _CHANGED_LATEX = 0.5  # expressions share from which a replaced atom counts as a changed expression
 _OPERATORS = frozenset(_OPERATOR_LIST.split())
 _SAME_LATEX = 0.85  # expressions share from which a sign added or removed is a changed expression
+_RELATIONS = frozenset([r"\leq", r"\geq", r"\neq", r"\approx", r"\equiv", r"\mp"])
 _DIVISION = frozenset([r"\frac", "/", r"\div", "{", "}"])
 _SIGNS = frozenset(["-", "+", r"\pm", r"\mp", r"\sqrt", "!", *_DIVISION])
+_SIGN_ATOMS = (_OPERATORS | _RELATIONS | {"!"}) - _WRITING  # what signs_changed compares
 
 
 def normalize_expression(expr: str) -> list[str]:
@@ -334,6 +336,21 @@ def _renumbered(text: MathProfile, item: MathProfile) -> bool:
 def _differ(a: Counter[str], b: Counter[str]) -> bool:
     """More than a tenth of two diagrams' numbers differ."""
     return sum(((a - b) + (b - a)).values()) > 0.1 * max(sum(a.values()), sum(b.values()), 1)
+
+
+def signs_changed(text: MathProfile, item: MathProfile) -> bool:
+    """The same letters and numbers in the same order, with other signs, operations or relations
+    between them (``$-3$`` / ``$3$``, ``x^2+1`` / ``x^2-1``, ``x<5`` / ``x\\leq 5``). How it is written
+    aside (``\\cdot``, ``\\frac`` or ``/``, brackets)."""
+    if text.atoms == item.atoms:
+        return False
+    mine = [a for a in text.atoms if a in _SIGN_ATOMS]
+    theirs = [a for a in item.atoms if a in _SIGN_ATOMS]
+    return mine != theirs and _rest(text) == _rest(item)
+
+
+def _rest(profile: MathProfile) -> list[str]:
+    return [a for a in profile.atoms if a not in _SIGN_ATOMS and a not in _WRITING]
 
 
 def _bare(profile: MathProfile) -> list[str]:
