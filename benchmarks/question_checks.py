@@ -1,7 +1,8 @@
 """How well do the question checks judge real model rewordings? Precision and recall on hand labels.
 
     python benchmarks/question_checks.py                    # the held-out set (the published figures)
-    python benchmarks/question_checks.py --split tuning     # the set the checks were tuned on
+    python benchmarks/question_checks.py --split tuning     # the first set the checks were tuned on
+    python benchmarks/question_checks.py --split tuning2    # the second tuning set
     python benchmarks/question_checks.py --show             # every disagreement with the labels
 
 The rewordings are real LLM output: ``../shared/data/real/math_train_rephrased_dev.jsonl`` (three
@@ -18,6 +19,9 @@ one set):
 - **heldout**, ``benchmarks/labels/real_rewordings_heldout.jsonl``: 510 rewordings of 170 further
   problems: the sorted ids not in the tuning set, shuffled with ``random.Random(2312)``, the first 170.
   Labelled before any check was changed, and without running the checks on them.
+- **tuning2**, ``benchmarks/labels/real_rewordings_tuning2.jsonl``: 330 rewordings of 110 more problems:
+  the sorted ids in neither set above, shuffled with ``random.Random(2323)``, the first 110. Labelled
+  (and committed) before the checks were run on them; the checks were then tuned on both tuning sets.
 
 For each check, on its own and all together (in the order ``check_question`` runs them): how many
 faithful rewordings it rejects (the target is at most 3%), and how many changed or broken ones it keeps
@@ -42,6 +46,7 @@ REAL = DATA / "real" / "math_train_rephrased_dev.jsonl"
 LABELS = {
     "tuning": HERE / "labels" / "real_rewordings.jsonl",
     "heldout": HERE / "labels" / "real_rewordings_heldout.jsonl",
+    "tuning2": HERE / "labels" / "real_rewordings_tuning2.jsonl",
 }
 sys.path.insert(0, str(ROOT))
 
@@ -59,6 +64,7 @@ from synthmath.steps.verify import (  # noqa: E402
 
 TUNING_SEED, TUNING_PROBLEMS = 23, 110
 HELDOUT_SEED, HELDOUT_PROBLEMS = 2312, 170
+TUNING2_SEED, TUNING2_PROBLEMS = 2323, 110
 
 Check = Callable[[str, str, str | None], bool]
 CHECKS: dict[str, Check] = {
@@ -92,7 +98,10 @@ def splits(rows: list[dict]) -> dict[str, list[str]]:
     tuning = random.Random(TUNING_SEED).sample(ids, TUNING_PROBLEMS)
     rest = sorted(set(ids) - set(tuning))
     random.Random(HELDOUT_SEED).shuffle(rest)
-    return {"tuning": tuning, "heldout": rest[:HELDOUT_PROBLEMS]}
+    heldout = rest[:HELDOUT_PROBLEMS]
+    rest = sorted(set(rest) - set(heldout))
+    random.Random(TUNING2_SEED).shuffle(rest)
+    return {"tuning": tuning, "heldout": heldout, "tuning2": rest[:TUNING2_PROBLEMS]}
 
 
 def labelled(split: str) -> list[tuple[dict, dict]]:
@@ -139,7 +148,7 @@ def score(pairs: list[tuple[dict, dict]], show: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--split", choices=["heldout", "tuning"], default="heldout")
+    parser.add_argument("--split", choices=["heldout", "tuning", "tuning2"], default="heldout")
     parser.add_argument("--show", action="store_true", help="print each disagreement with the labels")
     args = parser.parse_args()
     if not REAL.exists():
