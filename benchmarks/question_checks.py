@@ -56,8 +56,8 @@ from synthmath.steps.diagrams import adds_diagram, drops_diagram  # noqa: E402
 from synthmath.steps.expressions import changed_math  # noqa: E402
 from synthmath.steps.similarity import question_copies_seed  # noqa: E402
 from synthmath.steps.verify import (  # noqa: E402
-    _choices_optional,
     added_numbers,
+    asked,
     check_question,
     missing_numbers,
 )
@@ -71,10 +71,10 @@ CHECKS: dict[str, Check] = {
     "question_copies_seed": lambda o, r, g: question_copies_seed(o, r).copied,
     "adds_diagram": lambda o, r, g: adds_diagram(o, r) is not None,
     "drops_diagram": lambda o, r, g: drops_diagram(o, r) is not None,
-    "missing_numbers": lambda o, r, g: bool(missing_numbers(_choices_optional(o, r, g), r)),
+    "missing_numbers": lambda o, r, g: bool(missing_numbers(asked(o, r, g), r)),
     "added_numbers": lambda o, r, g: bool(added_numbers(o, r)),
-    "changed_math": lambda o, r, g: changed_math(_choices_optional(o, r, g), r) is not None,
-    "changed_condition": lambda o, r, g: changed_condition(_choices_optional(o, r, g), r) is not None,
+    "changed_math": lambda o, r, g: changed_math(asked(o, r, g), r) is not None,
+    "changed_condition": lambda o, r, g: changed_condition(asked(o, r, g), r) is not None,
     "all (check_question)": lambda o, r, g: check_question(o, r, "stop", [], gold=g) is not None,
     "all but changed_condition": lambda o, r, g: (
         check_question(o, r, "stop", [], gold=g, check_conditions=False) is not None

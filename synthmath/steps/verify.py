@@ -4,7 +4,8 @@ Each check returns None for a pass, or a ``(reason, detail)`` pair that becomes 
 checks behind ``question_copies_seed``, ``duplicate_rephrasing`` and ``answer_copies_original`` live in
 ``similarity.py``, the diagram checks (``adds_diagram``, ``drops_diagram``) in ``diagrams.py``, the
 formula check (``changed_math``) in ``expressions.py``, the condition check (``changed_condition``) in
-``conditions.py``; answer equivalence in ``synthmath.answers``.
+``conditions.py``, the number checks (``missing_numbers``, ``added_numbers``) in ``numbers.py``; answer
+equivalence in ``synthmath.answers``.
 Checking an answer runs sympy: call :func:`check_answer` in a worker process, with a timeout.
 """
 
@@ -17,7 +18,8 @@ from ..answers import VerificationTimeout, answers_equivalent, extract_boxed
 from ..mathtext import numbers_in
 from .conditions import changed_condition
 from .diagrams import adds_diagram, drops_diagram
-from .expressions import changed_math, formulas
+from .expressions import changed_math
+from .numbers import added_numbers, asked, drop_choices, missing_numbers
 from .similarity import (
     ANSWER_COPY_THRESHOLD,
     DUPLICATE_THRESHOLD,
@@ -29,9 +31,11 @@ from .similarity import (
 
 __all__ = [
     "added_numbers",
+    "asked",
     "check_answer",
     "check_question",
     "clean_question",
+    "drop_choices",
     "missing_numbers",
     "numbers_in",
 ]
@@ -67,93 +71,6 @@ def clean_question(text: str) -> str:
     return s
 
 
-# the answer choices of a multiple-choice problem: "$\\textbf{(A)}\\ 2128 \\qquad ... \\textbf{(E)}\\ 2300$"
-_CHOICE = re.compile(r"\((?:[A-E])\)")
-_CHOICES_START = re.compile(r"(?:\$\s*)?(?:\\(?:textbf|text|mathrm|mbox)\s*\{\s*)?\(A\)")
-_LETTER_NOISE = re.compile(r"\\(?:textbf|text|mathrm|mbox)|[{}()\s,]|\\[,;! ]|\band\b")
-
-
-def drop_choices(problem: str) -> str:
-    """``problem`` without its multiple-choice answers (from "(A)" to the end of the line of the last
-    choice), or ``problem`` when it has none."""
-    start = _CHOICES_START.search(problem)
-    if start is None or not _CHOICE.search(problem, start.end()):
-        return problem
-    last = list(_CHOICE.finditer(problem, start.end()))[-1]
-    end = problem.find("\n", last.end())
-    return problem[: start.start()] + (problem[end:] if end >= 0 else "")
-
-
-def _choices_optional(original: str, rephrased: str, gold: str | None) -> str:
-    """The original to take numbers from: without its answer choices when the rewording drops them all
-    and the gold answer is a value, not a letter (the choices are then no part of the question)."""
-    letters = _LETTER_NOISE.sub("", gold) if gold is not None else ""
-    if gold is None or re.fullmatch(r"[A-E]+", letters) or _CHOICE.search(rephrased):
-        return original
-    return drop_choices(original)
-
-
-# a strict bound: "greater than 9" is "at least 10" for whole numbers, "less than 100" is "at most 99"
-_LOWER_STRICT = re.compile(
-    r"(?:\b(?:greater|more|larger|bigger) than|\bexceeds?|\babove|\bover|>)\s*\$?\s*(\d+)(?![\d.])"
-)
-_UPPER_STRICT = re.compile(r"(?:\b(?:less|fewer|smaller) than|\bbelow|\bunder|<)\s*\$?\s*(\d+)(?![\d.])")
-_ELLIPSIS = re.compile(r"\\[lc]?dots[bmc]?|\.\.\.")
-
-
-def _same_bounds(*texts: str) -> set[frozenset[str]]:
-    """Pairs of numbers that state one bound two ways: {9, 10} for "greater than 9" (then "10 or
-    more" and "from 10" say it too), {99, 100} for "less than 100"."""
-    pairs = set()
-    for text in texts:
-        pairs |= {frozenset({m.group(1), str(int(m.group(1)) + 1)}) for m in _LOWER_STRICT.finditer(text)}
-        pairs |= {frozenset({m.group(1), str(int(m.group(1)) - 1)}) for m in _UPPER_STRICT.finditer(text)}
-    return pairs
-
-
-def _inner_terms(text: str, have: set[str]) -> set[str]:
-    """Numbers of a formula with an ellipsis that lie strictly between its smallest and largest
-    number, when ``have`` holds both ends: "$\\cos^2 0^\\circ + \\cos^2 1^\\circ + \\dots +
-    \\cos^2 90^\\circ$" is "the sum from $0^\\circ$ to $90^\\circ$" without its 1."""
-    inner: set[str] = set()
-    for formula in formulas(text):
-        if not _ELLIPSIS.search(formula):
-            continue
-        found = numbers_in(formula, words=False)
-        values = {n: float(n) for n in found}
-        low, high = min(values.values(), default=0.0), max(values.values(), default=0.0)
-        ends = {n for n, v in values.items() if v in (low, high)}
-        if ends <= have:
-            inner |= {n for n, v in values.items() if low < v < high}
-    return inner
-
-
-def missing_numbers(original: str, rephrased: str) -> list[str]:
-    """Numbers ``original`` writes in digits that ``rephrased`` mentions neither in digits nor in words.
-
-    Not missing: a strict bound said as an inclusive one ("greater than 9 and less than 100" as
-    "between 10 and 99"), and the inner terms of a formula with an ellipsis whose first and last
-    terms the rewording keeps ("$25\\cdot 24\\cdot 23 \\cdots 2\\cdot 1$" as "the numbers from 25 down
-    to 1")."""
-    have = numbers_in(rephrased, hints=True)
-    missing = numbers_in(original, words=False) - have
-    if missing:
-        pairs = _same_bounds(original, rephrased)
-        missing = {n for n in missing if not any(n in p and p - {n} <= have for p in pairs)}
-    if missing:
-        missing -= _inner_terms(original, have)
-    return sorted(missing, key=lambda s: (len(s), s))
-
-
-def added_numbers(original: str, rephrased: str) -> list[str]:
-    """Numbers ``rephrased`` writes in digits that ``original`` mentions neither in digits nor in words.
-
-    A rewording keeps the problem's numbers; one that writes new ones has usually started solving it
-    (intermediate results, the answer itself) or changed it.
-    """
-    return missing_numbers(rephrased, original)  # the same test, the other way round
-
-
 def check_question(
     original: str,
     candidate: str,
@@ -174,7 +91,8 @@ def check_question(
     (``check_conditions``). The checks run in that order and the first failure is the reason.
 
     ``gold``, the seed's gold answer, lets a rewording drop the answer choices of a multiple-choice
-    problem whose gold answer is a value: the choices' numbers are then not asked for."""
+    problem whose gold answer is a value: the choices' numbers are then not asked for. A rewording
+    that gives no example may drop the original's worked examples (see :func:`asked`)."""
     if finish_reason == "length":
         return "truncated", "the reply hit max_tokens before it ended"
     if not candidate.strip():
@@ -188,7 +106,7 @@ def check_question(
     failure = adds_diagram(original, candidate) or drops_diagram(original, candidate)
     if failure is not None:
         return failure
-    source = _choices_optional(original, candidate, gold)  # the original as the rewording must keep it
+    source = asked(original, candidate, gold)  # the original as the rewording must keep it
     if require_numbers:
         missing = missing_numbers(source, candidate)
         if missing:
