@@ -28,7 +28,8 @@ __all__ = [
 # diagram code (shared boilerplate, not wording); models sometimes write [asy] as an environment
 _ASY = re.compile(r"\[asy\](.*?)(?:\[/asy\]|$)|\\begin\{asy\}(.*?)(?:\\end\{asy\}|$)", re.DOTALL)
 # the text a diagram shows: label("$30^\circ$", ...), MP("\sqrt{17}", ...)
-_LABEL = re.compile(r'\b(?:label|MP|Label)\s*\(\s*"((?:[^"\\]|\\.)*)"')
+# label("$x$", ...), also after a picture or a transform: label(pic, "A", ...), label(scale(0.75)*"8", ...)
+_LABEL = re.compile(r'\b(?:label|MP|Label)\s*\((?:[^"();]|\([^()"]*\))*?"((?:[^"\\]|\\.)*)"')
 # LaTeX that holds digits but no number of the problem: lengths, table column specs, spacing
 _LAYOUT = re.compile(
     r"\\(?:hspace|vspace|hskip|vskip|kern|rule|setlength|arraystretch)\*?\s*(?:\{[^{}]*\}\s*){0,2}"

@@ -10,7 +10,8 @@ problem treats that code two ways, and both change what a reader is given:
   original's diagrams: models re-indent code they copy.
 - it **drops** a diagram. That is fine when the diagram is decorative (a prism drawn beside "how many
   edges has a triangular prism?"), and changes the problem when the text needs it: the text points
-  at it ("as shown", "in the diagram", "the figure below", "the graph"), or the diagram shows
+  at it ("as shown", "in the diagram", "the figure below", "the graph", "this grid", "the following
+  line": a problem with a drawing says "this" of what it draws), or the diagram shows
   something the text never says (the label ``128^\\circ`` on an angle the question asks about).
   Reject reason ``drops_diagram``.
 
@@ -33,7 +34,7 @@ Failure = tuple[str, str]
 SAME_DIAGRAM = 90.0  # rapidfuzz ratio of the whitespace-free code at which two diagrams are one
 _REFERS = re.compile(
     r"\b(?:diagrams?|figures?|shown|pictured|depicted|illustrated|graphs?|graphed|picture|drawing|below"
-    r"|to the (?:right|left))\b",
+    r"|to the (?:right|left)|this|these|the following)\b",
     re.I,
 )
 _LABEL_NOISE = re.compile(r"\$|\\[,;:! ]|\\(?:text|mathrm|textbf|mbox)\b|[{}\s]")
