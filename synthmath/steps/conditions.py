@@ -24,7 +24,8 @@ A condition the original states and the rewording says in none of its accepted w
 losses count: a rewording that adds a word ("positive integers" for "positive numbers") narrows at
 worst, and models add words freely. Where a qualifier stands (its scope: "integer side lengths"
 becoming "an integer perimeter") is not read; neither are changes that need no lexicon word (a
-variable given another role). ``--check-questions solve`` is the check for those.
+variable given another role, outside the few patterns of ``relations.py``). ``--check-questions solve``
+is the check for those.
 
 Which conditions are in the lexicon, and what each accepts, was decided on the tuning labels and on
 unlabelled real rewordings (docs/verification.md); a condition whose faithful paraphrases could not be
@@ -36,6 +37,7 @@ from __future__ import annotations
 import re
 
 from ..mathtext import drop_diagrams
+from .relations import changed_relation
 
 __all__ = ["CONDITIONS", "changed_condition", "conditions_in"]
 
@@ -122,7 +124,7 @@ CONDITIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "inclusive": (
         (r"\binclusive(?:ly)?\b",),
         (r"\binclusive(?:ly)?\b", r"\binclud(?:e|es|ed|ing)\b", r"\bboth ends\b", r"\bthrough\b",
-         r"\\leq?(?![a-z])", r"≤"),
+         r"\\leq?(?![a-z])", r"≤", r"\bfrom \S+ (?:up |down )?to\b"),
     ),
     "maximum": (
         (r"\bmaxim(?:um|al|ize|ise|ized|ised|izes|izing|a)\b", r"\blargest\b", r"\bgreatest\b",
@@ -247,12 +249,12 @@ def conditions_in(text: str) -> dict[str, str]:
 
 def changed_condition(original: str, rephrased: str) -> Failure | None:
     """``changed_condition`` when ``rephrased`` says none of the accepted words for a condition that
-    ``original`` states (see the module's docstring)."""
+    ``original`` states (see the module's docstring), or rearranges a relation the original pins down
+    (:func:`synthmath.steps.relations.changed_relation`: directions, a letter's role, the answer's
+    form)."""
     stated = conditions_in(original)
-    if not stated:
-        return None
     theirs = _BOUNDS.sub(" ", _prepare(rephrased))
     lost = [f"{name} ({words!r})" for name, words in stated.items() if not _COMPILED[name][1].search(theirs)]
-    if not lost:
-        return None
-    return "changed_condition", f"the rewording drops the original's condition(s): {', '.join(lost[:4])}"
+    if lost:
+        return "changed_condition", f"the rewording drops the original's condition(s): {', '.join(lost[:4])}"
+    return changed_relation(original, rephrased)
