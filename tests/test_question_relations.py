@@ -133,13 +133,13 @@ _SQUARES = "A smaller square has two vertices on the circle. What percent of the
             "larger square the smaller one covers.",
             "Two vertices of a smaller square lie on the circle. Find what fraction of the area of the "
             "larger square the smaller one covers.",
-            "fraction, not percent",
+            "fraction, the original as percent",
         ),
         (
             r"Write $(x+1)(x+5)-(x+1)^2$ as a polynomial.",
             r"Expand $(x+1)(x+5)-(x+1)^2$.",
             r"Factor $(x+1)(x+5)-(x+1)^2$.",
-            "factored, not expanded",
+            "factored, the original as expanded",
         ),
     ],
 )

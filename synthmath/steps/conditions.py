@@ -99,11 +99,12 @@ CONDITIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "odd": (
         (r"\bodd\b",),
-        (r"\bodd\b", r"\bnot divisible by 2\b", r"\bnot (?:a multiple of 2|even)\b"),
+        (r"\bodd\b", r"\bnot divisible by 2\b", r"\bnot (?:a multiple of 2|even)\b",
+         r"\beven\b.{0,120}\botherwise\b"),  # "an even roll wins; otherwise, nothing"
     ),
     "even": (
         (r"\beven\b(?! (?:if|though|when|more|less|further|after|before|so|then|with|in|at|on|the|a)\b)",),
-        (r"\beven\b", r"\bdivisible by 2\b", r"\bmultiples? of 2\b"),
+        (r"\beven\b", r"\bdivisible by 2\b", r"\bmultiples? of 2\b", r"\bodd\b.{0,120}\botherwise\b"),
     ),
     "real": (
         (r"\breal\b",),

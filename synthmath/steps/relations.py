@@ -11,9 +11,9 @@ understanding the problem, because the original pins the relation down in a fixe
 - **the role of a letter**: "the height $h$ of cylinder $A$" names $h$ a height; a rewording that
   writes "the radius $h$" and never "height $h$" has given the letter another role.
 - **the form of the answer**: "What percent of the area ..." asks for a percent, "as a polynomial"
-  for the expanded form; a rewording that asks for a fraction instead, or to factor, asks for another
-  answer. Only a form the original asks for and the rewording replaces with another one counts; a
-  rewording that drops "Express your answer as a common fraction" asks for the same number.
+  for the expanded form; a rewording that asks for a fraction instead, or "as a polynomial by
+  factoring", asks for another answer. Only where the original asks for a form does another form
+  count; a rewording that drops "Express your answer as a common fraction" asks for the same number.
 
 Each rule was kept only where it flagged no faithful rewording among the labelled and unlabelled real
 rewordings it was tried on (docs/verification.md). Reject reason ``changed_condition``, through
@@ -101,8 +101,8 @@ def changed_relation(original: str, rephrased: str) -> Failure | None:
             return "changed_condition", detail
     asked, asks = _forms(ours), _forms(theirs)
     for group in _FORM_GROUPS:
-        lost, new = (asked - asks) & group, (asks - asked) & group
-        if lost and new:
-            wanted, instead = "/".join(sorted(lost)), "/".join(sorted(new))
-            return "changed_condition", f"the rewording asks for the answer as {instead}, not {wanted}"
+        wanted, new = asked & group, (asks - asked) & group
+        if wanted and new:
+            detail = f"the rewording asks for the answer as {'/'.join(sorted(new))}, the original as "
+            return "changed_condition", detail + "/".join(sorted(wanted))
     return None
