@@ -14,8 +14,8 @@ Reported: candidates, kept and rejects by reason for each stage; the share of se
 kept tuple (goal: 85%); and every kept tuple's final answer checked again against the gold answer of
 the seed, outside the build (goal: none disagrees).
 
-Held-out seeds: the checks were tuned on the hand labels' tuning set (110 problems) and on the 720
-problems in neither labelled set, so the figures that say how the checks do on text they were not
+Held-out seeds: the checks were tuned on the hand labels' two tuning sets (110 problems each) and on
+the 610 problems in no labelled set, so the figures that say how the checks do on text they were not
 tuned on come from the labels' held-out set (170 problems, drawn as ``benchmarks/question_checks.py``
 draws them).
 """
