@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from synthmath.contamination.benchmarks import load_benchmarks
 from synthmath.contamination.check import CheckerSpec, ContaminationChecker, Thresholds, report_markdown
+from synthmath.contamination.decide import kept_math
 from synthmath.contamination.judge import LLMJudge, judge_requests, resolve, verdict
 from synthmath.contamination.mathsig import compare, math_profile
 from synthmath.contamination.ngrams import normalize_tokens
@@ -690,6 +691,29 @@ def test_a_rewording_is_caught_beside_template_twins_of_its_item(small_math: Pat
     results = list(checker.check((f"r{k}", t) for k, t in enumerate(rewordings)))
     assert all(r.level == "same_problem" for r in results)
     assert all({m.benchmark_id for m in r.matches if m.level == "same_problem"} == {"item"} for r in results)
+
+
+_FIGURE = (
+    "[asy] size(4cm); pair P=(0,0), Q=(14,0), R=(11,6), S=(3,6); draw(P--Q--R--S--cycle); draw(S--(3,0));"
+    ' label("$P$",P,SW); label("$Q$",Q,SE); label("$R$",R,NE); label("$S$",S,NW); label("14",(7,0),S);'
+    ' label("8",(7,6),N); label("6",(3,3),E); [/asy]'
+)
+
+
+def test_a_figure_kept_whole_keeps_the_math(embedded_math: ContaminationChecker) -> None:
+    """The nearest rule's "kept math" needs something specific of the item in the text: numbers worth
+    something, most of its LaTeX, or its figure kept whole. A reworded question about the same figure
+    has it; the same words without the figure do not."""
+    item = embedded_math.profile(
+        f"What is the number of square centimeters in the area of this trapezoid? {_FIGURE}"
+    )
+    stats = embedded_math.stats["math_test"]
+    with_figure = embedded_math.profile(
+        f"Determine the area, in square centimeters, of the trapezoid below. {_FIGURE}"
+    )
+    without = embedded_math.profile("Determine the area, in square centimeters, of the trapezoid below.")
+    kept = kept_math(compare(with_figure.math, item.math), with_figure, item, stats, 8.0)
+    assert kept and not kept_math(compare(without.math, item.math), without, item, stats, 8.0)
 
 
 def test_screen_in_a_worker_then_judge_and_resolve(embedded_math: ContaminationChecker) -> None:

@@ -24,6 +24,7 @@ __all__ = ["RIVALS", "kept_math", "nearest", "pair_level"]
 
 Scored = tuple[int, float, float, Any]  # (item row, cosine, score, MathAgreement or None), best first
 RIVALS = 8  # items after the best whose math the nearest rule compares, looking for a rival
+_DRAWN = 12  # numbers in a diagram that a text keeps whole to keep its math (the trapezoid's corners)
 _KEPT_LATEX = 0.7  # share of the item's LaTeX atoms a text keeps, in order, to keep its math
 
 
@@ -151,8 +152,8 @@ def kept_math(
     """The text keeps the item's mathematics, or a part of it, and adds none of its own: nothing
     replaced, no number, symbol or formula the item lacks, at least half of the item's numbers, and
     something specific kept: numbers worth ``information`` (summed IDF: 220 and 4500 say more than 2
-    and 3) or most of the item's LaTeX (``_KEPT_LATEX`` of it in order, at least :data:`RARE_ATOMS`
-    atoms)."""
+    and 3), most of the item's LaTeX (``_KEPT_LATEX`` of it in order, at least :data:`RARE_ATOMS`
+    atoms), or the item's diagram, whole (at least ``_DRAWN`` numbers in its code)."""
     a = agreement
     if a.replaced or a.extra or a.extra_symbols or a.atom_precision < 1.0:
         return False
@@ -161,4 +162,9 @@ def kept_math(
     idf = stats.idf
     shared = math.fsum(idf.get(n, idf[""]) for n in text.numbers & item.numbers)
     longer = max(len(text.math.atoms), len(item.math.atoms))
-    return shared >= information or (a.expressions >= _KEPT_LATEX and a.expressions * longer >= RARE_ATOMS)
+    if a.expressions >= _KEPT_LATEX and a.expressions * longer >= RARE_ATOMS:
+        return True
+    drawn = item.math.diagram
+    return shared >= information or (
+        drawn is not None and drawn.total() >= _DRAWN and text.math.diagram == drawn
+    )
