@@ -127,7 +127,9 @@ def suites(part: str) -> dict[str, Suite]:
             + labelled(sets / "math_test_reworded3.jsonl")
             + labelled(sets / "math_test_siblings2.jsonl")
             + labelled(sets / "math_test_reworded4.jsonl")
-            + labelled(sets / "math_test_siblings3.jsonl"),
+            + labelled(sets / "math_test_siblings3.jsonl")
+            + labelled(sets / "math_test_reworded5.jsonl")
+            + labelled(sets / "math_test_siblings4.jsonl"),
             [x for x in math_train if train_in(x[0])],
         ),
         "real": real_suite(split, part, math_train),

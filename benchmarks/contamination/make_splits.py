@@ -6,8 +6,9 @@ The split is made once, before tuning, and kept in ``splits.json``: the held-out
 text is held out when the SHA-256 of its *source problem's* id is odd, so that all rewordings of one
 problem land on the same side, and the rule needs no state. The hand-written MATH test sets of
 2026-12-03 (``math_test_reworded2``, ``math_test_siblings``: odd k held out; ``math_test_reworded3``,
-``math_test_siblings2``, and the final ``math_test_reworded4``, ``math_test_siblings3``: the same
-SHA-256 rule on the source id) carry their own ``split`` field, chosen while writing them. Tune only
+``math_test_siblings2``, the final ``math_test_reworded4``, ``math_test_siblings3``, and the fresh
+``math_test_reworded5``, ``math_test_siblings4``: the same SHA-256 rule on the source id) carry their
+own ``split`` field, chosen while writing them. Tune only
 on the ``tune`` parts; report ``heldout`` figures.
 """
 
