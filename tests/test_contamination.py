@@ -462,6 +462,10 @@ def test_latex_thousands_are_one_number() -> None:
          r"In the isosceles triangle $PQR$ with $PQ = PR$, the altitude $PH$ measures $18$ and $QH = 5$. What"
          r" is the area of the triangle $PQR$ with apex $P$?",
          True),  # a relation said in words, a triangle named in words, a point named once more
+        ("A sequence has $20$ terms, and each term after the first is 3 larger than the one before. The sum"
+         " of the $20$ terms is $650$. Find the first term.",
+         "A sequence of $20$ terms, each $3$ larger than the term before it, has the sum $650$. Find its"
+         " first term.", True),  # a number moved into the LaTeX, another written once less
         (r"The graph of $y = a \sin (bx + c)$ is shown for positive $a,$ $b,$ $c.$ Find $b.$",
          r"The graph of $y = a \sin (bx + c)$ is shown for positive $a,$ $b,$ $c.$ Find $c.$",
          False),  # another letter asked for

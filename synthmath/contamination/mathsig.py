@@ -293,13 +293,15 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     gone = Counter(item.atoms) - Counter(text.atoms)
     came = Counter(text.atoms) - Counter(item.atoms)
     # (a product sign may come in, "abc" / "a \\cdot b \\cdot c"; replaced by "+" it counts)
-    # (a letter of the item written once more, where no letter went, is no replacement: "$CH$ measures
-    # $24$" / "$CH = 24$"; "find $c$" / "find $b$" is one)
+    # (a letter or number of the item written once more in the LaTeX, where none went from the text,
+    # is no replacement: "$CH$ measures $24$" / "$CH = 24$", "is 1 larger" / "is $1$ larger"; "find $c$"
+    # / "find $b$" is one)
     named = not any(a.isalpha() for a in gone)
+    kept = all(a in text.numbers for a in gone if a[0].isdigit())
     changed = (
         expressions >= _CHANGED_LATEX
         and any(a not in _WRITING or a in _OPERATORS for a in gone)
-        and any(a not in _WRITING and not (named and a.isalpha() and a in item.symbols) for a in came)
+        and any(a not in _WRITING and not _restated(a, item, named, kept) for a in came)
     ) or (expressions >= (_CHANGED_LATEX if gone and came else _SAME_LATEX) and _signs_differ(gone, came))
     # the share of the text's LaTeX (by length) found verbatim in the item's: a rewording keeps its
     # formulas or writes them in words; a different problem brings formulas of its own
@@ -312,6 +314,14 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
         _bare(text) == _bare(item) or not (text.atoms and item.atoms), changed,
         conflict or changed or exchanged or redrawn or _renumbered(text, item),
     )  # fmt: skip
+
+
+def _restated(atom: str, item: MathProfile, named: bool, kept: bool) -> bool:
+    """An atom the item has already, written once more: a letter where no letter went, a number where
+    every number that went from the LaTeX is still in the text."""
+    if atom[0].isdigit():
+        return kept and atom in item.numbers
+    return named and atom.isalpha() and atom in item.symbols
 
 
 def _signs_differ(gone: Counter[str], came: Counter[str]) -> bool:
