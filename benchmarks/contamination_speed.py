@@ -20,7 +20,7 @@ request), 500 MATH train seeds at concurrency 64, benchmarks MATH test + GSM8K t
 
 The machine's load average is printed with each figure: other jobs share the cores. ``--baseline``
 runs the warm pairs of another checkout of synthmath too, each of its pairs right after this one's,
-so that a change is measured side by side with what it changes.
+so that a change is measured side by side with what it changes, and its check-contamination too.
 """
 
 from __future__ import annotations
@@ -151,21 +151,25 @@ def main() -> None:
     texts.write_text(
         "".join(json.dumps({"id": r["id"], "problem": r["problem"]}) + "\n" for r in rows[: args.check_n])
     )
-    cmd = [sys.executable, "-m", "synthmath.cli", "check-contamination", str(texts),
-           "--out", str(tmp / "check"),
-           "--cache-dir", str(cache / "synthmath" / "contamination"), "--no-progress"]  # fmt: skip
-    cmd += [a for b in BENCHMARKS for a in ("--benchmark", b)]
-    before = load()
-    started = time.time()
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
-    subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=tmp)
-    wall = time.time() - started
-    report = json.loads((tmp / "check" / "contamination_report.json").read_text())
-    print(f"\n## check-contamination, {report['checked']} MATH train problems, embeddings on, warm index")
-    print(
-        f"{report['checked'] / wall:.0f} texts/s over the whole process ({wall:.1f} s, start-up included); "
-        f"stages: {report['records_per_second']} texts/s (goal >= 300); load {before} -> {load()}"
-    )
+    for n, c in enumerate(checkouts):  # each checkout's own check, one after the other
+        out = tmp / f"check-{n}"
+        cmd = [sys.executable, "-m", "synthmath.cli", "check-contamination", str(texts), "--out", str(out),
+               "--cache-dir", str(cache / "synthmath" / "contamination"), "--no-progress"]  # fmt: skip
+        cmd += [a for b in BENCHMARKS for a in ("--benchmark", b)]
+        before = load()
+        started = time.time()
+        env = {**os.environ, "PYTHONPATH": str(HERE.parent if c is None else c)}
+        subprocess.run(cmd, check=True, capture_output=True, env=env, cwd=tmp)
+        wall = time.time() - started
+        report = json.loads((out / "contamination_report.json").read_text())
+        name = "this checkout" if c is None else f"baseline {c}"
+        print(f"\n## check-contamination ({name}), {report['checked']} MATH train problems, embeddings on, "
+              "warm index")  # fmt: skip
+        print(
+            f"{report['checked'] / wall:.0f} texts/s over the whole process ({wall:.1f} s, start-up "
+            f"included); stages: {report['records_per_second']} texts/s (goal >= 300); "
+            f"load {before} -> {load()}"
+        )
 
 
 if __name__ == "__main__":

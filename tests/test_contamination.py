@@ -863,3 +863,59 @@ def test_the_same_screenings_in_any_process(tmp_path: Path) -> None:
         outs.append(json.loads(done.stdout))
     assert len(outs[0]) == len(rows) and all(r["nearest"] for r in outs[0])  # it screened
     assert outs[0] == outs[1]
+
+
+@pytest.fixture(scope="module")
+def math_and_words(small_math: Path, tmp_path_factory: pytest.TempPathFactory) -> CheckerSpec:
+    """A MATH-style benchmark (``small_math``) and a word-problem one (200 GSM8K test items), indexed."""
+    if not HAS_EMBED:
+        pytest.skip("needs synthmath[embed]")
+    folder = tmp_path_factory.mktemp("words")
+    gsm8k = folder / "gsm8k_small.jsonl"
+    gsm8k.write_text("".join(GSM8K_TEST.read_text(encoding="utf-8").splitlines(keepends=True)[:200]))
+    return CheckerSpec((f"math_test={small_math}", f"gsm8k_test={gsm8k}"), cache_dir=folder / "index")
+
+
+def test_a_build_screens_as_if_every_pair_were_scored(
+    math_and_words: CheckerSpec, math_items: dict[str, str]
+) -> None:
+    """A build's screening scores only the pairs whose scores the decision rules read (bounds first,
+    :func:`best_scores`); listing the judge's candidates scores every pair. Both decide the same:
+    matches, levels, scores and the nearest item, in a MATH-style and a word-problem benchmark."""
+    spec = math_and_words
+    build = ContaminationChecker.from_spec(spec)
+    every = ContaminationChecker.from_spec(CheckerSpec(spec.benchmarks, cache_dir=spec.cache_dir, judge=True))
+    rows = read_jsonl(MATH_REPHRASED)[:40]
+    texts = [(r["id"], r["question"]) for r in rows]
+    texts += [(f"sib{k}", _other_numbers(math_items[r["source_id"]], 2)) for k, r in enumerate(rows)]
+    texts += [(r["id"], r["problem"]) for r in read_jsonl(MATH_TRAIN)[:60]]
+    texts += [(r["id"], r["question"]) for r in read_jsonl(REPHRASED)[:40]]
+    texts += [(f"gsm8k_train/{k}", r["question"]) for k, r in enumerate(read_jsonl(GSM8K_TRAIN)[:40])]
+    got, want = build.screen(texts), every.screen(texts)
+    assert sum(bool(s.matches) for s in want) >= 40 and sum(bool(s.judge) for s in want) >= 10  # it decided
+    assert [(s.matches, s.nearest) for s in got] == [(s.matches, s.nearest) for s in want]
+    assert not any(s.judge for s in got)
+
+
+def test_score_bounds_are_never_under_the_scores(math_and_words: CheckerSpec) -> None:
+    """The batch's score bounds (NumPy, bounds.py) repeat the match score's sum: a change to one that
+    the other misses would drop pairs the rules read. Every bound is at least its exact score."""
+    from synthmath.contamination.scoring import match_score
+
+    checker = ContaminationChecker.from_spec(math_and_words)
+    texts = [r["problem"] for r in read_jsonl(MATH_TRAIN)[:40]] + [
+        r["question"] for r in read_jsonl(REPHRASED)[:40]
+    ]
+    profiles = [checker.profile(t) for t in texts]
+    assert checker.embeddings is not None
+    sims = checker.embeddings.encode(texts) @ checker.embeddings.matrix.T
+    checked = 0
+    for b, (lo, hi) in checker.rows.items():
+        ks = [k for k in range(len(texts)) for _ in range(lo, hi)]
+        rows = [j for _ in texts for j in range(lo, hi)]
+        bounds = checker.bounds.bounds(profiles, b, ks, rows, sims)
+        for k, j, bound in zip(ks, rows, bounds, strict=True):
+            score = match_score(profiles[k], checker.profiles[j], float(sims[k, j]), b, checker.stats[b])
+            assert bound >= score, (b, k, j)
+            checked += 1
+    assert checked == len(texts) * len(checker.items)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -47,16 +48,17 @@ from pathlib import Path
 from typing import Any
 
 from .benchmarks import Benchmark, load_benchmarks
+from .bounds import ScoreBounds, item_arrays
 from .cache import build_once, load_pickle, save_pickle
 from .calibrate import calibrated
-from .decide import nearest, pair_level
+from .decide import RIVALS, nearest, pair_level
 from .judge import judge_requests, resolve
 from .mathsig import MathAgreement, compare
 from .ngrams import NGramIndex, normalize_tokens
 from .report import Tally, report_markdown
 from .results import CheckResult, JudgeCandidate, Match, Screening
 from .retrieval import CandidateIndex
-from .scoring import BenchmarkStats, TextProfile, match_score
+from .scoring import BenchmarkStats, TextProfile, best_scores
 from .settings import CheckerSpec, Thresholds
 
 __all__ = [
@@ -71,7 +73,11 @@ __all__ = [
 
 
 log = logging.getLogger("synthmath")
-_PROFILE_VERSION = 5  # bump when TextProfile, BenchmarkStats or the math profile changes
+_PROFILE_VERSION = 6  # bump when TextProfile, BenchmarkStats, the math profile or the bounds' arrays change
+# the best-scoring pairs (besides lexical ones and those at a threshold) scored at once: the best and the
+# places the nearest rule reads after it when the best is a sibling of the text's problem (see _decide)
+_RANKED = RIVALS + 1
+_WORDS_RANKED = 1  # the same in word-problem benchmarks: the best, for the text's nearest item
 
 Judge = Any
 """Called with chat requests (:func:`~synthmath.contamination.judge.judge_requests`), returns the
@@ -111,11 +117,14 @@ class ContaminationChecker:
         path = (
             cache_dir / f"profiles-{hashlib.sha256(key.encode()).hexdigest()[:20]}.pkl" if cache_dir else None
         )
-        self.stats, self.profiles = build_once(path, load_pickle, lambda: self._profiles(mine), save_pickle)
+        self.stats, self.profiles, arrays = build_once(
+            path, load_pickle, lambda: self._profiles(mine), save_pickle
+        )
         self.function_words = {name: s.function_words for name, s in self.stats.items() if s.skeleton_weight}
         self.index_seconds = {"ngram": time.perf_counter() - started}
         self.embeddings = None
         self.candidates = CandidateIndex(self.profiles, self.rows, self.stats, t.top_k, t.nearest_k)
+        self.bounds = ScoreBounds(self.rows, self.stats, arrays)
         self.embed_thresholds: dict[str, float] = {}
         self.problem_thresholds: dict[str, float] = {}
         if embedder is not None:
@@ -133,8 +142,11 @@ class ContaminationChecker:
         self.judge = judge
         self.tally = Tally(self.info())
 
-    def _profiles(self, mine: dict[str, list[int]]) -> tuple[dict[str, BenchmarkStats], list[TextProfile]]:
-        """Each benchmark's scoring statistics, and every item's profile (numbers, words, math)."""
+    def _profiles(
+        self, mine: dict[str, list[int]]
+    ) -> tuple[dict[str, BenchmarkStats], list[TextProfile], dict[str, Any]]:
+        """Each benchmark's scoring statistics, every item's profile (numbers, words, math), and the
+        items as arrays for the score bounds (:func:`.bounds.item_arrays`)."""
         tokens = [normalize_tokens(it.text) for it in self.items]
         stats = {
             b.name: BenchmarkStats.of(b, [tokens[i] for i in mine[b.name]], self.t.function_df)
@@ -145,7 +157,7 @@ class ContaminationChecker:
             TextProfile(it.text, tok, {it.benchmark: words.get(it.benchmark, frozenset())})
             for it, tok in zip(self.items, tokens, strict=True)
         ]
-        return stats, profiles
+        return stats, profiles, item_arrays(profiles, self.rows, stats)
 
     @classmethod
     def from_spec(cls, spec: CheckerSpec, judge: Judge | None = None) -> ContaminationChecker:
@@ -212,16 +224,28 @@ class ContaminationChecker:
                         lexical[k][j].append((f"ngram{n}", round(share, 4)))
         out = [Screening(rid, text) for rid, text in texts]
         sims = None
+        near: dict[str, Any] = {}
         if self.embeddings is not None:
             self.tally.seconds["ngram"] += time.perf_counter() - started
             started = time.perf_counter()
             sims = self.embeddings.encode([text for _, text in texts]) @ self.embeddings.matrix.T
             near = {b: self.candidates.nearest(sims, b) for b in self.rows}  # the batch's at once
+        proposed = [self._proposed(p, lexical[k], sims, k, near) for k, p in enumerate(profiles)]
+        bounds: list[dict[str, list[float]]] = [{} for _ in texts]
+        if sims is not None and not self.ask_judge:  # the batch's score bounds, benchmark by benchmark
+            for b in self.rows:
+                ks: list[int] = []
+                rows: list[int] = []
+                for k, mine in enumerate(proposed):
+                    ks += [k] * len(mine[b])
+                    rows += mine[b]
+                got = self.bounds.bounds(profiles, b, ks, rows, sims)
+                at = 0
+                for k, mine in enumerate(proposed):
+                    bounds[k][b] = got[at : at + len(mine[b])]
+                    at += len(mine[b])
         for k, (s, profile) in enumerate(zip(out, profiles, strict=True)):
-            if sims is None:
-                self._decide(s, profile, lexical[k], None)
-            else:
-                self._decide(s, profile, lexical[k], sims[k], {b: rows[k] for b, rows in near.items()})
+            self._decide(s, profile, lexical[k], None if sims is None else sims[k], proposed[k], bounds[k])
         self.tally.seconds["embedding" if sims is not None else "ngram"] += time.perf_counter() - started
         return out
 
@@ -230,59 +254,94 @@ class ContaminationChecker:
         s.matches.append(Match(item.benchmark, item.id, method, score, level))
         s.item_texts.setdefault(f"{item.benchmark}/{item.id}", item.text)
 
+    def _proposed(
+        self, profile: TextProfile, lexical: dict[int, Any], sims: Any, k: int, near: dict[str, Any]
+    ) -> dict[str, list[int]]:
+        """The rows each benchmark proposes for text ``k`` of the batch: lexical matches, and with
+        the embedding stage the candidates of :meth:`CandidateIndex.candidates` (``near``: the batch's
+        nearest items, :meth:`CandidateIndex.nearest`)."""
+        out = {}
+        for b, (lo, hi) in self.rows.items():
+            mine = [j for j in lexical if lo <= j < hi]
+            if sims is not None:
+                found = self.candidates.candidates(profile, sims[k], b, nearest=near[b][k])
+                mine += [j for j in found if j not in lexical]
+            out[b] = mine
+        return out
+
     def _decide(
         self,
         s: Screening,
         profile: TextProfile,
         lexical: dict[int, list[tuple[str, float]]],
         sims: Any,
-        closest: dict[str, Any] | None = None,
+        proposed: dict[str, list[int]],
+        bounds: dict[str, list[float]],
     ) -> None:
         """One level for each (text, item) pair, whichever stages proposed the item: retrieval (n-grams,
-        embeddings, numbers, rare expressions) only proposes; :func:`.decide.pair_level` decides.
-        ``closest``: the text's nearest items in each benchmark (:meth:`CandidateIndex.nearest`), when
-        taken at once."""
+        embeddings, numbers, rare expressions) only proposes (``proposed``: the rows, by benchmark;
+        ``bounds``: with the embedding stage, a bound of each one's score, :mod:`.bounds`);
+        :func:`.decide.pair_level` decides.
+
+        Each benchmark's pairs, best first, are a :class:`.scoring.Ranking` (with ``least`` the
+        lower of the benchmark's two thresholds); what it guarantees the decision rules:
+
+        - every place a rule reads is the whole list's, with its exact score (rounded to 4 places):
+          reading a place past the beginning known for certain scores every pair first;
+        - scored at once: every lexical pair, every pair scoring at least ``least``, and of the
+          others the ``_RANKED`` best in MATH-style benchmarks (the places :func:`.decide.nearest`
+          reads on its usual paths), in word-problem ones the best when it can score over the
+          nearest item of the benchmarks before (only :attr:`Screening.nearest` reads it there). With
+          judge candidates to list, every pair (they are the best over ``judge_min`` cosine, of any
+          score);
+        - the math compared (:func:`.mathsig.compare`, else None) for lexical pairs and pairs at
+          ``least``, and for the places the nearest rule asks about (``agreement_at``);
+        - the pairs never scored are not lexical, under ``least`` and never read: their level is
+          None, and they are not the text's nearest item.
+
+        A rule that often reads further down the list is faster with ``_RANKED`` raised with it."""
         t = self.t
         asks: list[tuple[float, int]] = []
-        for b, (lo, hi) in self.rows.items():
+        for b in self.rows:
             stats = self.stats[b]
-            proposed = [j for j in lexical if lo <= j < hi]
-            if sims is not None:
-                near = closest[b] if closest is not None else None
-                proposed += [
-                    j for j in self.candidates.candidates(profile, sims, b, nearest=near) if j not in lexical
-                ]
-            if not proposed:
+            rows = proposed[b]
+            if not rows:
                 continue
-            pairs: list[tuple[int, float, float, Any]] = []
-            for j in proposed:
-                cos = float(sims[j]) if sims is not None else 0.0
-                score = match_score(profile, self.profiles[j], cos, b, stats) if sims is not None else 0.0
-                pairs.append((j, cos, round(score, 4), None))
+            least = min(self.problem_thresholds.get(b, 0.0), self.embed_thresholds.get(b, 0.0))
+            words = bool(stats.skeleton_weight)  # a word-problem benchmark: the score decides alone
+            ranking: Any  # a list, or a Ranking read as one
+            if sims is None:  # of equal scores, the lower row first: the same order in any process
+                pairs: list[tuple[int, float, float, Any]] = [(j, 0.0, 0.0, None) for j in sorted(rows)]
+                ranking = pairs
+            else:
+                # who reads what of the list: see the docstring
+                floor = s.nearest.score if words and s.nearest is not None else -math.inf
+                ranking = best_scores(
+                    profile, self.profiles, [(j, float(sims[j])) for j in rows], b, stats, keep=lexical,
+                    least=least, best=None if self.ask_judge else _WORDS_RANKED if words else _RANKED,
+                    floor=-math.inf if self.ask_judge else floor, bounds=bounds.get(b),
+                )  # fmt: skip
+                pairs = ranking.pairs  # the pairs scored (all of them once the rules read past the top)
             # the math comparison where it can change a level: lexical hits and items over a threshold
             # (below it every pair is unmatched anyway), and the items the nearest rule asks about
-            # of equal scores, the lower row first: the same order in any process
-            pairs.sort(key=lambda x: (-x[2], x[0]))
-            least = min(self.problem_thresholds.get(b, 0.0), self.embed_thresholds.get(b, 0.0))
-            pairs = [
-                (j, cos, score, compare(profile.math, self.profiles[j].math))
-                if j in lexical or score >= least
-                else (j, cos, score, None)
-                for j, cos, score, _ in pairs
-            ]
+            for k, (j, cos, score, _) in enumerate(pairs):
+                if j in lexical or score >= least:
+                    pairs[k] = (j, cos, score, compare(profile.math, self.profiles[j].math))
 
-            def agreement_at(k: int, pairs: list[tuple[int, float, float, Any]] = pairs) -> MathAgreement:
-                j, cos, score, known = pairs[k]
+            def agreement_at(k: int, ranking: Any = ranking) -> MathAgreement:
+                j, cos, score, known = ranking[k]
                 agreement: MathAgreement = known or compare(profile.math, self.profiles[j].math)
-                pairs[k] = (j, cos, score, agreement)
+                ranking[k] = (j, cos, score, agreement)
                 return agreement
 
             bars = (self.problem_thresholds.get(b), self.embed_thresholds.get(b))
             alone = (
-                nearest(pairs, profile, self.profiles, stats, t, agreement_at)
+                nearest(ranking, profile, self.profiles, stats, t, agreement_at)
                 if sims is not None and not stats.skeleton_weight
                 else -1
             )
+            if sims is not None:
+                pairs = ranking.pairs
             for j, cos, score, agreement in pairs:
                 level = pair_level(
                     profile, self.profiles[j], stats, bars, j in lexical, score, agreement, j == alone

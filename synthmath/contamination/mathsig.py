@@ -290,8 +290,11 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     redrawn = text.diagram is not None and item.diagram is not None and _differ(text.diagram, item.diagram)
     size = len(theirs - _TRIVIAL_MISSING)
     # the same LaTeX with an atom replaced by another: a changed operator, relation, number or letter
-    gone = Counter(item.atoms) - Counter(text.atoms)
-    came = Counter(text.atoms) - Counter(item.atoms)
+    gone: Counter[str] = Counter()
+    came: Counter[str] = Counter()
+    if expressions >= min(_CHANGED_LATEX, _SAME_LATEX):  # under it ``changed`` is False: not counted
+        gone = Counter(item.atoms) - Counter(text.atoms)
+        came = Counter(text.atoms) - Counter(item.atoms)
     # (a product sign may come in, "abc" / "a \\cdot b \\cdot c"; replaced by "+" it counts)
     # (a letter or number of the item written once more in the LaTeX, where none went from the text,
     # is no replacement: "$CH$ measures $24$" / "$CH = 24$", "is 1 larger" / "is $1$ larger"; "find $c$"
@@ -311,7 +314,7 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     return MathAgreement(
         missing, extra, fewer or recounted, expressions, conflict, size, recounted or swapped or redrawn,
         precision, frozenset(text.symbols - item.symbols - _OPERATORS - _WRITING),
-        _bare(text) == _bare(item) or not (text.atoms and item.atoms), changed,
+        not (text.atoms and item.atoms) or _bare(text) == _bare(item), changed,
         conflict or changed or exchanged or redrawn or _renumbered(text, item),
     )  # fmt: skip
 
@@ -340,7 +343,10 @@ def _signs_differ(gone: Counter[str], came: Counter[str]) -> bool:
 
 def _renumbered(text: MathProfile, item: MathProfile) -> bool:
     """A number of the item went (or occurs less often) and another came (or occurs more often)."""
-    return bool(item.numbers - text.numbers) and bool(text.numbers - item.numbers)
+    mine, theirs = text.numbers, item.numbers  # (counts, all positive: no Counter subtraction, dearer)
+    return any(mine.get(n, 0) < c for n, c in theirs.items()) and any(
+        theirs.get(n, 0) < c for n, c in mine.items()
+    )
 
 
 def _differ(a: Counter[str], b: Counter[str]) -> bool:
