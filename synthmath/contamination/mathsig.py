@@ -161,6 +161,7 @@ class MathAgreement:
         return True
 
 
+_NO_ATOMS: Counter[str] = Counter()  # compare's atom counts when they are not read
 _TRIVIAL_MISSING = frozenset({"0", "1"})  # "= 0" / "a root", "one day" / "each day"
 _TRIVIAL_EXTRA = frozenset({"1", "2"})
 _ATOM_PRECISION = 0.3  # at least this share of a rewording's LaTeX is found in the item
@@ -290,8 +291,7 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     redrawn = text.diagram is not None and item.diagram is not None and _differ(text.diagram, item.diagram)
     size = len(theirs - _TRIVIAL_MISSING)
     # the same LaTeX with an atom replaced by another: a changed operator, relation, number or letter
-    gone: Counter[str] = Counter()
-    came: Counter[str] = Counter()
+    gone = came = _NO_ATOMS  # (read only)
     if expressions >= min(_CHANGED_LATEX, _SAME_LATEX):  # under it ``changed`` is False: not counted
         gone = Counter(item.atoms) - Counter(text.atoms)
         came = Counter(text.atoms) - Counter(item.atoms)
