@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_once", "load_pickle", "locked"]
+__all__ = ["build_once", "load_pickle", "locked", "no_collections"]
 
 
 @contextlib.contextmanager
@@ -66,12 +66,13 @@ def save_json(value: Any, path: Path) -> None:
 def load_pickle(path: Path) -> Any:
     """The object in ``path``, read with the garbage collector paused: an index is a million objects,
     and the collections that creating them triggers would walk all of them, again and again."""
-    with path.open("rb") as f, _no_collections():
+    with path.open("rb") as f, no_collections():
         return pickle.load(f)
 
 
 @contextlib.contextmanager
-def _no_collections() -> Iterator[None]:
+def no_collections() -> Iterator[None]:
+    """The garbage collector paused (a context manager, or a decorator: ``@no_collections()``)."""
     paused = gc.isenabled()
     gc.disable()
     try:

@@ -49,7 +49,7 @@ from typing import Any
 
 from .benchmarks import Benchmark, load_benchmarks
 from .bounds import ScoreBounds, item_arrays
-from .cache import build_once, load_pickle, save_pickle
+from .cache import build_once, load_pickle, no_collections, save_pickle
 from .calibrate import calibrated
 from .decide import RIVALS, nearest, pair_level
 from .judge import judge_requests, resolve
@@ -92,6 +92,9 @@ class ContaminationChecker:
     benchmark indexes between runs, keyed by benchmark content.
     """
 
+    # (the indexes are a million objects, read or built at once: a full collection while they are, and
+    # each one walks all that is there, costs a quarter of a second; a worker then freezes them)
+    @no_collections()
     def __init__(
         self,
         benchmarks: Sequence[Benchmark],

@@ -27,6 +27,7 @@ import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from ..contamination.cache import no_collections
 from ..engine.base import ChatResult
 from ..records import Reject, SeedProblem
 from .answers_job import answers_job
@@ -50,8 +51,9 @@ def prepare_gate(gate: GateSpec | None, modules: bool = False) -> None:
 
         from ..contamination import check, embeddings  # noqa: F401
     if gate is not None:
-        gate_checker(gate)
-        gc.freeze()  # see warm_up
+        with no_collections():  # frozen before the collector runs again: see warm_up
+            gate_checker(gate)
+            gc.freeze()
     if _started is not None:
         _started.wait(_WARM_UP_WAIT)
 
@@ -107,12 +109,14 @@ def warm_up(key: str, spec: WorkerSpec) -> dict[str, Any]:
     """Build the worker's state for one build now; returns what the gate is made of (stages,
     benchmarks, thresholds). Then waits at the pool's barrier until every worker has built its own, so
     that each worker takes exactly one warm-up."""
-    state = _get_state(key, spec)
-    assert state is not None
-    info = state.gate_info()
     # what a worker keeps for good (the gate's index: a million objects) is left out of the garbage
-    # collector's full passes: each would walk all of it, and the one at exit makes the build wait for it
-    gc.freeze()
+    # collector's passes: each would walk all of it, and the one at exit makes the build wait for it; it
+    # is frozen before the collector runs again (the first pass after a pause walks all that came in it)
+    with no_collections():
+        state = _get_state(key, spec)
+        assert state is not None
+        info = state.gate_info()
+        gc.freeze()
     if "synthmath._equivalence" not in sys.modules and not _preloading.is_set():
         _preloading.set()
         threading.Thread(target=_import_sympy, name="synthmath-preload", daemon=True).start()
