@@ -21,6 +21,8 @@ request), 500 MATH train seeds at concurrency 64, benchmarks MATH test + GSM8K t
 The machine's load average is printed with each figure: other jobs share the cores. ``--baseline``
 runs the warm pairs of another checkout of synthmath too, each of its pairs right after this one's,
 so that a change is measured side by side with what it changes, and its check-contamination too.
+``--gate-runs`` first times the gate alone as a worker runs it (the checker built, then the build's
+seeds and two rewordings of each screened), in turns, without the noise of a whole build.
 """
 
 from __future__ import annotations
@@ -87,6 +89,67 @@ def build(
     }
 
 
+# the gate's own work in a build's worker, in a process of its own: the checker built (warm index) and
+# frozen as prepare_gate does, then the build's texts screened in batches
+GATE_CPU = r"""
+import json, sys, time
+from synthmath.contamination.benchmarks import load_benchmarks
+from synthmath.pipeline.cpu import prepare_gate
+from synthmath.pipeline.jobs import GateSpec
+from synthmath.pipeline.state import gate_checker
+texts_path, cache, specs = sys.argv[1:4]
+texts = [tuple(t) for t in json.load(open(texts_path))]
+gate = GateSpec(tuple(load_benchmarks(specs.split(","))), cache_dir=cache, key="gate")
+prepare_gate(None, modules=True)  # the imports, which a worker does while the seeds are read
+from synthmath.contamination.embeddings import load_model
+load_model()
+started = time.process_time()
+prepare_gate(gate)
+built = time.process_time()
+checker = gate_checker(gate)
+for i in range(0, len(texts), 64):
+    checker.screen(texts[i : i + 64])
+print(json.dumps([built - started, time.process_time() - built]))
+"""
+
+
+def gate_cpu(checkouts: list[Path | None], runs: int, seeds_n: int, cache: Path, tmp: Path) -> None:
+    """The gate's CPU seconds in a worker, each checkout in turn, ``runs`` times: what a build of
+    ``seeds_n`` seeds pays for it, without the build's own noise."""
+    sys.path.insert(0, str(HERE.parent))
+    from synthmath.testing import reword
+
+    rows = [json.loads(line) for line in (DATA / "math" / "MATH_train.jsonl").open(encoding="utf-8")][
+        :seeds_n
+    ]
+    texts = [(r["id"], r["problem"]) for r in rows]
+    texts += [
+        (f"{r['id']}/{i}", "Here is a question. " + reword(r["problem"], i)) for r in rows for i in range(2)
+    ]
+    path = tmp / "gate-texts.json"
+    path.write_text(json.dumps(texts))
+    print(f"\n## the gate in a worker: its checker built, {len(texts)} texts screened (load {load()})\n")
+    print("| run | checkout | checker built, CPU s | screening, CPU s | per text, ms | load |")
+    print("|---:|---|---:|---:|---:|---|")
+    got: dict[Path | None, list[tuple[float, float]]] = {c: [] for c in checkouts}
+    for i in range(runs):
+        for c in checkouts:
+            env = {**os.environ, "PYTHONPATH": str(c or HERE.parent), "OPENBLAS_NUM_THREADS": "1"}
+            args = [sys.executable, "-c", GATE_CPU, str(path), str(cache / "synthmath" / "contamination"),
+                    ",".join(BENCHMARKS)]  # fmt: skip
+            proc = subprocess.run(args, env=env, capture_output=True, text=True, cwd=tmp, check=True)
+            built, screened = json.loads(proc.stdout.strip().splitlines()[-1])
+            got[c].append((built, screened))
+            name = "this" if c is None else "baseline"
+            print(f"| {i + 1} | {name} | {built:.2f} | {screened:.2f} | {screened / len(texts) * 1000:.2f} "
+                  f"| {load()} |")  # fmt: skip
+    for c in checkouts:
+        name = "this checkout" if c is None else f"baseline {c}"
+        built = statistics.median(b for b, _ in got[c])
+        screened = statistics.median(s for _, s in got[c])
+        print(f"\n{name}: median CPU s, checker built {built:.2f}, screening {screened:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds-n", type=int, default=500)
@@ -96,6 +159,9 @@ def main() -> None:
     ap.add_argument("--no-fresh", action="store_true", help="skip the fresh-cache build")
     ap.add_argument("--check-n", type=int, default=7500, help="MATH train problems for check-contamination")
     ap.add_argument("--baseline", type=Path, default=None, help="another checkout: its warm pairs too")
+    ap.add_argument(
+        "--gate-runs", type=int, default=3, help="runs of the gate alone in a worker-like process"
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="synthmath-gate-speed-"))
     rows = [json.loads(line) for line in (DATA / "math" / "MATH_train.jsonl").open(encoding="utf-8")]
@@ -123,6 +189,9 @@ def main() -> None:
         build(seeds, tmp / "fresh-baseline", cache, True, args.latency, args.concurrency, args.baseline)
         checkouts.append(args.baseline)
 
+    if args.gate_runs:
+        gate_cpu(checkouts, args.gate_runs, args.seeds_n, cache, tmp)
+
     print(f"\n## warm index cache: --no-contamination against the default gate, in pairs (load {load()})\n")
     print("| pair | checkout | no gate, s | gate, s | wall ratio | CPU s: no gate / gate | CPU ratio "
           "| first request: no gate / gate, s | load |")  # fmt: skip
@@ -141,7 +210,7 @@ def main() -> None:
             print(f"| {i + 1} | {name} | {plain['wall']:.1f} | {gated['wall']:.1f} | {ratios[c][-1]:.2f} "
                   f"| {plain['cpu']:.1f} / {gated['cpu']:.1f} | {cpu_ratios[c][-1]:.2f} "
                   f"| {plain['first_request']:.1f} / {gated['first_request']:.1f} | {load()} |")  # fmt: skip
-    for c in checkouts:
+    for c in checkouts if args.pairs else []:
         name = "this checkout" if c is None else f"baseline {c}"
         print(f"\n{name}: median ratio gate / no gate: wall {statistics.median(ratios[c]):.2f}, "
               f"CPU {statistics.median(cpu_ratios[c]):.2f} (goal <= {1 / 0.9:.2f}); the gate's median "
