@@ -98,6 +98,10 @@ def nearest(
     if not scored:
         return -1
     j, cos, score, _ = scored[0]
+    if not _near_beyond(scored, t) and (
+        cos < t.nearest_cosine or (score < t.nearest_score and cos < t.kept_cosine)
+    ):
+        return -1  # no rule below can hold, whatever the math says: nothing to compare
     agreement = agreement_at(0)
     if agreement.replaced:  # the best item is a sibling of the text's problem: is the next one it?
         return _kept_beyond_siblings(scored, text, profiles, stats, t, agreement_at)
@@ -111,6 +115,11 @@ def nearest(
         if score - rival >= t.nearest_margin:
             return j
     return j if score >= t.clear_score and margin >= t.clear_margin else -1
+
+
+def _near_beyond(scored: list[Scored], t: Thresholds) -> bool:
+    """One of the next :data:`RIVALS` items after the best has the cosine the kept-math rule needs."""
+    return any(scored[k][1] >= t.kept_cosine for k in range(1, min(len(scored), RIVALS + 1)))
 
 
 def _rival(scored: list[Scored], start: int, agreement_at: Callable[[int], MathAgreement]) -> float:
@@ -132,6 +141,8 @@ def _kept_beyond_siblings(
     """The best-scoring item whose math the text does not contradict, when the text keeps its math and
     it stands out over the rivals after it: a rewording of an item that has template twins may score
     nearer to a twin (same words, another function or number) than to its own item."""
+    if not _near_beyond(scored, t):
+        return -1  # none of the next items is near enough in words to stand out
     first = next((k for k in range(1, min(len(scored), RIVALS + 1)) if not agreement_at(k).replaced), None)
     if first is None:
         return -1
