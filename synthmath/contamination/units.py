@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .mathsig import MathProfile
+    from .mathprofile import MathProfile
 
 __all__ = ["in_item_units", "units_in"]
 
