@@ -17,7 +17,7 @@ from synthmath.contamination.benchmarks import load_benchmarks
 from synthmath.contamination.check import CheckerSpec, ContaminationChecker, Thresholds, report_markdown
 from synthmath.contamination.decide import kept_math
 from synthmath.contamination.judge import LLMJudge, judge_requests, resolve, verdict
-from synthmath.contamination.mathsig import compare, math_profile
+from synthmath.contamination.mathsig import compare, math_profile, surely_replaced
 from synthmath.contamination.ngrams import normalize_tokens
 from synthmath.contamination.wording import wording_changed
 from synthmath.engine.openai_server import OpenAIServerEngine
@@ -443,6 +443,22 @@ def test_one_notation_for_one_thing(one: str, other: str, sibling: str) -> None:
     a, b, c = math_profile(one), math_profile(other), math_profile(sibling)
     assert compare(a, b).same_math and compare(b, a).same_math
     assert not compare(c, b).same_math and not compare(a, c).same_math  # another function, number, sign
+
+
+def test_the_cheap_test_of_a_replacement_never_says_more_than_the_comparison(
+    math_items: dict[str, str],
+) -> None:
+    """``surely_replaced`` spares the nearest rule a whole comparison only where it would find
+    something replaced too (pairs of MATH test items, and each item against a rewording of itself)."""
+    texts = list(math_items.values())[::23][:120]
+    profiles = [math_profile(t) for t in texts] + [math_profile(t.replace("$", " $ ")) for t in texts[:40]]
+    sure = 0
+    for k, a in enumerate(profiles):
+        for b in profiles[k + 1 : k + 30]:
+            if surely_replaced(a, b):
+                sure += 1
+                assert compare(a, b).replaced
+    assert sure >= 500  # the test does spare comparisons
 
 
 def test_latex_thousands_are_one_number() -> None:

@@ -22,7 +22,17 @@ from .mathprofile import RARE_ATOMS, MathProfile, math_profile
 from .mathprofile import WRITING as _WRITING
 from .units import in_item_units
 
-__all__ = ["RARE_ATOMS", "MathAgreement", "MathProfile", "compare", "lcs", "math_profile", "signs_changed"]
+__all__ = [
+    "RARE_ATOMS",
+    "REPLACED",
+    "MathAgreement",
+    "MathProfile",
+    "compare",
+    "lcs",
+    "math_profile",
+    "signs_changed",
+    "surely_replaced",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +177,18 @@ def _signs_differ(gone: Counter[str], came: Counter[str]) -> bool:
     return divided != came["\\frac"] + came["/"] + came["\\div"] or any(
         gone[a] != came[a] for a in _SIGNS - _DIVISION
     )
+
+
+def surely_replaced(text: MathProfile, item: MathProfile) -> bool:
+    """A cheap test that :func:`compare` would find something of ``item`` replaced: the same units,
+    and a number of the item went (or occurs less often) while another came (or occurs more often).
+    False says nothing: the whole comparison decides then."""
+    return text.units == item.units and _renumbered(text, item)
+
+
+REPLACED = MathAgreement(frozenset(), frozenset(), False, 0.0, False, 0, replaced=True)
+"""What :func:`surely_replaced` knows of a pair, as an agreement: only ``replaced`` (and so
+``same_math``) is meant to be read."""
 
 
 def _renumbered(text: MathProfile, item: MathProfile) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 from .benchmarks import BenchmarkItem
 from .decide import RIVALS, nearest, pair_level
-from .mathsig import MathAgreement, compare
+from .mathsig import REPLACED, MathAgreement, compare, surely_replaced
 from .results import JudgeCandidate, Match, Screening
 from .retrieval import CandidateIndex
 from .scoring import BenchmarkStats, TextProfile, best_scores
@@ -120,7 +120,13 @@ class PairDecisions:
 
             def agreement_at(k: int, ranking: Any = ranking) -> MathAgreement:
                 j, cos, score, known = ranking[k]
-                agreement: MathAgreement = known or compare(profile.math, self.profiles[j].math)
+                agreement: MathAgreement | None = known
+                if agreement is not None:
+                    return agreement
+                item = self.profiles[j].math
+                if surely_replaced(profile.math, item):
+                    return REPLACED  # all the nearest rule asks of an item it passes over; not kept
+                agreement = compare(profile.math, item)
                 ranking[k] = (j, cos, score, agreement)
                 return agreement
 
