@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rapidfuzz.distance import LCSseq
 
@@ -108,7 +108,9 @@ def lcs(a: Sequence[str], b: Sequence[str]) -> int:
 def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     """How far ``text`` keeps the mathematics of ``item``."""
     if text.units != item.units:  # a quantity stated in other units keeps its number, converted
-        text = in_item_units(text, item)
+        numbers = in_item_units(text.numbers, text.units, item.numbers, item.units)
+        if numbers is not text.numbers:
+            text = replace(text, numbers=numbers)
     mine, theirs = set(text.numbers), set(item.numbers)
     extra = frozenset(mine - theirs - _TRIVIAL_EXTRA)
     # a "1" may go missing in a rewording ("one day" / "each day"), not when another number came in

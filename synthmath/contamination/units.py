@@ -13,12 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import replace
 from fractions import Fraction
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .mathprofile import MathProfile
 
 __all__ = ["in_item_units", "units_in"]
 
@@ -57,16 +52,18 @@ def units_in(tokens: Iterable[str]) -> frozenset[str]:
     return frozenset(_UNIT[t][1] for t in tokens if t in _UNIT)
 
 
-def in_item_units(text: MathProfile, item: MathProfile) -> MathProfile:
-    """``text`` with each number that states one of the item's quantities in another unit replaced by
-    the item's number (unchanged when there is none)."""
-    factors = _factors(text.units, item.units)
+def in_item_units(
+    numbers: Counter[str], units: frozenset[str], item_numbers: Counter[str], item_units: frozenset[str]
+) -> Counter[str]:
+    """A text's ``numbers`` (it names ``units``) with each number that states one of the item's
+    quantities in another unit replaced by the item's number (the same Counter when there is none)."""
+    factors = _factors(units, item_units)
     if not factors:
-        return text
-    missing = [n for n in item.numbers if n not in text.numbers]
+        return numbers
+    missing = [n for n in item_numbers if n not in numbers]
     renamed: dict[str, str] = {}
-    for number in text.numbers:
-        if number in item.numbers or (value := _value(number)) is None:
+    for number in numbers:
+        if number in item_numbers or (value := _value(number)) is None:
             continue
         for old in missing:
             was = _value(old)
@@ -74,11 +71,11 @@ def in_item_units(text: MathProfile, item: MathProfile) -> MathProfile:
                 renamed[number] = old
                 break
     if not renamed:
-        return text
-    numbers: Counter[str] = Counter()
-    for number, count in text.numbers.items():
-        numbers[renamed.get(number, number)] += count
-    return replace(text, numbers=numbers)
+        return numbers
+    out: Counter[str] = Counter()
+    for number, count in numbers.items():
+        out[renamed.get(number, number)] += count
+    return out
 
 
 def _factors(mine: frozenset[str], theirs: frozenset[str]) -> set[Fraction]:
