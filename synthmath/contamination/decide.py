@@ -102,18 +102,32 @@ def nearest(
         cos < t.nearest_cosine or (score < t.nearest_score and cos < t.kept_cosine)
     ):
         return -1  # no rule below can hold, whatever the math says: nothing to compare
+
+    def kept_and_alone(k: int) -> bool:
+        """``scored[k]`` keeps its math (:func:`kept_math`), near in words, over the rivals after it."""
+        row, near, best, _ = scored[k]
+        return (
+            near >= t.kept_cosine
+            and kept_math(agreement_at(k), text, profiles[row], stats, t.kept_information)
+            and best - _rival(scored, k + 1, agreement_at) >= t.nearest_margin
+        )
+
     agreement = agreement_at(0)
-    if agreement.replaced:  # the best item is a sibling of the text's problem: is the next one it?
-        return _kept_beyond_siblings(scored, text, profiles, stats, t, agreement_at)
+    if agreement.replaced:
+        # the best item is a sibling of the text's problem: the next item whose math the text does not
+        # contradict may be its own (a rewording of an item with template twins, nearer to a twin)
+        if not _near_beyond(scored, t):
+            return -1  # none of the next items is near enough in words to stand out
+        end = min(len(scored), RIVALS + 1)
+        first = next((k for k in range(1, end) if not agreement_at(k).replaced), None)
+        return scored[first][0] if first is not None and kept_and_alone(first) else -1
     if cos < t.nearest_cosine:
         return -1
     margin = score - scored[1][2] if len(scored) > 1 else score
     if agreement.same_math and score >= t.nearest_score and margin >= t.nearest_margin:
         return j
-    if cos >= t.kept_cosine and kept_math(agreement, text, profiles[j], stats, t.kept_information):
-        rival = _rival(scored, 1, agreement_at)
-        if score - rival >= t.nearest_margin:
-            return j
+    if kept_and_alone(0):
+        return j
     return j if score >= t.clear_score and margin >= t.clear_margin else -1
 
 
@@ -128,33 +142,6 @@ def _rival(scored: list[Scored], start: int, agreement_at: Callable[[int], MathA
         if agreement_at(k).same_math:
             return scored[k][2]
     return scored[start + RIVALS][2] if len(scored) > start + RIVALS else 0.0
-
-
-def _kept_beyond_siblings(
-    scored: list[Scored],
-    text: TextProfile,
-    profiles: Any,
-    stats: BenchmarkStats,
-    t: Thresholds,
-    agreement_at: Callable[[int], MathAgreement],
-) -> int:
-    """The best-scoring item whose math the text does not contradict, when the text keeps its math and
-    it stands out over the rivals after it: a rewording of an item that has template twins may score
-    nearer to a twin (same words, another function or number) than to its own item."""
-    if not _near_beyond(scored, t):
-        return -1  # none of the next items is near enough in words to stand out
-    first = next((k for k in range(1, min(len(scored), RIVALS + 1)) if not agreement_at(k).replaced), None)
-    if first is None:
-        return -1
-    j, cos, score, _ = scored[first]
-    agreement = agreement_at(first)
-    if (
-        cos >= t.kept_cosine
-        and kept_math(agreement, text, profiles[j], stats, t.kept_information)
-        and score - _rival(scored, first + 1, agreement_at) >= t.nearest_margin
-    ):
-        return j
-    return -1
 
 
 def kept_math(
