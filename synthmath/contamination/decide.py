@@ -98,9 +98,8 @@ def nearest(
     if not scored:
         return -1
     j, cos, score, _ = scored[0]
-    if not _near_beyond(scored, t) and (
-        cos < t.nearest_cosine or (score < t.nearest_score and cos < t.kept_cosine)
-    ):
+    beyond = _near_beyond(scored, t)
+    if not beyond and (cos < t.nearest_cosine or (score < t.nearest_score and cos < t.kept_cosine)):
         return -1  # no rule below can hold, whatever the math says: nothing to compare
 
     def kept_and_alone(k: int) -> bool:
@@ -116,7 +115,7 @@ def nearest(
     if agreement.replaced:
         # the best item is a sibling of the text's problem: the next item whose math the text does not
         # contradict may be its own (a rewording of an item with template twins, nearer to a twin)
-        if not _near_beyond(scored, t):
+        if not beyond:
             return -1  # none of the next items is near enough in words to stand out
         end = min(len(scored), RIVALS + 1)
         first = next((k for k in range(1, end) if not agreement_at(k).replaced), None)
@@ -157,11 +156,11 @@ def kept_math(
         return False
     if a.size and len(a.missing) * 2 > a.size:
         return False
-    idf = stats.idf
-    shared = math.fsum(idf.get(n, idf[""]) for n in text.numbers & item.numbers)
     longer = max(len(text.math.atoms), len(item.math.atoms))
     if a.expressions >= _KEPT_LATEX and a.expressions * longer >= RARE_ATOMS:
         return True
+    idf = stats.idf
+    shared = math.fsum(idf.get(n, idf[""]) for n in text.numbers & item.numbers)
     drawn = item.math.diagram
     return shared >= information or (
         drawn is not None and drawn.total() >= _DRAWN and text.math.diagram == drawn
