@@ -129,7 +129,9 @@ def suites(part: str) -> dict[str, Suite]:
             + labelled(sets / "math_test_reworded4.jsonl")
             + labelled(sets / "math_test_siblings3.jsonl")
             + labelled(sets / "math_test_reworded5.jsonl")
-            + labelled(sets / "math_test_siblings4.jsonl"),
+            + labelled(sets / "math_test_siblings4.jsonl")
+            + labelled(sets / "math_test_reworded6.jsonl")
+            + labelled(sets / "math_test_siblings5.jsonl"),
             [x for x in math_train if train_in(x[0])],
         ),
         "real": real_suite(split, part, math_train),
