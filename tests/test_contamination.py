@@ -437,6 +437,12 @@ def test_math_in_words_keeps_the_math() -> None:
          r"$\mathbf{i}\times(\mathbf{v}+\mathbf{j}) = 0$"),
         (r"$a \div b = 3$", r"$a / b = 3$", r"$a \times b = 3$"),
         (r"$p^{-1}+q^{-1}=1$", r"$\frac{1}{p} + \frac{1}{q} = 1$", r"$\frac{1}{p} - \frac{1}{q} = 1$"),
+        # words inside the math are prose ("if"); a domain in symbols is one said in words
+        (r"$g(t)=\left\{\begin{array}{l} t+4 & \text{if } t<2, \\ 3t & \text{if } t\geq 2\end{array}\right.$",
+         r"$g(t)=\begin{cases} t+4, & t<2,\\ 3t, & t\geq 2\end{cases}$",
+         r"$g(t)=\begin{cases} t+4, & t<2,\\ 5t, & t\geq 2\end{cases}$"),
+        (r"Let $m,n\in\mathbb{Z}$ with $m^2-n^2=15$.", r"Let $m$ and $n$ be integers with $m^2-n^2=15$.",
+         r"Let $m$ and $n$ be integers with $m^2-n^2=17$."),
     ],
 )  # fmt: skip
 def test_one_notation_for_one_thing(one: str, other: str, sibling: str) -> None:

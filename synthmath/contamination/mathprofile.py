@@ -52,6 +52,11 @@ _SYNONYMS = {
     r"\geqq": r"\geq", r"\leqq": r"\leq", r"\leqslant": r"\leq", r"\geqslant": r"\geq",
 }  # fmt: skip
 _ATOM = re.compile(r"\\[a-zA-Z]+|\d+(?:\.\d+)?|[a-zA-Z]|[^\s{}]")
+# words written inside the math are prose, not mathematics ("3-x & \\text{ if } x \\leq 3"); a function
+# named in words is kept (\\text{lcm}, \\text{gcd}, \\text{mod})
+_TEXT_WORDS = re.compile(r"\\(?:text|mbox)\s*\{\s*(?!(?:lcm|gcd|mod)\s*\})[^{}]*\}")
+# a domain declared in symbols is one a rewording says in words: "$x,y \\in \\mathbb{R}$" / "real x, y"
+_DOMAIN = re.compile(r"\\in\s*\\mathbb\s*\{?\s*[RZNQC]\s*\}?")
 _ENVIRONMENT = re.compile(r"\\(?:begin|end)\{[a-zA-Z*]+\}(?:\{[^{}]*\})?")
 _BRACED = re.compile(r"([\^_])\{([^{}])\}")
 _THOUSANDS = re.compile(r"(?<=\d)\{,\}(?=\d{3})")
@@ -114,6 +119,10 @@ class MathProfile:
 def normalize_expression(expr: str) -> list[str]:
     """The atoms of one LaTeX expression, in a normal form."""
     s = _ENVIRONMENT.sub(" ", _THOUSANDS.sub("", expr))
+    if "\\text" in s or "\\mbox" in s:
+        s = _TEXT_WORDS.sub(" ", s)
+    if "\\mathbb" in s:
+        s = _DOMAIN.sub(" ", s)
     if "mod" in s:
         s = _MOD_WORD.sub(r"\\bmod ", s)
     s = _NOISE.sub("", s).replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
