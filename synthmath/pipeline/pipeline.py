@@ -47,6 +47,8 @@ Kind = Literal["instruct", "dpo"]
 
 log = logging.getLogger(__name__)
 
+WINDOW = 4  # seeds in progress per request in flight (see Pipeline.run)
+
 
 class Pipeline(SeedAccounts):
     """Seeds in; records, rejects and gate rows out, in seed order, for one config and one started engine."""
@@ -128,7 +130,12 @@ class Pipeline(SeedAccounts):
             info = await self._start_pool()
             if self.gate is not None:
                 self.gate_summary = GateSummary(mode=self.gate.mode, **info)
-            window = max(2 * self.config.concurrency, 16)
+            # seeds in progress at once: a seed waits on the workers between its requests (its questions
+            # checked and gated, its answers verified), so the window holds enough seeds beside those
+            # waiting to keep ``concurrency`` requests in flight (2x left the server idle while a worker
+            # batch ran: 5-12% slower builds, the gated ones the most). Nothing done is lost with the
+            # seeds still out of order at a crash: their responses are in the request cache.
+            window = max(WINDOW * self.config.concurrency, 16)
             # each seed's gate job is sent a window ahead of the seed: the check runs while the seeds
             # before it wait on the server, so the seed's first request does not wait for a worker
             entries = started_ahead(source, window, self._gate_job)
