@@ -4,6 +4,7 @@
     python benchmarks/contamination_eval.py --part tune        # the tuning parts (tune on these only)
     python benchmarks/contamination_eval.py --suite math       # one suite: gsm8k, math, real, math_train
     python benchmarks/contamination_eval.py --no-embed         # lexical and math stages only
+    python benchmarks/contamination_eval.py --right-judge      # and the ceiling with a judge that is right
 
 Every set is split into a tuning part and a held-out part in ``contamination/splits.json`` (made once,
 before tuning, by ``contamination/make_splits.py``); ``--part`` picks one. Suites (data from
@@ -23,6 +24,12 @@ For each set: the share of texts at each level (``same_problem`` is what is drop
 two baselines on the same texts: the n-gram baseline (any exact or n-gram match, whatever the math),
 and the embedding baseline (nearest item's cosine, with the stage's static vectors, at or above the
 99th percentile of benchmark items' nearest-other-item cosine).
+
+``--right-judge`` adds a column: the share dropped when the judge (``--judge``) is asked about what it
+would be asked about, and answers right. It is told a rewording's own item is ``same problem`` and
+anything else ``different``, so it can only add a rewording's own item; the column is the most a
+capable judge can bring (what it never sees is a retrieval miss). Rewordings of the ``math`` and
+``real`` suites only: their items are known by id.
 """
 
 from __future__ import annotations
@@ -53,10 +60,17 @@ def rows(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def run(checker: ContaminationChecker, texts: list[tuple[str, str]], cos_bar: float) -> dict[str, Any]:
-    """Per text: the strongest level, whether any lexical stage matched, and the embedding baseline."""
+def run(
+    checker: ContaminationChecker,
+    texts: list[tuple[str, str]],
+    cos_bar: float,
+    judged: ContaminationChecker | None = None,
+    gold: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Per text: the strongest level, whether any lexical stage matched, and the embedding baseline;
+    with ``judged`` (a checker that lists judge candidates), what a right judge would drop too."""
     levels: Counter[str] = Counter()
-    lexical = minilm = 0
+    lexical = minilm = right = 0
     for start in range(0, len(texts), 256):
         batch = texts[start : start + 256]
         screenings = checker.screen(batch)
@@ -66,7 +80,30 @@ def run(checker: ContaminationChecker, texts: list[tuple[str, str]], cos_bar: fl
         if checker.embeddings is not None:
             sims = checker.embeddings.encode([t for _, t in batch]) @ checker.embeddings.matrix.T
             minilm += int((sims.max(axis=1) >= cos_bar).sum())
-    return {"n": len(texts), "levels": levels, "lexical": lexical, "minilm": minilm}
+        if judged is not None:
+            screenings = judged.screen(batch)
+            replies = [
+                "same problem" if (gold or {}).get(s.id) == c.benchmark_id else "different"
+                for s in screenings
+                for c in s.judge
+                for _ in range(2)  # asked both ways round
+            ]
+            right += sum(r.contaminated for r in resolve(screenings, replies, drop=judged.t.drop))
+    return {"n": len(texts), "levels": levels, "lexical": lexical, "minilm": minilm, "right": right}
+
+
+def gold_items() -> dict[str, str]:
+    """Each rewording's own item: by ``source_id`` in the MATH sets, by problem id in the real set."""
+    gold = {
+        r["id"]: r["source_id"]
+        for path in sorted((HERE / "contamination").glob("math_*.jsonl"))
+        if "sibling" not in path.stem
+        for r in rows(path)
+        if "source_id" in r
+    }
+    for r in rows(DATA / "real" / "math_train_rephrased_dev.jsonl"):
+        gold[f"{r['math_id']}#{r['variant']}"] = r["math_id"]
+    return gold
 
 
 def cosine_bar(checker: ContaminationChecker) -> float:
@@ -183,6 +220,7 @@ def main() -> None:
         "--part", choices=["tune", "heldout"], default="heldout", help="which part of every set (splits.json)"
     )
     ap.add_argument("--negatives", type=int, default=0, help="limit negatives per suite (0: all)")
+    ap.add_argument("--right-judge", action="store_true", help="and what a judge that is right adds")
     args = ap.parse_args()
     embedder = None
     if not args.no_embed:
@@ -197,20 +235,29 @@ def main() -> None:
         checker = ContaminationChecker(load_benchmarks([bench]), embedder=embedder, cache_dir=CACHE)
         built = time.perf_counter() - started
         bar = cosine_bar(checker)
+        judged = gold = None
+        if args.right_judge and name in ("math", "real"):
+            judged = ContaminationChecker(
+                load_benchmarks([bench]), embedder=embedder, cache_dir=CACHE, ask_judge=True
+            )
+            gold = gold_items()
         started = time.perf_counter()
-        results = [(label, run(checker, texts, bar)) for label, texts in positives]
-        results.append((f"negatives: {len(negatives)} texts", run(checker, negatives, bar)))
+        results = [(label, run(checker, texts, bar, judged, gold)) for label, texts in positives]
+        results.append((f"negatives: {len(negatives)} texts", run(checker, negatives, bar, judged, gold)))
         seconds = time.perf_counter() - started
         print(f"\n## {name} ({args.part} part): checked against {bench.partition('=')[0]}\n")
+        extra = " with a right judge |" if judged is not None else ""
         print(
             "| set | texts | same_problem (dropped) | same_template | n-gram baseline | embedding baseline |"
+            + extra
         )
-        print("|---|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|" + ("---:|" if extra else ""))
         for label, r in results:
             n, lv = r["n"], r["levels"]
             print(
                 f"| {label} | {n} | {lv['same_problem'] / n:.3f} | {lv['same_template'] / n:.3f} "
                 f"| {r['lexical'] / n:.3f} | {r['minilm'] / n:.3f} |"
+                + (f" {r['right'] / n:.3f} |" if extra else "")
             )
         info = checker.info()
         print(

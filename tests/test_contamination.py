@@ -351,7 +351,9 @@ def test_build_gate_with_the_judge(
         last = request["messages"][-1]["content"]
         if "same problem, same template, different" in request["messages"][0]["content"]:
             judged.append(last)
-            return Reply(["same problem" if "729" in last else "different"])
+            # right about the pair it was written for (the item and the geometric sum), "different" else
+            pair = "729" in last and "1+2+4+8+16" in last.replace(" ", "")
+            return Reply(["same problem" if pair else "different"])
         if any(q in last for q in honest):
             return Reply([rewritten_solution(geometric, i) for i in range(n)])
         if last.strip() == geometric.problem.strip():

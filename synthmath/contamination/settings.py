@@ -26,7 +26,7 @@ class Thresholds:
     calibration: float = 0.99
     problem_calibration: float = 0.995
     function_df: float = 0.03
-    judge_min: float = 0.7
+    judge_min: float = 0.5  # a right judge sees 0.90-1.0 of the tuning parts' rewordings (0.7: 0.89-0.98)
     nearest_cosine: float = 0.3
     nearest_score: float = 0.8
     nearest_margin: float = 0.3
