@@ -587,6 +587,13 @@ def test_a_sign_or_division_taken_away_is_another_problem(item: str, text: str, 
          False),  # an object named where the original implied it: a rewording
         ("Find the number of real solutions of $x^4 = 16$ and their sum.",
          "Find the number of real solutions of $x^4 = 16$ as well as their total.", False),
+        ("Two circles of radii 3 and 5 have centers 12 apart. How long is a common internal tangent?",
+         "Two circles of radii 3 and 5 have centers 12 apart. How long is a common external tangent?",
+         True),  # another tangent
+        ("How many integers from 1 to 60 are divisible by 4 or by 6?",
+         "How many integers from 1 to 60 are divisible by 4 and by 6?", True),  # "or" for "and"
+        ("A geometric sequence starts 3, 6, 12. What is its seventh term?",
+         "A geometric sequence starts 3, 6, 12. What is its fourth term?", True),  # another term asked
     ],
 )  # fmt: skip
 def test_a_sibling_swaps_a_mathematical_word(item: str, text: str, sibling: bool) -> None:

@@ -39,7 +39,8 @@ maximum largest greatest max biggest highest most | minimum smallest least min l
 root solution zero | coefficient | term | sequence | series | slope | intercept
 sine sin | cosine cos | tangent tan | logarithm log | exponent power
 probability | expected | permutation arrangement | combination | distinct different
-first | last | next | previous
+first | last | next | previous | second | third | fourth | fifth | sixth | seventh | eighth | ninth | tenth
+and | or
 greater more larger bigger higher above over exceed exceeds exceeding | less fewer smaller lower below under
 identical same indistinguishable | increase increased | decrease decreased | parallel | perpendicular
 horizontal | vertical
@@ -50,7 +51,7 @@ horizontal | vertical
 _CONDITIONS = """
 integer | prime | composite | even | odd | positive | negative | rational | irrational | real | complex
 consecutive | inclusive | exclusive | exactly precisely | clockwise | counterclockwise anticlockwise
-inside inscribed interior | outside circumscribed exterior
+inside inscribed interior internal | outside circumscribed exterior external
 """
 
 
