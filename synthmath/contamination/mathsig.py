@@ -95,6 +95,9 @@ _RELATIONS = frozenset([r"\leq", r"\geq", r"\neq", r"\approx", r"\equiv", r"\mp"
 _DIVISION = frozenset([r"\frac", "/", r"\div", "{", "}"])
 _SIGNS = frozenset(["-", "+", r"\pm", r"\mp", r"\sqrt", "!", *_DIVISION])
 _SIGN_ATOMS = (_OPERATORS | _RELATIONS | {"!"}) - _WRITING  # what signs_changed compares
+# and the brackets: in the very same words and numbers, brackets moved group otherwise (``3 \div (2+1)``
+# / ``3 \div 2+1``, ``[0,1)`` / ``(0,1)``); elsewhere they are writing (a rewording adds or drops them)
+_GROUPING = frozenset("()[]")
 
 
 def lcs(a: Sequence[str], b: Sequence[str]) -> int:
@@ -207,13 +210,13 @@ def _differ(a: Counter[str], b: Counter[str]) -> bool:
 
 
 def signs_changed(text: MathProfile, item: MathProfile) -> bool:
-    """The same letters and numbers in the same order, with other signs, operations or relations
-    between them (``$-3$`` / ``$3$``, ``x^2+1`` / ``x^2-1``, ``x<5`` / ``x\\leq 5``). How it is written
-    aside (``\\cdot``, ``\\frac`` or ``/``, brackets)."""
+    """The same letters and numbers in the same order, with other signs, operations, relations or
+    brackets between them (``$-3$`` / ``$3$``, ``x^2+1`` / ``x^2-1``, ``x<5`` / ``x\\leq 5``,
+    ``3 \\div (2+1)`` / ``3 \\div 2+1``). How it is written aside (``\\cdot``, ``\\frac`` or ``/``)."""
     if text.atoms == item.atoms:
         return False
-    mine = [a for a in text.atoms if a in _SIGN_ATOMS]
-    theirs = [a for a in item.atoms if a in _SIGN_ATOMS]
+    mine = [a for a in text.atoms if a in _SIGN_ATOMS or a in _GROUPING]
+    theirs = [a for a in item.atoms if a in _SIGN_ATOMS or a in _GROUPING]
     return mine != theirs and _rest(text) == _rest(item)
 
 
