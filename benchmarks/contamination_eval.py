@@ -25,11 +25,13 @@ two baselines on the same texts: the n-gram baseline (any exact or n-gram match,
 and the embedding baseline (nearest item's cosine, with the stage's static vectors, at or above the
 99th percentile of benchmark items' nearest-other-item cosine).
 
-``--right-judge`` adds a column: the share dropped when the judge (``--judge``) is asked about what it
-would be asked about, and answers right. It is told a rewording's own item is ``same problem`` and
-anything else ``different``, so it can only add a rewording's own item; the column is the most a
-capable judge can bring (what it never sees is a retrieval miss). Rewordings of the ``math`` and
-``real`` suites only: their items are known by id.
+``--right-judge`` adds a column: the share dropped when the judge (``--judge``) is asked what it would
+be asked (a text's near misses, or its ``same_problem`` pairs to confirm) and answers right: "same
+problem" for a rewording's own item, "different" for anything else. The column is what a capable
+judge can bring: rewordings whose item it never sees are retrieval misses, siblings still dropped are
+exact copies of an item. ``math`` and ``real`` suites only (their rewordings' items are known by id);
+on negatives it is a lower bound (MATH train holds real rewordings of MATH test items, which this
+judge calls "different").
 """
 
 from __future__ import annotations

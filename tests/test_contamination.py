@@ -20,6 +20,7 @@ from synthmath.contamination.judge import LLMJudge, judge_requests, resolve, ver
 from synthmath.contamination.mathsig import compare, math_profile, surely_replaced
 from synthmath.contamination.ngrams import normalize_tokens
 from synthmath.contamination.wording import wording_changed
+from synthmath.engine.base import ChatRequest
 from synthmath.engine.openai_server import OpenAIServerEngine
 from synthmath.records import SeedProblem
 from synthmath.testing import FakeOpenAIServer, Reply
@@ -799,6 +800,44 @@ def test_screen_in_a_worker_then_judge_and_resolve(embedded_math: ContaminationC
 )  # fmt: skip
 def test_judge_verdicts(reply: str | None, expected: str | None) -> None:
     assert verdict(reply) == expected
+
+
+@pytest.mark.parametrize(
+    ("reply", "sibling_dropped"),
+    [("same template", False), ("Different.", False), ("same problem", True), (None, True)],
+)
+def test_the_judge_confirms_what_the_stages_call_the_same_problem(
+    tmp_path: Path, reply: str | None, sibling_dropped: bool
+) -> None:
+    """A near-copy the stages take for the item (its words kept, "twice" made "half") is put to the
+    judge, which confirms or demotes it; an exact copy is not asked about; an unread reply leaves the
+    stages' verdict."""
+    item = (
+        "At each practice last week, Ana made twice as many baskets as at the practice before. At her "
+        "fourth practice she made 40 baskets. How many baskets did she make at her first practice?"
+    )
+    bench = tmp_path / "bench.jsonl"
+    rows = [
+        {"id": "ana", "problem": item},
+        {"id": "odd", "problem": "What is the sum of the first 10 odd numbers?"},
+    ]
+    bench.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    asked: list[ChatRequest] = []
+
+    def judge(requests: list[ChatRequest]) -> list[str | None]:
+        asked.extend(requests)
+        return [reply] * len(requests)
+
+    checker = ContaminationChecker(load_benchmarks([f"mine={bench}"]), cache_dir=tmp_path / "ix", judge=judge)
+    sibling, copy = checker.check(
+        [("sibling", item.replace("twice as many", "half as many")), ("copy", item)]
+    )
+    assert len(asked) == 2 and all(
+        "half as many" in str(r.messages) for r in asked
+    )  # both ways, sibling only
+    assert sibling.contaminated is sibling_dropped
+    assert sibling.level == ("same_problem" if sibling_dropped else "same_template")
+    assert copy.contaminated and copy.level == "same_problem"
 
 
 def test_llm_judge_asks_the_engine(tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ The judge is split so that a pipeline can send its requests on its own engine:
   two per candidate (the text first, then the item first);
 - :func:`resolve` reads the replies' texts, in the same order, into results. A pair gets the weaker
   of its two verdicts ("same problem" needs both); an unreadable or failed reply counts as
-  "different" and is counted in ``unclear``.
+  "different" and is counted in ``unclear``. A pair the stages called the same problem (a
+  ``confirm`` candidate) is demoted to ``same_template`` when both replies are read and they are not
+  both "same problem"; an unread reply leaves the stages' verdict.
 
 :class:`LLMJudge` does both on an engine of its own, for :meth:`ContaminationChecker.check`. Its
 requests go through the engine (retries, routing, the exact-request cache), so verdicts are cached
@@ -88,12 +90,16 @@ def resolve(
     k = 0
     for s in screenings:
         judged = []
+        demoted = set()
         for c in s.judge:
-            level = _weaker(verdict(replies[k]), verdict(replies[k + 1])) if replies else None
+            said = (verdict(replies[k]), verdict(replies[k + 1])) if replies else (None, None)
             k += 2
+            level = _weaker(*said)
+            if c.confirm and None not in said and level != "same_problem":
+                demoted.add((c.benchmark, c.benchmark_id))  # both answers read, not both "same problem"
             if level is not None:
                 judged.append(Match(c.benchmark, c.benchmark_id, "judge", round(c.cosine, 4), level))
-        results.append(s.result(drop, judged))
+        results.append(s.result(drop, judged, demoted))
     return results
 
 

@@ -13,8 +13,8 @@ process that asks the judge and resolves it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 __all__ = ["LEVELS", "CheckResult", "JudgeCandidate", "Level", "Match", "Screening", "strongest"]
@@ -68,12 +68,15 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class JudgeCandidate:
-    """A benchmark item to ask the judge about: the checker could not settle it alone."""
+    """A benchmark item to ask the judge about: a near miss the checker could not settle alone, or
+    (``confirm``) a pair the stages call the same problem, which the judge confirms or demotes (a
+    sibling in the item's words, found by its wording)."""
 
     benchmark: str
     benchmark_id: str
     item_text: str
     cosine: float
+    confirm: bool = False
 
 
 @dataclass
@@ -93,8 +96,18 @@ class Screening:
     def needs_judge(self) -> bool:
         return bool(self.judge)
 
-    def result(self, drop: Sequence[str], judged: Sequence[Match] = ()) -> CheckResult:
-        """The result, with the judge's matches added; contaminated when its level is in ``drop``."""
-        matches = [*self.matches, *judged]
+    def result(
+        self, drop: Sequence[str], judged: Sequence[Match] = (), demoted: Collection[tuple[str, str]] = ()
+    ) -> CheckResult:
+        """The result, with the judge's matches added and the stages' ``same_problem`` matches of the
+        ``demoted`` items, (benchmark, id), made ``same_template``; contaminated when its level is in
+        ``drop``."""
+        matches = [
+            replace(m, level="same_template")
+            if m.level == "same_problem" and (m.benchmark, m.benchmark_id) in demoted
+            else m
+            for m in self.matches
+        ]
+        matches += judged
         level = strongest(matches)
         return CheckResult(self.id, level in drop, matches, self.nearest, level)

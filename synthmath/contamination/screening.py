@@ -92,6 +92,7 @@ class PairDecisions:
         A rule that often reads further down the list is faster with ``_RANKED`` raised with it."""
         t = self.t
         asks: list[tuple[float, int]] = []
+        confirm: list[tuple[float, int]] = []  # the pairs found the same problem, exact copies aside
         for b in self.rows:
             stats = self.stats[b]
             rows = proposed[b]
@@ -144,6 +145,8 @@ class PairDecisions:
                 )
                 for method, share in lexical.get(j, ()):
                     self._add(s, j, method, share, level or "same_template")
+                if level == "same_problem" and all(m != "exact" for m, _ in lexical.get(j, ())):
+                    confirm.append((score, j))
                 if sims is None:
                     continue
                 found = self.items[j]
@@ -153,9 +156,13 @@ class PairDecisions:
                     self._add(s, j, "embedding", score, level)
                 if level != "same_problem" and cos >= t.judge_min:
                     asks.append((score, j))
-        if not self.ask_judge or any(m.level == "same_problem" for m in s.matches):
+        if not self.ask_judge:
             return
-        for _, j in sorted(asks, reverse=True)[: t.top_k]:
+        # with a same_problem match the judge confirms it (or demotes a sibling the stages took for a
+        # rewording); without one it is asked about the near misses
+        same = any(m.level == "same_problem" for m in s.matches)
+        for _, j in sorted(confirm if same else asks, reverse=True)[: t.top_k]:
             item = self.items[j]
-            s.judge.append(JudgeCandidate(item.benchmark, item.id, item.text, round(float(sims[j]), 4)))
+            cos = round(float(sims[j]), 4) if sims is not None else 0.0
+            s.judge.append(JudgeCandidate(item.benchmark, item.id, item.text, cos, confirm=same))
             s.item_texts.setdefault(f"{item.benchmark}/{item.id}", item.text)
