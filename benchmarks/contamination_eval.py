@@ -170,7 +170,9 @@ def suites(part: str) -> dict[str, Suite]:
             + labelled(sets / "math_test_reworded5.jsonl")
             + labelled(sets / "math_test_siblings4.jsonl")
             + labelled(sets / "math_test_reworded6.jsonl")
-            + labelled(sets / "math_test_siblings5.jsonl"),
+            + labelled(sets / "math_test_siblings5.jsonl")
+            + labelled(sets / "math_test_reworded7.jsonl")
+            + labelled(sets / "math_test_siblings6.jsonl"),
             [x for x in math_train if train_in(x[0])],
         ),
         "real": real_suite(split, part, math_train),
