@@ -473,6 +473,24 @@ def test_one_notation_for_one_thing(one: str, other: str, sibling: str) -> None:
     assert not compare(c, b).same_math and not compare(a, c).same_math  # another function, number, sign
 
 
+@pytest.mark.parametrize(
+    ("item", "text", "same"),
+    [
+        (r"Let $f(x)=x^2+3x-5$. Find $f(2)$.", r"Let $g(t)=t^2+3t-5$. Find $g(2)$.", True),
+        (r"In triangle $ABC$, $AB=5$, $BC=7$ and $\angle B=60^\circ$. Find $AC$.",
+         r"In triangle $PQR$, $PQ=5$, $QR=7$ and $\angle Q=60^\circ$. Find $PR$.", True),
+        # a letter renamed in one place but not in another, or two letters made one: no renaming
+        (r"Let $f(x)=x^2+3x-5$. Find $f(2)$.", r"Let $g(t)=t^2+3x-5$. Find $g(2)$.", False),
+        (r"If $a+b+c=10$ and $a-b=2$, find $c$.", r"If $x+y+y=10$ and $x-y=2$, find $y$.", False),
+        (r"If $a+b+c=10$ and $a-b=2$, find $c$.", r"If $a+b+c=10$ and $a-b=2$, find $b$.", False),
+        # renamed, and a number changed: still another problem
+        (r"Let $f(x)=x^2+3x-5$. Find $f(2)$.", r"Let $g(t)=t^2+3t-5$. Find $g(4)$.", False),
+    ],
+)  # fmt: skip
+def test_letters_renamed_one_for_one_keep_the_math(item: str, text: str, same: bool) -> None:
+    assert compare(math_profile(text), math_profile(item)).same_math is same
+
+
 def test_the_cheap_test_of_a_replacement_never_says_more_than_the_comparison(
     math_items: dict[str, str],
 ) -> None:

@@ -114,6 +114,7 @@ class MathProfile:
     diagram: Counter[str] | None = None
     expressions: tuple[str, ...] = ()
     units: frozenset[str] = frozenset()
+    lengths: tuple[int, ...] = ()  # the atoms of each expression, in order (``atoms`` is their concatenation)
 
 
 def normalize_expression(expr: str) -> list[str]:
@@ -169,6 +170,7 @@ def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
     atoms: list[str] = []
     rare: set[str] = set()
     expressions = []
+    lengths: list[int] = []
     spans = []
     at = 0
     while (m := _MATH.search(text, at)) is not None:
@@ -180,6 +182,7 @@ def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
         spans.append(m.span())
         expr = normalize_expression(found[5] if found[4] else next(g for g in found[:4] if g is not None))
         atoms.extend(expr)
+        lengths.append(len(expr))
         expressions.append("".join(a for a in expr if a not in WRITING))
         if len(expr) >= RARE_ATOMS:
             rare.add(expressions[-1])
@@ -190,8 +193,9 @@ def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
     symbols = frozenset(a for a in atoms if not a[0].isdigit() and a not in PUNCTUATION)
     units = units_in(tokens) | ({"dollar"} if money else set())
     return MathProfile(
-        numbers, tuple(atoms), frozenset(rare), _asks(prose), symbols, diagram, tuple(expressions), units
-    )
+        numbers, tuple(atoms), frozenset(rare), _asks(prose), symbols, diagram, tuple(expressions), units,
+        tuple(lengths),
+    )  # fmt: skip
 
 
 def _is_prose(math: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 
 from rapidfuzz.distance import LCSseq
 
@@ -30,6 +31,7 @@ __all__ = [
     "compare",
     "lcs",
     "math_profile",
+    "renamed",
     "signs_changed",
     "surely_replaced",
 ]
@@ -98,6 +100,8 @@ _SIGN_ATOMS = (_OPERATORS | _RELATIONS | {"!"}) - _WRITING  # what signs_changed
 # and the brackets: in the very same words and numbers, brackets moved group otherwise (``3 \div (2+1)``
 # / ``3 \div 2+1``, ``[0,1)`` / ``(0,1)``); elsewhere they are writing (a rewording adds or drops them)
 _GROUPING = frozenset("()[]")
+_LETTER = "\x00"  # any letter, in the shape of an expression that renamed() aligns
+_RENAMED = 0.8  # the shapes of the LaTeX (letters as one) of a text and an item with its letters renamed
 
 
 def lcs(a: Sequence[str], b: Sequence[str]) -> int:
@@ -109,7 +113,63 @@ def lcs(a: Sequence[str], b: Sequence[str]) -> int:
 
 
 def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
-    """How far ``text`` keeps the mathematics of ``item``."""
+    """How far ``text`` keeps the mathematics of ``item``; a text whose letters are the item's renamed
+    one for one (``g(t)=t^2+3`` / ``f(x)=x^2+3``, triangle ``PQR`` / ``ABC``) keeps it when, renamed,
+    it keeps it (:func:`renamed`)."""
+    agreement = _compare(text, item)
+    if agreement.same_math:
+        return agreement
+    other = renamed(text, item)
+    if other is None:
+        return agreement
+    again = _compare(other, item)
+    # renamed, the LaTeX must be the item's own, number for number: letters alone carry too much of a
+    # problem's identity to take a looser match ("$x$ doubled, then divided by 5" / "$A$ doubled")
+    kept = again.same_math and again.same_latex and not (again.missing or again.extra)
+    return again if kept else agreement
+
+
+def renamed(text: MathProfile, item: MathProfile) -> MathProfile | None:
+    """``text`` with its letters renamed to the item's, when one renaming, one for one, of all of them
+    aligns their LaTeX (None when none does, or none is needed). Every occurrence of a letter goes with
+    it: a sibling that swaps two letters in one place (``p(q(4))`` / ``q(p(4))``, "find $c$" / "find
+    $b$") aligns no consistent renaming, and one that renames a letter in one place but not another
+    finds the letter mapped two ways."""
+    mine = frozenset(a for a in text.symbols if _letter(a))
+    theirs = frozenset(a for a in item.symbols if _letter(a))
+    if mine == theirs or len(mine) != len(theirs) or not text.lengths:
+        return None
+    shape = [_LETTER if _letter(a) else a for a in text.atoms]
+    aligned = SequenceMatcher(None, [_LETTER if _letter(a) else a for a in item.atoms], shape, autojunk=False)
+    if aligned.real_quick_ratio() < _RENAMED or aligned.ratio() < _RENAMED:
+        return None
+    to: dict[str, str] = {}
+    for i, j, size in aligned.get_matching_blocks():
+        for k in range(size):
+            a, b = text.atoms[j + k], item.atoms[i + k]
+            if _letter(a) and to.setdefault(a, b) != b:
+                return None  # one letter of the text for two of the item's
+    if set(to) != mine or set(to.values()) != theirs or len(set(to.values())) != len(to):
+        return None
+    atoms = tuple(to.get(a, a) for a in text.atoms)
+    expressions, at = [], 0
+    for n in text.lengths:
+        expressions.append("".join(a for a in atoms[at : at + n] if a not in _WRITING))
+        at += n
+    return replace(
+        text,
+        atoms=atoms,
+        symbols=frozenset(to.get(a, a) for a in text.symbols),
+        expressions=tuple(expressions),
+        rare=frozenset(e for e, n in zip(expressions, text.lengths, strict=True) if n >= RARE_ATOMS),
+    )
+
+
+def _letter(atom: str) -> bool:
+    return len(atom) == 1 and atom.isalpha()
+
+
+def _compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     if text.units != item.units:  # a quantity stated in other units keeps its number, converted
         numbers = in_item_units(text.numbers, text.units, item.numbers, item.units)
         if numbers is not text.numbers:
