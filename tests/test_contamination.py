@@ -632,6 +632,11 @@ def test_a_sign_or_division_taken_away_is_another_problem(item: str, text: str, 
          "How many integers from 1 to 60 are divisible by 4 and by 6?", True),  # "or" for "and"
         ("A geometric sequence starts 3, 6, 12. What is its seventh term?",
          "A geometric sequence starts 3, 6, 12. What is its fourth term?", True),  # another term asked
+        ("With rods of lengths 3, 4, 6, 9 and 13, how many different triangles can be formed?",
+         "With rods of lengths 3, 4, 6 and 9, how many different triangles can be formed?", True),  # fewer
+        ("Two fair dice are rolled. What is the chance that the sum of the two numbers showing is 9?",
+         "Two fair dice are rolled. What is the chance that the sum of the numbers showing is 9?",
+         False),  # a count left implied
     ],
 )  # fmt: skip
 def test_a_sibling_swaps_a_mathematical_word(item: str, text: str, sibling: bool) -> None:

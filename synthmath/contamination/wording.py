@@ -15,6 +15,7 @@ outside it never makes a sibling.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
@@ -23,6 +24,7 @@ __all__ = ["MATH_WORDS", "wording_changed"]
 _NEAR_COPY = 0.85  # token-sequence similarity from which a text counts as the item's wording
 _FEW_CHANGES = 6  # a sibling changes a few words; a rewording many
 _NAME = 4  # letters of a point's or an angle's name
+_COUNTS = frozenset({"0", "1", "2"})  # numbers a rewording states or drops: "the two dice", "nonzero"
 
 # one line per group of words that mean the same thing in a problem (plural "s" is stripped first)
 _GROUPS = """
@@ -105,6 +107,11 @@ def wording_changed(text: Sequence[str], item: Sequence[str]) -> bool:
         renamed = renamed or (len(was) == len(now) == 1 and _anagram(was[0], now[0]))
     if not 0 < len(gone) + len(came) <= _FEW_CHANGES:
         return False
+    # a number more or fewer: a near-copy keeps every number it keeps the words of ("the side lengths 2,
+    # 3, 5, 7 and 11" / "2, 3, 5 and 7", ``x^3-4x`` / ``x^3-x``); 0, 1 and 2 aside, which a rewording
+    # states or leaves implied ("the two numbers" / "the numbers", "a quadratic equation", "non-zero")
+    if _numbers(gone) != _numbers(came):
+        return True
     # letters moved or changed in place, none of them new (``p(q(4))`` / ``q(p(4))``)
     was, now = letters
     exchanged = bool(was and now) and set(was) <= set(text) and set(now) <= set(item)
@@ -132,6 +139,10 @@ def _numbers_exchanged(text: list[str], item: list[str]) -> bool:
         for k in range(size)
         if item[i + k][0].isdigit()
     )
+
+
+def _numbers(tokens: Sequence[str]) -> Counter[str]:
+    return Counter(t for t in tokens if t[0].isdigit() and t not in _COUNTS)
 
 
 def _slots(tokens: list[str]) -> list[str]:
