@@ -113,23 +113,27 @@ def test_a_text_without_words_or_numbers_matches_nothing(tmp_path: Path) -> None
     assert results[1].matches[0].method == "exact"
 
 
-def test_brackets_moved_in_a_copy_make_another_problem(tmp_path: Path) -> None:
-    """The very same words and numbers, grouped otherwise: the words do not show it, the math does."""
+def test_brackets_moved_or_math_added_in_a_copy_make_another_problem(tmp_path: Path) -> None:
+    """The very same words and numbers, grouped otherwise, or the same words asking for more math:
+    the words do not show it, the math does."""
     bench = tmp_path / "bench.jsonl"
     rows = [
         {"id": "order", "problem": r"Evaluate $12-8\div(3+1)\times 2$."},
         {"id": "interval", "problem": r"How many integers $n$ satisfy $n^2 \in [4, 49)$?"},
+        {"id": "ask", "problem": r"The real numbers $p$ and $q$ satisfy $p+q=9$ and $pq=14$. Find $p-q$."},
     ]
     bench.write_text("".join(json.dumps(r) + "\n" for r in rows))
     checker = ContaminationChecker(load_benchmarks([f"mine={bench}"]), cache_dir=tmp_path / "index")
     texts = [
         ("copy", r"Evaluate $12 - 8 \div \left(3+1\right) \times 2$."),
+        ("said", r"The real numbers $p$ and $q$ satisfy $p+q=9$ and $pq=14$. Find p minus q."),
         ("regrouped", r"Evaluate $12-8\div 3+1\times 2$."),
         ("closed", r"How many integers $n$ satisfy $n^2 \in [4, 49]$?"),
+        ("squares", r"The real numbers $p$ and $q$ satisfy $p+q=9$ and $pq=14$. Find $p^2-q^2$."),
     ]
     results = list(checker.check(texts))
-    assert [r.contaminated for r in results] == [True, False, False]
-    assert [r.level for r in results[1:]] == ["same_template", "same_template"]
+    assert [r.contaminated for r in results] == [True, True, False, False, False]
+    assert {r.level for r in results[2:]} == {"same_template"}
 
 
 def test_counts_on_real_train_sets_are_stable(tmp_path: Path) -> None:

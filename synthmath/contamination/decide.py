@@ -14,11 +14,11 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .mathsig import RARE_ATOMS, MathAgreement, signs_changed
+from .mathsig import RARE_ATOMS, MathAgreement, formulas_differ, signs_changed
 from .results import Level
 from .scoring import BenchmarkStats, TextProfile
 from .settings import Thresholds
-from .wording import wording_changed
+from .wording import near_copy, wording_changed
 
 __all__ = ["RIVALS", "kept_math", "nearest", "pair_level"]
 
@@ -62,12 +62,17 @@ def pair_level(
 
 def _changes_problem(text: TextProfile, item: TextProfile) -> bool:
     """The text is the item's wording with a change that makes another problem: a word swapped, a
-    condition or negation added or dropped, numbers exchanged (:func:`wording_changed`), or the very
+    condition or negation added or dropped, numbers exchanged (:func:`wording_changed`), the very
     same words and numbers with other signs between them (:func:`signs_changed`, which the words do not
-    show: ``$-3$`` and ``$3$`` are the same tokens)."""
+    show: ``$-3$`` and ``$3$`` are the same tokens), or a near-copy whose LaTeX brings letters, numbers
+    or operations the item's lacks (:func:`formulas_differ`)."""
     if list(text.tokens) == list(item.tokens):
         return signs_changed(text.math, item.math)
-    return wording_changed(text.tokens, item.tokens)
+    if wording_changed(text.tokens, item.tokens):
+        return True
+    # the item's words with math of its own added (``x^2+y^2`` asked for ``xy``); math said in words,
+    # or a "$" left open, only takes some away
+    return formulas_differ(text.math, item.math) and near_copy(text.tokens, item.tokens)
 
 
 def nearest(

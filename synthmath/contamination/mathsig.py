@@ -29,6 +29,7 @@ __all__ = [
     "MathAgreement",
     "MathProfile",
     "compare",
+    "formulas_differ",
     "lcs",
     "math_profile",
     "renamed",
@@ -280,8 +281,14 @@ def signs_changed(text: MathProfile, item: MathProfile) -> bool:
     return mine != theirs and _rest(text) == _rest(item)
 
 
-def _rest(profile: MathProfile) -> list[str]:
-    return [a for a in profile.atoms if a not in _SIGN_ATOMS and a not in _WRITING]
+def formulas_differ(text: MathProfile, item: MathProfile) -> bool:
+    """The text's LaTeX holds letters, numbers or operations that the item's lacks, counted with
+    repeats, how it is written aside: ``x^2+y^2`` / ``xy``, ``a^2+\\frac{1}{b}`` / ``a+1/b``."""
+    return bool(Counter(_rest(text, _WRITING)) - Counter(_rest(item, _WRITING)))
+
+
+def _rest(profile: MathProfile, leave: frozenset[str] = _SIGN_ATOMS | _WRITING) -> list[str]:
+    return [a for a in profile.atoms if a not in leave]
 
 
 def _bare(profile: MathProfile) -> list[str]:

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
-__all__ = ["MATH_WORDS", "wording_changed"]
+__all__ = ["MATH_WORDS", "near_copy", "wording_changed"]
 
 _NEAR_COPY = 0.85  # token-sequence similarity from which a text counts as the item's wording
 _FEW_CHANGES = 6  # a sibling changes a few words; a rewording many
@@ -120,6 +120,15 @@ def wording_changed(text: Sequence[str], item: Sequence[str]) -> bool:
     old, new = _groups(gone) - _groups(came), _groups(came) - _groups(gone)
     # a mathematical word replaced by another that means something else, or a condition added or dropped
     return (bool(old) and bool(new)) or bool((old | new) & _CONDITION_GROUPS)
+
+
+def near_copy(text: Sequence[str], item: Sequence[str]) -> bool:
+    """``text`` is ``item``'s wording with a few words changed (normalised tokens)."""
+    matcher = SequenceMatcher(None, list(item), list(text), autojunk=False)
+    if matcher.real_quick_ratio() < _NEAR_COPY or matcher.ratio() < _NEAR_COPY:
+        return False
+    changed = sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal")
+    return changed <= _FEW_CHANGES
 
 
 def _numbers_exchanged(text: list[str], item: list[str]) -> bool:
