@@ -636,6 +636,9 @@ def test_a_sign_or_division_taken_away_is_another_problem(item: str, text: str, 
          "How many integers from 1 to 60 are divisible by 4 and by 6?", True),  # "or" for "and"
         ("A geometric sequence starts 3, 6, 12. What is its seventh term?",
          "A geometric sequence starts 3, 6, 12. What is its fourth term?", True),  # another term asked
+        (r"Given $\mathbf{M} = \begin{pmatrix} 1 & 2 \\ 0 & 3 \end{pmatrix}$, find $\mathbf{M}\mathbf{N}$.",
+         r"Given $\mathbf{M} = \begin{pmatrix} 1 & 2 \\ 0 & 3 \end{pmatrix}$, find $\mathbf{N}\mathbf{M}$.",
+         True),  # typeset letters exchanged: the other product
         ("With rods of lengths 3, 4, 6, 9 and 13, how many different triangles can be formed?",
          "With rods of lengths 3, 4, 6 and 9, how many different triangles can be formed?", True),  # fewer
         ("Two fair dice are rolled. What is the chance that the sum of the two numbers showing is 9?",

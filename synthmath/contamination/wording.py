@@ -24,6 +24,10 @@ __all__ = ["MATH_WORDS", "near_copy", "wording_changed"]
 _NEAR_COPY = 0.85  # token-sequence similarity from which a text counts as the item's wording
 _FEW_CHANGES = 6  # a sibling changes a few words; a rewording many
 _NAME = 4  # letters of a point's or an angle's name
+# how a letter is typeset, which the tokens keep as a word: ``\\mathbf{B}\\mathbf{A}`` is the letters b, a
+_STYLES = frozenset(
+    ["mathbf", "mathrm", "mathit", "mathcal", "boldsymbol", "bm", "vec", "hat", "bar", "overline"]
+)
 _COUNTS = frozenset({"0", "1", "2"})  # numbers a rewording states or drops: "the two dice", "nonzero"
 
 # one line per group of words that mean the same thing in a problem (plural "s" is stripped first)
@@ -101,9 +105,10 @@ def wording_changed(text: Sequence[str], item: Sequence[str]) -> bool:
         was, now = item[i1:i2], text[j1:j2]
         gone += was
         came += now
-        if all(len(t) == 1 and t.isalpha() for t in was + now):  # letters alone changed
-            letters[0].extend(was)
-            letters[1].extend(now)
+        named = [t for t in was if t not in _STYLES], [t for t in now if t not in _STYLES]
+        if all(len(t) == 1 and t.isalpha() for t in named[0] + named[1]):  # letters alone changed
+            letters[0].extend(named[0])
+            letters[1].extend(named[1])
         renamed = renamed or (len(was) == len(now) == 1 and _anagram(was[0], now[0]))
     if not 0 < len(gone) + len(came) <= _FEW_CHANGES:
         return False
