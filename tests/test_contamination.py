@@ -639,6 +639,11 @@ def test_a_sign_or_division_taken_away_is_another_problem(item: str, text: str, 
         (r"Given $\mathbf{M} = \begin{pmatrix} 1 & 2 \\ 0 & 3 \end{pmatrix}$, find $\mathbf{M}\mathbf{N}$.",
          r"Given $\mathbf{M} = \begin{pmatrix} 1 & 2 \\ 0 & 3 \end{pmatrix}$, find $\mathbf{N}\mathbf{M}$.",
          True),  # typeset letters exchanged: the other product
+        ("The scores were 71, 74, 74, 80 and 86. What is the sum of the median and the mode?",
+         "The scores were 71, 74, 74, 80 and 86. What is the median minus the mode?", True),  # an operation
+        (r"Let $\mathbf{P}$ be the matrix for projecting onto the vector $(3, 4)$. Find $\det \mathbf{P}$.",
+         r"Let $\mathbf{P}$ be the matrix for reflecting over the vector $(3, 4)$. Find $\det \mathbf{P}$.",
+         True),  # another transformation
         ("With rods of lengths 3, 4, 6, 9 and 13, how many different triangles can be formed?",
          "With rods of lengths 3, 4, 6 and 9, how many different triangles can be formed?", True),  # fewer
         ("Two fair dice are rolled. What is the chance that the sum of the two numbers showing is 9?",

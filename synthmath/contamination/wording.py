@@ -40,7 +40,7 @@ ellipse | parabola | hyperbola | line | segment | ray | chord | tangent | diagon
 radius | diameter | circumference | perimeter | area | volume | surface
 height altitude | width | length | base | side edge | face | vertex corner | angle
 digit | factor divisor | multiple | remainder | quotient | numerator | denominator
-sum total | product | difference | ratio | mean average | median | mode | range
+sum total plus | product times | difference minus | ratio | mean average | median | mode | range
 maximum largest greatest max biggest highest most | minimum smallest least min lowest fewest
 root solution zero | coefficient | term | sequence | series | slope | intercept
 sine sin | cosine cos | tangent tan | logarithm log | exponent power
@@ -50,6 +50,8 @@ and | or
 greater more larger bigger higher above over exceed exceeds exceeding | less fewer smaller lower below under
 identical same indistinguishable | increase increased | decrease decreased | parallel | perpendicular
 horizontal | vertical
+center centre | focus foci | asymptote | directrix | axis axes
+projection project projecting projected | reflection reflect reflecting reflected | rotation rotate rotating
 """
 # the groups of conditions: a near-copy that adds or drops one of these changes the problem too ("the
 # least positive integer" / "the least integer"); objects and operations a rewording may name where
