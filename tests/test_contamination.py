@@ -469,6 +469,10 @@ def test_math_in_words_keeps_the_math() -> None:
          r"$g(t)=\begin{cases} t+4, & t<2,\\ 5t, & t\geq 2\end{cases}$"),
         (r"Let $m,n\in\mathbb{Z}$ with $m^2-n^2=15$.", r"Let $m$ and $n$ be integers with $m^2-n^2=15$.",
          r"Let $m$ and $n$ be integers with $m^2-n^2=17$."),
+        # one relation written either way round; turned with its sides, a relation stays itself
+        (r"Solve $14 = (2x+5)\cdot(x-3)$.", r"Solve $(2x+5)(x-3)=14$.", r"Solve $(2x+5)(x-3)=15$."),
+        (r"The greatest integer with $-9 < 6 - x$.", r"The greatest integer with $6-x>-9$.",
+         r"The greatest integer with $6-x<-9$."),
     ],
 )  # fmt: skip
 def test_one_notation_for_one_thing(one: str, other: str, sibling: str) -> None:

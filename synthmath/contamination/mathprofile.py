@@ -51,6 +51,7 @@ _SYNONYMS = {
     r"\pmod": r"\bmod", r"\mod": r"\bmod", r"\imath": "i", r"\jmath": "j", r"\div": "/",
     r"\geqq": r"\geq", r"\leqq": r"\leq", r"\leqslant": r"\leq", r"\geqslant": r"\geq",
 }  # fmt: skip
+_MIRROR = {"=": "=", r"\neq": r"\neq", "<": ">", ">": "<", r"\leq": r"\geq", r"\geq": r"\leq"}
 _ATOM = re.compile(r"\\[a-zA-Z]+|\d+(?:\.\d+)?|[a-zA-Z]|[^\s{}]")
 # words written inside the math are prose, not mathematics ("3-x & \\text{ if } x \\leq 3"); a function
 # named in words is kept (\\text{lcm}, \\text{gcd}, \\text{mod})
@@ -134,7 +135,30 @@ def normalize_expression(expr: str) -> list[str]:
     atoms = [_SYNONYMS.get(a, a) for a in _ATOM.findall(s)]
     while atoms and atoms[-1] in {".", ",", ";"}:
         atoms.pop()  # sentence punctuation inside the math
-    return atoms
+    return _sides_in_order(atoms)
+
+
+def _sides_in_order(atoms: list[str]) -> list[str]:
+    """One relation between two sides, written either way round, in one order, the longer side
+    first: ``14=(2x+5)(x-3)`` is ``(2x+5)(x-3)=14``, ``-9<6-x`` is ``6-x>-9`` (the relation turned
+    with its sides, so ``6-x<-9`` stays another relation). Chains and systems (two relations or more)
+    are left as written, and so are sides of one length (``c \\le 1`` may be the end of a chain that a
+    ``$`` split)."""
+    depth = 0
+    at = -1
+    for k, a in enumerate(atoms):
+        if a in "([":
+            depth += 1
+        elif a in ")]":
+            depth -= 1
+        elif depth == 0 and a in _MIRROR:
+            if at >= 0:
+                return atoms  # a chain or a system
+            at = k
+    if at <= 0 or at == len(atoms) - 1:
+        return atoms
+    left, right = atoms[:at], atoms[at + 1 :]
+    return [*right, _MIRROR[atoms[at]], *left] if len(right) > len(left) else atoms
 
 
 def _asks(prose: str) -> frozenset[tuple[str, str]]:
