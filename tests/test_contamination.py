@@ -563,6 +563,14 @@ def test_names_and_relations_said_in_words_keep_the_math(item: str, text: str, s
         ("A square tile has sides of 25 cm. What is the area of 8 tiles in square centimeters?",
          "A square tile has sides of 350 mm. What is the area of 8 tiles in square centimeters?",
          False),  # another unit, but not the same length
+        (r"In $\triangle PQR$, $\angle P = 72^\circ$ and $\angle Q = 36^\circ$. Find $\angle R$.",
+         r"In $\triangle PQR$, $\angle P = \frac{2\pi}{5}$ and $\angle Q = \frac{\pi}{5}$. Find $\angle R$.",
+         True),  # angles in radians
+        ("Each acute angle of a rhombus measures 50 degrees. How large is each obtuse angle?",
+         r"Each acute angle of a rhombus measures $5\pi/18$ radians. How large is each obtuse angle?", True),
+        (r"In $\triangle PQR$, $\angle P = 72^\circ$ and $\angle Q = 36^\circ$. Find $\angle R$.",
+         r"In $\triangle PQR$, $\angle P = \frac{2\pi}{5}$ and $\angle Q = \frac{\pi}{6}$. Find $\angle R$.",
+         False),  # 30 degrees, not 36
     ],
 )  # fmt: skip
 def test_a_quantity_in_other_units_keeps_the_math(item: str, text: str, same: bool) -> None:

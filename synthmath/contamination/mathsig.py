@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
+from fractions import Fraction
 
 from rapidfuzz.distance import LCSseq
 
@@ -30,6 +31,7 @@ __all__ = [
     "MathProfile",
     "compare",
     "formulas_differ",
+    "in_degrees",
     "lcs",
     "math_profile",
     "renamed",
@@ -113,6 +115,78 @@ def lcs(a: Sequence[str], b: Sequence[str]) -> int:
     return int(LCSseq.similarity(a, b))
 
 
+def in_degrees(text: MathProfile, item: MathProfile) -> MathProfile:
+    """``text`` with each angle it states in radians (``\\frac{7\\pi}{30}``, ``\\frac{\\pi}{6}``,
+    ``2\\pi/9``) read in degrees, when the item states angles in degrees and has that number
+    (``42^\\circ``): a rewording may change the unit of an angle as of a length. The same profile when
+    there is none."""
+    if r"\pi" not in text.symbols or r"\pi" in item.symbols or not text.lengths:
+        return text
+    if r"\circ" not in item.symbols and "degree" not in item.units:
+        return text
+    numbers = Counter(text.numbers)
+    parts: list[list[str]] = []
+    at = 0
+    for n in text.lengths:
+        atoms = text.atoms[at : at + n]
+        at += n
+        out: list[str] = []
+        k = 0
+        while k < len(atoms):
+            found = _radians(atoms, k)
+            if found is not None:
+                end, top, bottom = found
+                degrees = Fraction(180 * top, bottom)
+                name = str(degrees.numerator)
+                if degrees.denominator == 1 and name in item.numbers:
+                    # as the item writes it: ``42^\circ``, or "40 degrees" in words (no LaTeX)
+                    out += [name, "^", r"\circ"] if r"\circ" in item.symbols else []
+                    numbers -= Counter(str(x) for x in (top, bottom) if x != 1)
+                    numbers[name] += 1
+                    k = end
+                    continue
+            out.append(atoms[k])
+            k += 1
+        parts.append(out)
+    if sum(len(p) for p in parts) == len(text.atoms) and [a for p in parts for a in p] == list(text.atoms):
+        return text
+    return _with_expressions(text, parts, numbers=numbers)
+
+
+def _radians(atoms: Sequence[str], k: int) -> tuple[int, int, int] | None:
+    """An angle in radians starting at ``atoms[k]``: (where it ends, numerator, denominator)."""
+    pi = r"\pi"
+    window = list(atoms[k : k + 4])
+    digits = [a.isdigit() for a in window]
+    if window[:1] == [r"\frac"]:
+        if len(window) == 4 and digits[1] and window[2] == pi and digits[3]:
+            return k + 4, int(window[1]), int(window[3])
+        if len(window) >= 3 and window[1] == pi and digits[2]:
+            return k + 3, 1, int(window[2])
+    if len(window) == 4 and digits[0] and window[1] == pi and window[2] == "/" and digits[3]:
+        return k + 4, int(window[0]), int(window[3])
+    if len(window) >= 3 and window[0] == pi and window[1] == "/" and digits[2]:
+        return k + 3, 1, int(window[2])
+    return None
+
+
+def _with_expressions(
+    profile: MathProfile, parts: Sequence[Sequence[str]], numbers: Counter[str] | None = None
+) -> MathProfile:
+    """``profile`` with the atoms of its expressions replaced by ``parts`` (one list per expression)."""
+    atoms = tuple(a for p in parts for a in p)
+    expressions = tuple("".join(a for a in p if a not in _WRITING) for p in parts)
+    return replace(
+        profile,
+        atoms=atoms,
+        numbers=profile.numbers if numbers is None else numbers,
+        symbols=frozenset(a for a in atoms if not a[0].isdigit() and a not in _PUNCTUATION),
+        expressions=expressions,
+        rare=frozenset(e for e, p in zip(expressions, parts, strict=True) if len(p) >= RARE_ATOMS),
+        lengths=tuple(len(p) for p in parts),
+    )
+
+
 def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     """How far ``text`` keeps the mathematics of ``item``; a text whose letters are the item's renamed
     one for one (``g(t)=t^2+3`` / ``f(x)=x^2+3``, triangle ``PQR`` / ``ABC``) keeps it when, renamed,
@@ -152,18 +226,11 @@ def renamed(text: MathProfile, item: MathProfile) -> MathProfile | None:
                 return None  # one letter of the text for two of the item's
     if set(to) != mine or set(to.values()) != theirs or len(set(to.values())) != len(to):
         return None
-    atoms = tuple(to.get(a, a) for a in text.atoms)
-    expressions, at = [], 0
+    parts, at = [], 0
     for n in text.lengths:
-        expressions.append("".join(a for a in atoms[at : at + n] if a not in _WRITING))
+        parts.append([to.get(a, a) for a in text.atoms[at : at + n]])
         at += n
-    return replace(
-        text,
-        atoms=atoms,
-        symbols=frozenset(to.get(a, a) for a in text.symbols),
-        expressions=tuple(expressions),
-        rare=frozenset(e for e, n in zip(expressions, text.lengths, strict=True) if n >= RARE_ATOMS),
-    )
+    return _with_expressions(text, parts)
 
 
 def _letter(atom: str) -> bool:
@@ -171,6 +238,7 @@ def _letter(atom: str) -> bool:
 
 
 def _compare(text: MathProfile, item: MathProfile) -> MathAgreement:
+    text = in_degrees(text, item)  # an angle in radians keeps its number in degrees
     if text.units != item.units:  # a quantity stated in other units keeps its number, converted
         numbers = in_item_units(text.numbers, text.units, item.numbers, item.units)
         if numbers is not text.numbers:

@@ -39,6 +39,7 @@ volume 1 milliliter milliliters millilitre millilitres ml
 volume 1000 liter liters litre litres
 money 1 cent cents
 money 100 dollar dollars
+angle 1 degree degrees
 """
 _UNIT: dict[str, tuple[str, str, int]] = {}  # word -> (kind, unit, size)
 for _line in _UNITS.strip().splitlines():
