@@ -132,9 +132,9 @@ class Pipeline(SeedAccounts):
                 self.gate_summary = GateSummary(mode=self.gate.mode, **info)
             # seeds in progress at once: a seed waits on the workers between its requests (its questions
             # checked and gated, its answers verified), so the window holds enough seeds beside those
-            # waiting to keep ``concurrency`` requests in flight (2x left the server idle while a worker
-            # batch ran: 5-12% slower builds, the gated ones the most). Nothing done is lost with the
-            # seeds still out of order at a crash: their responses are in the request cache.
+            # waiting to keep ``concurrency`` requests in flight (2x could leave request slots empty
+            # while a worker batch ran). Nothing done is lost with the seeds still out of order at a
+            # crash: their responses are in the request cache.
             window = max(WINDOW * self.config.concurrency, 16)
             # each seed's gate job is sent a window ahead of the seed: the check runs while the seeds
             # before it wait on the server, so the seed's first request does not wait for a worker
