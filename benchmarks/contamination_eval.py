@@ -172,7 +172,9 @@ def suites(part: str) -> dict[str, Suite]:
             + labelled(sets / "math_test_reworded6.jsonl")
             + labelled(sets / "math_test_siblings5.jsonl")
             + labelled(sets / "math_test_reworded7.jsonl")
-            + labelled(sets / "math_test_siblings6.jsonl"),
+            + labelled(sets / "math_test_siblings6.jsonl")
+            + labelled(sets / "math_test_reworded8.jsonl")
+            + labelled(sets / "math_test_siblings7.jsonl"),
             [x for x in math_train if train_in(x[0])],
         ),
         "real": real_suite(split, part, math_train),
