@@ -11,7 +11,7 @@ import pytest
 
 from synthmath.records import SeedProblem
 from synthmath.seeds import load_seeds
-from synthmath.testing import FakeOpenAIServer
+from synthmath.testing import FakeOpenAIServer, Reply
 
 from .fakes import MathRephraser
 
@@ -65,6 +65,25 @@ def invoke(*args: object) -> tuple[int, str]:
         argv.append("--no-contamination")
     result = CliRunner().invoke(main, argv, catch_exceptions=False)
     return result.exit_code, result.output
+
+
+def build_one_rewording(
+    out: Path, problem: str, solution: str, rewording: str, answer: str, *extra: object
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``build-dpo`` of one seed against a model that rewords it as ``rewording`` and answers any
+    reworded problem with ``answer`` (one rephrasing, no gate): the DPO records and the rejects."""
+    out.mkdir(parents=True, exist_ok=True)
+    seeds = out / "seeds.jsonl"
+    seeds.write_text(json.dumps({"id": "s1", "problem": problem, "solution": solution}) + "\n")
+
+    def model(body: dict[str, Any]) -> Reply:
+        return Reply([answer if "Reworded problem:\n" in body["messages"][-1]["content"] else rewording])
+
+    with FakeOpenAIServer(model) as server:
+        args = ["--seeds", seeds, "--base-url", server.url, "--rephrasings", 1, "--no-contamination"]
+        code, output = invoke("build-dpo", *args, "--out", out / "o", *extra)
+    assert code == 0, output
+    return read_jsonl(out / "o" / "dpo.jsonl"), read_jsonl(out / "o" / "rejects.jsonl")
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

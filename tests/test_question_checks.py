@@ -18,7 +18,7 @@ from synthmath.steps.expressions import changed_math
 from synthmath.steps.verify import added_numbers, missing_numbers
 from synthmath.testing import FakeOpenAIServer, Reply
 
-from .conftest import DATA, invoke, need_data, read_jsonl
+from .conftest import DATA, build_one_rewording, invoke, need_data, read_jsonl
 
 # --- numbers in LaTeX ------------------------------------------------------------------------------------
 
@@ -373,21 +373,10 @@ def test_changed_condition_rejects_through_the_build_and_its_flag_turns_it_off(t
     problem = r"How many ordered pairs $(x,y)$ of distinct positive integers satisfy $x+y=12$?"
     solution = r"Pairs $(x,12-x)$ for $x=1,\dots,11$ except $x=6$, so there are $\boxed{10}$."
     changed = r"How many ordered pairs $(x,y)$ of positive integers satisfy $x+y=12$?"
-    seeds = tmp_path / "seeds.jsonl"
-    seeds.write_text(json.dumps({"id": "s1", "problem": problem, "solution": solution}) + "\n")
-
-    def model(body: dict[str, Any]) -> Reply:
-        if "Reworded problem:\n" in body["messages"][-1]["content"]:
-            return Reply([r"Each $x$ from 1 to 11 gives a pair, and $x=6$ repeats itself: $\boxed{10}$."])
-        return Reply([changed])
+    answer = r"Each $x$ from 1 to 11 gives a pair, and $x=6$ repeats itself: $\boxed{10}$."
 
     def build(*extra: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        out = tmp_path / f"o{len(extra)}"
-        with FakeOpenAIServer(model) as server:
-            args = ["--seeds", seeds, "--base-url", server.url, "--rephrasings", 1, "--no-contamination"]
-            code, output = invoke("build-dpo", *args, "--out", out, *extra)
-        assert code == 0, output
-        return read_jsonl(out / "dpo.jsonl"), read_jsonl(out / "rejects.jsonl")
+        return build_one_rewording(tmp_path / f"o{len(extra)}", problem, solution, changed, answer, *extra)
 
     records, rejects = build()
     assert records == [] and [(r["reason"], r["text"]) for r in rejects] == [("changed_condition", changed)]

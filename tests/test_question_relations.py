@@ -4,17 +4,14 @@ of the answer."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from synthmath.steps import check_question
 from synthmath.steps.verify import added_numbers, missing_numbers
-from synthmath.testing import FakeOpenAIServer, Reply
 
-from .conftest import invoke, read_jsonl
+from .conftest import build_one_rewording
 
 # --- numbers a faithful rewording may leave out ----------------------------------------------------------
 
@@ -158,20 +155,8 @@ def test_a_reordered_walk_is_rejected_through_the_build(tmp_path: Path) -> None:
         "From a tree, Henry walks 9 meters north, 24 feet east, and finally 9 meters north followed by 32 "
         "feet south. How far from the tree, in feet, does he end up?"
     )
-    seeds = tmp_path / "seeds.jsonl"
-    seeds.write_text(json.dumps({"id": "walk", "problem": _WALK, "solution": solution}) + "\n")
-
-    def model(body: dict[str, Any]) -> Reply:
-        if "Reworded problem:\n" in body["messages"][-1]["content"]:
-            return Reply([r"The east and south legs make a right triangle: $\boxed{40}$ feet."])
-        return Reply([changed])
-
-    out = tmp_path / "out"
-    with FakeOpenAIServer(model) as server:
-        args = ["--seeds", seeds, "--base-url", server.url, "--rephrasings", 1, "--no-contamination"]
-        code, output = invoke("build-dpo", *args, "--out", out)
-    assert code == 0, output
-    rejects = read_jsonl(out / "rejects.jsonl")
-    assert read_jsonl(out / "dpo.jsonl") == []
+    answer = r"The east and south legs make a right triangle: $\boxed{40}$ feet."
+    records, rejects = build_one_rewording(tmp_path, _WALK, solution, changed, answer)
+    assert records == []
     assert [(r["reason"], r["text"]) for r in rejects] == [("changed_condition", changed)]
     assert "north, east, north, south" in rejects[0]["detail"]
