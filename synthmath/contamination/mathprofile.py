@@ -18,12 +18,22 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from .ngrams import _FRAC_DIGITS, drop_diagrams, normalize_tokens
 from .units import units_in
 
-__all__ = ["PUNCTUATION", "RARE_ATOMS", "WRITING", "MathProfile", "math_profile", "normalize_expression"]
+__all__ = [
+    "PUNCTUATION",
+    "RARE_ATOMS",
+    "WRITING",
+    "MathProfile",
+    "math_profile",
+    "normalize_expression",
+    "with_expressions",
+]
 
 RARE_ATOMS = 5  # an expression this long is specific enough to retrieve candidates by
 
@@ -191,10 +201,7 @@ def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
     text = drop_diagrams(text).replace("\\$", " dollars ")
     tokens = normalize_tokens(text) if tokens is None else tokens
     numbers = Counter(t for t in tokens if t[0].isdigit())
-    atoms: list[str] = []
-    rare: set[str] = set()
-    expressions = []
-    lengths: list[int] = []
+    parts: list[list[str]] = []  # the atoms of each expression
     spans = []
     at = 0
     while (m := _MATH.search(text, at)) is not None:
@@ -204,22 +211,35 @@ def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
             continue
         at = m.end()
         spans.append(m.span())
-        expr = normalize_expression(found[5] if found[4] else next(g for g in found[:4] if g is not None))
-        atoms.extend(expr)
-        lengths.append(len(expr))
-        expressions.append("".join(a for a in expr if a not in WRITING))
-        if len(expr) >= RARE_ATOMS:
-            rare.add(expressions[-1])
+        latex = found[5] if found[4] else next(g for g in found[:4] if g is not None)
+        parts.append(normalize_expression(latex))
     prose = "".join(
         text[a:b] + " X "
         for a, b in zip([0] + [e for _, e in spans], [s for s, _ in spans] + [len(text)], strict=False)
     )
-    symbols = frozenset(a for a in atoms if not a[0].isdigit() and a not in PUNCTUATION)
     units = units_in(tokens) | ({"dollar"} if money else set())
-    return MathProfile(
-        numbers, tuple(atoms), frozenset(rare), _asks(prose), symbols, diagram, tuple(expressions), units,
-        tuple(lengths),
-    )  # fmt: skip
+    return MathProfile(numbers=numbers, asks=_asks(prose), diagram=diagram, units=units, **_latex(parts))
+
+
+def with_expressions(
+    profile: MathProfile, parts: Sequence[Sequence[str]], numbers: Counter[str] | None = None
+) -> MathProfile:
+    """``profile`` with the atoms of its expressions replaced by ``parts`` (one list per expression),
+    and its numbers by ``numbers`` when given: the same math written another way."""
+    return replace(profile, numbers=profile.numbers if numbers is None else numbers, **_latex(parts))
+
+
+def _latex(parts: Sequence[Sequence[str]]) -> dict[str, Any]:
+    """The fields of a profile that the atoms of its expressions decide (one list per expression)."""
+    atoms = tuple(a for p in parts for a in p)
+    expressions = tuple("".join(a for a in p if a not in WRITING) for p in parts)
+    return {
+        "atoms": atoms,
+        "rare": frozenset(e for e, p in zip(expressions, parts, strict=True) if len(p) >= RARE_ATOMS),
+        "symbols": frozenset(a for a in atoms if not a[0].isdigit() and a not in PUNCTUATION),
+        "expressions": expressions,
+        "lengths": tuple(len(p) for p in parts),
+    }
 
 
 def _is_prose(math: str) -> bool:

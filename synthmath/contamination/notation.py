@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
 from difflib import SequenceMatcher
 from fractions import Fraction
 
-from .mathprofile import PUNCTUATION, RARE_ATOMS, WRITING, MathProfile
+from .mathprofile import MathProfile, with_expressions
 
 __all__ = ["in_degrees", "renamed"]
 
@@ -43,11 +42,7 @@ def renamed(text: MathProfile, item: MathProfile) -> MathProfile | None:
                 return None  # one letter of the text for two of the item's
     if set(to) != mine or set(to.values()) != theirs or len(set(to.values())) != len(to):
         return None
-    parts, at = [], 0
-    for n in text.lengths:
-        parts.append([to.get(a, a) for a in text.atoms[at : at + n]])
-        at += n
-    return _with_expressions(text, parts)
+    return with_expressions(text, [[to.get(a, a) for a in part] for part in _parts(text)])
 
 
 def _letter(atom: str) -> bool:
@@ -65,10 +60,8 @@ def in_degrees(text: MathProfile, item: MathProfile) -> MathProfile:
         return text
     numbers = Counter(text.numbers)
     parts: list[list[str]] = []
-    at = 0
-    for n in text.lengths:
-        atoms = text.atoms[at : at + n]
-        at += n
+    converted = False
+    for atoms in _parts(text):
         out: list[str] = []
         k = 0
         while k < len(atoms):
@@ -82,14 +75,13 @@ def in_degrees(text: MathProfile, item: MathProfile) -> MathProfile:
                     out += [name, "^", r"\circ"] if r"\circ" in item.symbols else []
                     numbers -= Counter(str(x) for x in (top, bottom) if x != 1)
                     numbers[name] += 1
+                    converted = True
                     k = end
                     continue
             out.append(atoms[k])
             k += 1
         parts.append(out)
-    if sum(len(p) for p in parts) == len(text.atoms) and [a for p in parts for a in p] == list(text.atoms):
-        return text
-    return _with_expressions(text, parts, numbers=numbers)
+    return with_expressions(text, parts, numbers=numbers) if converted else text
 
 
 def _radians(atoms: Sequence[str], k: int) -> tuple[int, int, int] | None:
@@ -109,18 +101,10 @@ def _radians(atoms: Sequence[str], k: int) -> tuple[int, int, int] | None:
     return None
 
 
-def _with_expressions(
-    profile: MathProfile, parts: Sequence[Sequence[str]], numbers: Counter[str] | None = None
-) -> MathProfile:
-    """``profile`` with the atoms of its expressions replaced by ``parts`` (one list per expression)."""
-    atoms = tuple(a for p in parts for a in p)
-    expressions = tuple("".join(a for a in p if a not in WRITING) for p in parts)
-    return replace(
-        profile,
-        atoms=atoms,
-        numbers=profile.numbers if numbers is None else numbers,
-        symbols=frozenset(a for a in atoms if not a[0].isdigit() and a not in PUNCTUATION),
-        expressions=expressions,
-        rare=frozenset(e for e, p in zip(expressions, parts, strict=True) if len(p) >= RARE_ATOMS),
-        lengths=tuple(len(p) for p in parts),
-    )
+def _parts(profile: MathProfile) -> list[tuple[str, ...]]:
+    """The atoms of each of the profile's expressions."""
+    parts, at = [], 0
+    for n in profile.lengths:
+        parts.append(profile.atoms[at : at + n])
+        at += n
+    return parts

@@ -94,8 +94,8 @@ def wording_changed(text: Sequence[str], item: Sequence[str]) -> bool:
     item, text = list(item), list(text)
     if _numbers_exchanged(text, item):
         return True
-    matcher = SequenceMatcher(None, item, text, autojunk=False)
-    if matcher.real_quick_ratio() < _NEAR_COPY or matcher.ratio() < _NEAR_COPY:
+    matcher = _aligned(item, text)
+    if matcher is None:
         return False
     gone: list[str] = []
     came: list[str] = []
@@ -131,8 +131,8 @@ def wording_changed(text: Sequence[str], item: Sequence[str]) -> bool:
 
 def near_copy(text: Sequence[str], item: Sequence[str]) -> bool:
     """``text`` is ``item``'s wording with a few words changed (normalised tokens)."""
-    matcher = SequenceMatcher(None, list(item), list(text), autojunk=False)
-    if matcher.real_quick_ratio() < _NEAR_COPY or matcher.ratio() < _NEAR_COPY:
+    matcher = _aligned(list(item), list(text))
+    if matcher is None:
         return False
     changed = sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in matcher.get_opcodes() if op != "equal")
     return changed <= _FEW_CHANGES
@@ -146,8 +146,8 @@ def _numbers_exchanged(text: list[str], item: list[str]) -> bool:
     numbers = {t for t in text if t[0].isdigit()}
     if len(numbers) < 2 or numbers != {t for t in item if t[0].isdigit()}:
         return False
-    slots = SequenceMatcher(None, _slots(item), _slots(text), autojunk=False)
-    if slots.real_quick_ratio() < _NEAR_COPY or slots.ratio() < _NEAR_COPY:
+    slots = _aligned(_slots(item), _slots(text))
+    if slots is None:
         return False
     return any(
         item[i + k] != text[j + k]
@@ -155,6 +155,15 @@ def _numbers_exchanged(text: list[str], item: list[str]) -> bool:
         for k in range(size)
         if item[i + k][0].isdigit()
     )
+
+
+def _aligned(old: list[str], new: list[str]) -> SequenceMatcher[str] | None:
+    """The two token sequences aligned, when one is the other with a few words changed (a similarity
+    of ``_NEAR_COPY`` at least); else None."""
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    if matcher.real_quick_ratio() < _NEAR_COPY or matcher.ratio() < _NEAR_COPY:
+        return None
+    return matcher
 
 
 def _numbers(tokens: Sequence[str]) -> Counter[str]:
