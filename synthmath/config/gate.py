@@ -37,7 +37,9 @@ class GateConfig(BaseModel):
     embeddings: bool | None = Field(
         None, description="embedding stage: on, off, or None for on when synthmath[embed] is installed"
     )
-    judge: bool = Field(False, description="ask the run's model whether top candidates are the same problem")
+    judge: bool = Field(
+        False, description="ask the run's model about top candidates and to confirm same-problem matches"
+    )
     contamination_cache: Path | None = Field(
         None, description="benchmark index cache [default: ~/.cache/synthmath/contamination]"
     )

@@ -44,7 +44,7 @@ contamination_options = _compose(
         "--judge",
         is_flag=True,
         default=None,
-        help="Also ask the model about the top candidates.",
+        help="Also ask the model about the top candidates, and to confirm each same-problem match.",
     ),
     _option(
         "contamination",
