@@ -174,7 +174,9 @@ def suites(part: str) -> dict[str, Suite]:
             + labelled(sets / "math_test_reworded7.jsonl")
             + labelled(sets / "math_test_siblings6.jsonl")
             + labelled(sets / "math_test_reworded8.jsonl")
-            + labelled(sets / "math_test_siblings7.jsonl"),
+            + labelled(sets / "math_test_siblings7.jsonl")
+            + labelled(sets / "math_test_reworded9.jsonl")
+            + labelled(sets / "math_test_siblings8.jsonl"),
             [x for x in math_train if train_in(x[0])],
         ),
         "real": real_suite(split, part, math_train),
