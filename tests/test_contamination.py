@@ -795,6 +795,32 @@ def test_a_rewording_is_caught_beside_template_twins_of_its_item(small_math: Pat
     assert all({m.benchmark_id for m in r.matches if m.level == "same_problem"} == {"item"} for r in results)
 
 
+def test_a_rewording_that_renames_every_letter_is_found_by_its_formula(tmp_path: Path) -> None:
+    """Among all 5,000 MATH test items, a rewording with new words and every letter renamed, whose
+    numbers (1, 2, 3) hundreds of items share, is found by its formula's shape and caught; the same
+    rewording with a number or a sign changed is another problem."""
+    need_data()
+    if not HAS_EMBED:
+        pytest.skip("needs synthmath[embed]")
+    checker = ContaminationChecker.from_spec(CheckerSpec((f"math_test={MATH_TEST}",), cache_dir=tmp_path))
+    rewordings = {
+        "test/algebra/616": r"Take $p(t)=t^3+2t+1$ and $q(t)=t-1$. Evaluate $p(q(1))$.",
+        "test/algebra/267": r"Find $y$ if $\frac{y+1}{y-1} = \frac{y-2}{y+2}$.",
+    }
+    siblings = [
+        r"Take $p(t)=t^3+2t+1$ and $q(t)=t-1$. Evaluate $p(q(2))$.",
+        r"Take $p(t)=t^3+2t+1$ and $q(t)=t+1$. Evaluate $p(q(1))$.",
+        r"Find $y$ if $\frac{y+1}{y-1} = \frac{y-3}{y+3}$.",
+        r"Find $y$ if $\frac{y+1}{y-1} = \frac{y+2}{y-2}$.",
+    ]
+    caught = {r.id: r for r in checker.check(rewordings.items())}
+    assert {i: r.level for i, r in caught.items()} == dict.fromkeys(rewordings, "same_problem")
+    assert all(
+        {m.benchmark_id for m in r.matches if m.level == "same_problem"} == {i} for i, r in caught.items()
+    )
+    assert not any(r.contaminated for r in checker.check((f"s{k}", t) for k, t in enumerate(siblings)))
+
+
 _FIGURE = (
     "[asy] size(4cm); pair P=(0,0), Q=(14,0), R=(11,6), S=(3,6); draw(P--Q--R--S--cycle); draw(S--(3,0));"
     ' label("$P$",P,SW); label("$Q$",Q,SE); label("$R$",R,NE); label("$S$",S,NW); label("14",(7,0),S);'

@@ -8,7 +8,8 @@
   normalised (``\\dfrac`` -> ``\\frac``, ``\\left``/``\\right``, spacing and sizing commands and
   whitespace dropped, ``x^{2}`` -> ``x^2``, ``\\le`` -> ``\\leq``, ``\\cdot`` -> ``\\times``, one notation
   for one thing), as a sequence of atoms (numbers, letters, commands, operators), and each expression
-  with at least ``RARE_ATOMS`` atoms as a key for retrieval;
+  with at least ``RARE_ATOMS`` atoms as a key for retrieval, as written and with its letters named in
+  order of appearance (``shapes``: ``x^2+y^2+z^2=1`` and ``a^2+b^2+c^2=1`` are one shape);
 - the ask: what the question sentence asks for, as groups on a few axes (largest / smallest, sum /
   product / difference / ratio / mean, positive / negative, area / perimeter / volume / ...);
 - the numbers of its diagram (Asymptote code), and the units it names.
@@ -112,6 +113,8 @@ WRITING = frozenset(
 class MathProfile:
     """The mathematics of one text. ``numbers``: every number, with repeats; ``atoms``: the atoms of
     its expressions in order; ``rare``: its normalised expressions of at least ``RARE_ATOMS`` atoms;
+    ``shapes``: those of them that hold letters, the letters named by their order of appearance in the
+    expression (a rewording may rename them: the same key for ``f(x)=x+1`` and ``h(t)=t+1``);
     ``asks``: (axis, group) pairs of its question sentence (and, as ``stated <axis>``, of its whole
     prose); ``symbols``: the letters, commands and operators of its expressions; ``diagram``: the
     numbers of its Asymptote code (None without one): another diagram is another problem; ``units``:
@@ -126,6 +129,7 @@ class MathProfile:
     expressions: tuple[str, ...] = ()
     units: frozenset[str] = frozenset()
     lengths: tuple[int, ...] = ()  # the atoms of each expression, in order (``atoms`` is their concatenation)
+    shapes: frozenset[str] = frozenset()
 
 
 def normalize_expression(expr: str) -> list[str]:
@@ -236,10 +240,25 @@ def _latex(parts: Sequence[Sequence[str]]) -> dict[str, Any]:
     return {
         "atoms": atoms,
         "rare": frozenset(e for e, p in zip(expressions, parts, strict=True) if len(p) >= RARE_ATOMS),
+        "shapes": frozenset(filter(None, (_shape(p) for p in parts if len(p) >= RARE_ATOMS))),
         "symbols": frozenset(a for a in atoms if not a[0].isdigit() and a not in PUNCTUATION),
         "expressions": expressions,
         "lengths": tuple(len(p) for p in parts),
     }
+
+
+def _shape(atoms: Sequence[str]) -> str:
+    """One expression's atoms, writing aside, with each letter named by its order of first appearance
+    (``""`` when it holds no letter: its key is the expression itself)."""
+    names: dict[str, str] = {}
+    out = []
+    for a in atoms:
+        if a in WRITING:
+            continue
+        if len(a) == 1 and a.isalpha():
+            a = names.setdefault(a, f"\\{len(names)}")
+        out.append(a)
+    return "".join(out) if names else ""
 
 
 def _is_prose(math: str) -> bool:

@@ -10,7 +10,11 @@ For each benchmark, the candidates of a text are
 - its items whose distinct numbers are exactly the text's (unless more than ``top_k`` have them);
 - its items sharing a rare expression with the text (a normalised LaTeX expression of at least
   :data:`~synthmath.contamination.mathsig.RARE_ATOMS` atoms held by at most ``top_k`` items): a heavy
-  rewording of a MATH problem rewrites the prose around the formula and keeps the formula.
+  rewording of a MATH problem rewrites the prose around the formula and keeps the formula; and so
+  by the expression's shape, its letters named by order of appearance (held by at most ``top_k``
+  items): a rewording may also rename the letters (``a^2+b^2+c^2=1`` for ``x^2+y^2+z^2=1``);
+- its items whose diagram (Asymptote code) has exactly the text's numbers (unless more than ``top_k``
+  have them): a rewording keeps the figure and may rewrite everything around it.
 """
 
 from __future__ import annotations
@@ -46,18 +50,22 @@ class CandidateIndex:
         self.by_number: dict[str, defaultdict[str, list[int]]] = {}
         self.by_numbers: dict[str, defaultdict[frozenset[str], list[int]]] = {}
         self.by_expression: dict[str, defaultdict[str, list[int]]] = {}
+        self.by_diagram: dict[str, defaultdict[frozenset[tuple[str, int]], list[int]]] = {}
         for name, (lo, hi) in rows.items():
             by_number = self.by_number[name] = defaultdict(list)
             by_numbers = self.by_numbers[name] = defaultdict(list)
             by_expression = self.by_expression[name] = defaultdict(list)
+            by_diagram = self.by_diagram[name] = defaultdict(list)
             for i in range(lo, hi):
                 p = profiles[i]
                 for number in p.numbers:
                     by_number[number].append(i)
                 if len(p.numbers) >= 2:
                     by_numbers[frozenset(p.numbers)].append(i)
-                for expr in p.math.rare:
+                for expr in p.math.rare | p.math.shapes:
                     by_expression[expr].append(i)
+                if p.math.diagram:
+                    by_diagram[frozenset(p.math.diagram.items())].append(i)
 
     def number_neighbours(self, profile: TextProfile, benchmark: str, k: int, exclude: int = -1) -> list[int]:
         """The k items of ``benchmark`` sharing the most information in numbers with ``profile``."""
@@ -120,10 +128,14 @@ class CandidateIndex:
             if len(same) <= self.top_k:
                 more += same
         by_expression = self.by_expression[benchmark]
-        for expr in profile.math.rare:
+        for expr in profile.math.rare | profile.math.shapes:
             holders = by_expression.get(expr, ())
             if len(holders) <= self.top_k:
                 more += holders
+        if profile.math.diagram:
+            same = self.by_diagram[benchmark].get(frozenset(profile.math.diagram.items()), ())
+            if len(same) <= self.top_k:
+                more += same
         for j in more:
             if j != exclude and j not in seen:
                 seen.add(j)
