@@ -571,6 +571,19 @@ def test_names_and_relations_said_in_words_keep_the_math(item: str, text: str, s
         (r"In $\triangle PQR$, $\angle P = 72^\circ$ and $\angle Q = 36^\circ$. Find $\angle R$.",
          r"In $\triangle PQR$, $\angle P = \frac{2\pi}{5}$ and $\angle Q = \frac{\pi}{6}$. Find $\angle R$.",
          False),  # 30 degrees, not 36
+        # amounts in words and fractions, and units exchanged both ways in one text
+        ("A pump fills 3 buckets in 20 minutes. How many buckets does it fill in 4 hours?",
+         "Working for a third of an hour, a pump fills 3 buckets. At that rate, how many buckets does it fill"
+         " in 240 minutes?", True),
+        ("A rope 9 feet long is cut into pieces 6 inches long. How many pieces are there?",
+         "How many pieces, each half a foot long, can a rope of 108 inches be cut into?", True),
+        ("A snail crawls 2 meters in 90 seconds. How far does it crawl in 6 minutes?",
+         "A snail crawls 2 meters in one and a half minutes. How far does it crawl in 360 seconds?", True),
+        ("A pump fills 3 buckets in 20 minutes. How many buckets does it fill in 4 hours?",
+         "Working for a quarter of an hour, a pump fills 3 buckets. At that rate, how many buckets does it"
+         " fill in 240 minutes?", False),  # 15 minutes, not 20
+        ("A rope 9 feet long is cut into pieces 6 inches long. How many pieces are there?",
+         "How many pieces, each half a foot long, can a rope of 120 inches be cut into?", False),  # 10 feet
     ],
 )  # fmt: skip
 def test_a_quantity_in_other_units_keeps_the_math(item: str, text: str, same: bool) -> None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .ngrams import _FRAC_DIGITS, drop_diagrams, normalize_tokens
-from .units import units_in
+from .units import Quantity, quantities, units_in
 
 __all__ = [
     "PUNCTUATION",
@@ -118,7 +118,8 @@ class MathProfile:
     ``asks``: (axis, group) pairs of its question sentence (and, as ``stated <axis>``, of its whole
     prose); ``symbols``: the letters, commands and operators of its expressions; ``diagram``: the
     numbers of its Asymptote code (None without one): another diagram is another problem; ``units``:
-    the units it names (:func:`~synthmath.contamination.units.units_in`)."""
+    the units it names (:func:`~synthmath.contamination.units.units_in`); ``quantities``: its numbers
+    written before a unit (:func:`~synthmath.contamination.units.quantities`)."""
 
     numbers: Counter[str]
     atoms: tuple[str, ...]
@@ -130,6 +131,7 @@ class MathProfile:
     units: frozenset[str] = frozenset()
     lengths: tuple[int, ...] = ()  # the atoms of each expression, in order (``atoms`` is their concatenation)
     shapes: frozenset[str] = frozenset()
+    quantities: tuple[Quantity, ...] = ()  # the numbers written before a unit, as amounts
 
 
 def normalize_expression(expr: str) -> list[str]:
@@ -222,7 +224,10 @@ def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
         for a, b in zip([0] + [e for _, e in spans], [s for s, _ in spans] + [len(text)], strict=False)
     )
     units = units_in(tokens) | ({"dollar"} if money else set())
-    return MathProfile(numbers=numbers, asks=_asks(prose), diagram=diagram, units=units, **_latex(parts))
+    return MathProfile(
+        numbers=numbers, asks=_asks(prose), diagram=diagram, units=units, quantities=quantities(tokens),
+        **_latex(parts),
+    )  # fmt: skip
 
 
 def with_expressions(

@@ -20,7 +20,7 @@ from rapidfuzz.distance import LCSseq
 from .mathprofile import PUNCTUATION as _PUNCTUATION
 from .mathprofile import RARE_ATOMS, MathProfile, math_profile
 from .mathprofile import WRITING as _WRITING
-from .notation import in_degrees, renamed
+from .notation import in_degrees, in_item_quantities, renamed
 from .units import in_item_units
 
 __all__ = [
@@ -129,6 +129,7 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
 
 def _compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     text = in_degrees(text, item)  # an angle in radians keeps its number in degrees
+    text = in_item_quantities(text, item)  # "a quarter of an hour" is "15 minutes"
     if text.units != item.units:  # a quantity stated in other units keeps its number, converted
         numbers = in_item_units(text.numbers, text.units, item.numbers, item.units)
         if numbers is not text.numbers:
@@ -206,8 +207,17 @@ def _signs_differ(gone: Counter[str], came: Counter[str]) -> bool:
 def surely_replaced(text: MathProfile, item: MathProfile) -> bool:
     """A cheap test that :func:`compare` would find something of ``item`` replaced: the same units,
     and a number of the item went (or occurs less often) while another came (or occurs more often).
-    False says nothing: the whole comparison decides then."""
-    return text.units == item.units and _renumbered(text, item)
+    False says nothing: the whole comparison decides then. (A quantity of the item stated with other
+    numbers, "a quarter of an hour" / "15 minutes", leaves it to the whole comparison.)"""
+    return text.units == item.units and _renumbered(text, item) and not _restates(text, item)
+
+
+def _restates(text: MathProfile, item: MathProfile) -> bool:
+    """The text states an amount of the item's with other numbers (:func:`.units.restated`)."""
+    if not text.quantities or not item.quantities:
+        return False
+    theirs = {(kind, amount): run for run, kind, amount in item.quantities}
+    return any(theirs.get((kind, amount), run) != run for run, kind, amount in text.quantities)
 
 
 REPLACED = MathAgreement(frozenset(), frozenset(), False, 0.0, False, 0, replaced=True)

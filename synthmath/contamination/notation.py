@@ -1,6 +1,7 @@
 """How a rewording may write the same mathematics otherwise: letters renamed one for one
 (:func:`renamed`: ``g(t)=t^2+3`` / ``f(x)=x^2+3``, triangle ``PQR`` / ``ABC``) and angles in radians
-(:func:`in_degrees`: ``\\frac{2\\pi}{5}`` / ``72^\\circ``). Each returns the text's
+(:func:`in_degrees`: ``\\frac{2\\pi}{5}`` / ``72^\\circ``) and quantities in other units
+(:func:`in_item_quantities`: "a quarter of an hour" / "15 minutes"). Each returns the text's
 :class:`~synthmath.contamination.mathprofile.MathProfile` written the item's way, for
 :func:`~synthmath.contamination.mathsig.compare` to compare.
 """
@@ -13,8 +14,9 @@ from difflib import SequenceMatcher
 from fractions import Fraction
 
 from .mathprofile import MathProfile, with_expressions
+from .units import restated
 
-__all__ = ["in_degrees", "renamed"]
+__all__ = ["in_degrees", "in_item_quantities", "renamed"]
 
 _LETTER = "\x00"  # any letter, in the shape of an expression that renamed() aligns
 _RENAMED = 0.8  # the shapes of the LaTeX (letters as one) of a text and an item with its letters renamed
@@ -99,6 +101,18 @@ def _radians(atoms: Sequence[str], k: int) -> tuple[int, int, int] | None:
     if len(window) >= 3 and window[0] == pi and window[1] == "/" and digits[2]:
         return k + 3, 1, int(window[2])
     return None
+
+
+def in_item_quantities(text: MathProfile, item: MathProfile) -> MathProfile:
+    """``text`` with each quantity it states as one of the item's, in other units or other numbers
+    (:func:`~synthmath.contamination.units.restated`), written with the item's number, in its numbers
+    and its LaTeX (``$120$`` minutes / ``$2$`` hours). The same profile when there is none."""
+    if not text.quantities or not item.quantities:
+        return text
+    numbers, to = restated(text.numbers, text.quantities, item.quantities)
+    if numbers is text.numbers:
+        return text
+    return with_expressions(text, [[to.get(a, a) for a in part] for part in _parts(text)], numbers)
 
 
 def _parts(profile: MathProfile) -> list[tuple[str, ...]]:

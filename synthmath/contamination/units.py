@@ -3,19 +3,25 @@ tall", or "16 cm" into "160 mm", and keep the problem. :func:`in_item_units` rea
 numbers back in the item's units, so that :func:`~synthmath.contamination.mathsig.compare` sees the
 item's numbers and not a template sibling's.
 
-A number counts as converted only when the two texts name different units, and the number is one of
-the item's missing numbers times the factor between a unit of the item and another unit of the text
-of the same kind (length, time, mass, volume, money), or its square or cube (areas, volumes). A
-template sibling keeps the item's words, units included, so it never qualifies.
+Two ways, the first exact, the second looser:
+
+- :func:`quantities` reads each number written right before a unit ("15 minutes", "a quarter of an
+  hour", "two and a half feet") as an amount of the unit's kind, in its smallest unit; a text's quantity
+  of the same amount as one of the item's written with other numbers (900 seconds both) is the item's
+  (:func:`restated`). A template sibling that changes a quantity changes its amount.
+- :func:`in_item_units`: when the two texts name different units, a number of the text that is one of
+  the item's missing numbers times the factor between a unit of the item and another unit of the text
+  of the same kind (length, time, mass, volume, money), or its square or cube (areas, volumes), is
+  that number. A template sibling keeps the item's words, units included, so it never qualifies.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
-__all__ = ["in_item_units", "units_in"]
+__all__ = ["Quantity", "in_item_units", "quantities", "restated", "units_in"]
 
 # kind, size in the kind's smallest unit, and the (normalised, lower case) words that name the unit
 _UNITS = """
@@ -51,6 +57,92 @@ for _line in _UNITS.strip().splitlines():
 def units_in(tokens: Iterable[str]) -> frozenset[str]:
     """The units a text names (each by its first word in the table above)."""
     return frozenset(_UNIT[t][1] for t in tokens if t in _UNIT)
+
+
+Quantity = tuple[tuple[str, ...], str, Fraction]  # (the number's tokens, the unit's kind, the amount)
+
+# words between a number and its unit that leave the amount alone ("a quarter of an hour")
+_BETWEEN = frozenset(["of", "a", "an"])
+# parts said as words the number words leave ("a third of an hour", "one and a half minutes")
+_PARTS = {"half": 2, "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "eighth": 8, "tenth": 10}
+
+
+def quantities(tokens: Sequence[str]) -> tuple[Quantity, ...]:
+    """Each number of ``tokens`` (:func:`~synthmath.contamination.ngrams.normalize_tokens`) written
+    right before a unit, as an amount in the unit kind's smallest unit, with the numbers that state it.
+    Number words arrive as digits and a fraction as its two terms ("one third" and ``\\frac{1}{3}`` as
+    ``1 3``): two numbers in a row, the first the smaller, are a fraction; a whole number before one
+    ("3 1 2", "1 and a 1 2") adds to it; "a third" is one third."""
+    out = []
+    for k, token in enumerate(tokens):
+        if token not in _UNIT:
+            continue
+        at = k
+        while at > 0 and at > k - 3 and tokens[at - 1] in _BETWEEN:
+            at -= 1
+        found = _amount_before(tokens, at)
+        if found is not None:
+            run, amount = found
+            kind, _, size = _UNIT[token]
+            out.append((run, kind, amount * size))
+    return tuple(out)
+
+
+def _amount_before(tokens: Sequence[str], end: int) -> tuple[tuple[str, ...], Fraction] | None:
+    """The amount whose last word is ``tokens[end - 1]``, and the numbers that state it."""
+    numbers: list[str] = []
+    at = end
+    while at > 0 and len(numbers) < 3 and (tokens[at - 1][0].isdigit() or tokens[at - 1] == "frac"):
+        at -= 1
+        if tokens[at] != "frac":
+            numbers.insert(0, tokens[at])
+    values = [_value(n) for n in numbers]
+    if not values:
+        if at == 0 or tokens[at - 1] not in _PARTS:
+            return None
+        at -= 1
+        values = [Fraction(1), Fraction(_PARTS[tokens[at]])]
+    if any(v is None for v in values):
+        return None
+    if len(values) == 1:
+        return tuple(numbers), values[0]  # type: ignore[return-value]
+    *whole, top, bottom = values
+    assert top is not None and bottom is not None
+    if not 0 < top < bottom or (whole and whole[0] != int(whole[0] or 0)):
+        return None  # "1, 2, 3 hours" is no fraction
+    amount = top / bottom + (whole[0] or 0 if whole else 0)
+    # "one and a half": the whole number before "and a"
+    if not whole and at >= 3 and tokens[at - 2 : at] == ["and", "a"]:
+        w = _value(tokens[at - 3]) if tokens[at - 3][0].isdigit() else None
+        if w is not None and w == int(w):
+            return (tokens[at - 3], *numbers), amount + w
+    return tuple(numbers), amount
+
+
+def restated(
+    numbers: Counter[str], mine: Sequence[Quantity], theirs: Sequence[Quantity]
+) -> tuple[Counter[str], dict[str, str]]:
+    """The text's ``numbers`` with each quantity it states as one of the item's, with other numbers
+    (the same amount of the same kind: "a quarter of an hour" / "15 minutes", "120 minutes" / "2
+    hours"), counted as the item's number; and the numbers so replaced that were written alone, each
+    with the item's (for the LaTeX: ``$120$`` minutes is ``2`` hours). The same Counter when none is."""
+    out: Counter[str] | None = None
+    renamed: dict[str, str] = {}
+    for run, kind, amount in mine:
+        same = next((r for r, k, a in theirs if k == kind and a == amount and len(r) == 1), None)
+        if same is None or same == run:
+            continue
+        if out is None:
+            out = Counter(numbers)
+        if any(out[n] <= 0 for n in run):
+            continue
+        out.subtract(run)  # ("a third" states no number)
+        out[same[0]] += 1
+        if len(run) == 1:
+            renamed[run[0]] = same[0]
+    if out is None:
+        return numbers, renamed
+    return +out, renamed
 
 
 def in_item_units(
