@@ -584,6 +584,20 @@ def test_names_and_relations_said_in_words_keep_the_math(item: str, text: str, s
          " fill in 240 minutes?", False),  # 15 minutes, not 20
         ("A rope 9 feet long is cut into pieces 6 inches long. How many pieces are there?",
          "How many pieces, each half a foot long, can a rope of 120 inches be cut into?", False),  # 10 feet
+        # rates, amounts in two units, money written before its number, months and years
+        ("A car travels at 42 miles per hour for 3 hours. How far does it go?",
+         "A car keeps up 0.7 miles per minute for 3 hours. How far does it go?", True),
+        ("A car travels at 42 miles per hour for 3 hours. How far does it go?",
+         "A car keeps up 0.8 miles per minute for 3 hours. How far does it go?", False),
+        (r"Ann earned $\$27.47$ and Bo earned $\$35.23$. How much did they earn in all?",
+         "Ann earned 27 dollars and 47 cents and Bo earned 35 dollars and 23 cents. How much did they earn"
+         " in all?", True),
+        ("A father is five times as old as his son. Three years ago their ages added up to 30. How old is"
+         " the son?", "A father is five times as old as his son. 36 months ago their ages added up to 30."
+         " How old is the son?", True),
+        ("A father is five times as old as his son. Three years ago their ages added up to 30. How old is"
+         " the son?", "A father is five times as old as his son. 30 months ago their ages added up to 30."
+         " How old is the son?", False),
     ],
 )  # fmt: skip
 def test_a_quantity_in_other_units_keeps_the_math(item: str, text: str, same: bool) -> None:

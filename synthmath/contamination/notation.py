@@ -109,7 +109,7 @@ def in_item_quantities(text: MathProfile, item: MathProfile) -> MathProfile:
     and its LaTeX (``$120$`` minutes / ``$2$`` hours). The same profile when there is none."""
     if not text.quantities or not item.quantities:
         return text
-    numbers, to = restated(text.numbers, text.quantities, item.quantities)
+    numbers, to = restated(text.numbers, text.quantities, item.quantities, item.numbers)
     if numbers is text.numbers:
         return text
     return with_expressions(text, [[to.get(a, a) for a in part] for part in _parts(text)], numbers)

@@ -46,6 +46,8 @@ volume 1000 liter liters litre litres
 money 1 cent cents
 money 100 dollar dollars
 angle 1 degree degrees
+calendar 1 month months
+calendar 12 year years
 """
 _UNIT: dict[str, tuple[str, str, int]] = {}  # word -> (kind, unit, size)
 for _line in _UNITS.strip().splitlines():
@@ -64,6 +66,7 @@ Quantity = tuple[tuple[str, ...], str, Fraction]  # (the number's tokens, the un
 # words between a number and its unit that leave the amount alone ("a quarter of an hour")
 _BETWEEN = frozenset(["of", "a", "an"])
 # parts said as words the number words leave ("a third of an hour", "one and a half minutes")
+_PER = frozenset(["per", "an", "a", "each", "every"])  # a rate: "42 miles per hour", "42 miles an hour"
 _PARTS = {"half": 2, "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "eighth": 8, "tenth": 10}
 
 
@@ -72,20 +75,46 @@ def quantities(tokens: Sequence[str]) -> tuple[Quantity, ...]:
     right before a unit, as an amount in the unit kind's smallest unit, with the numbers that state it.
     Number words arrive as digits and a fraction as its two terms ("one third" and ``\\frac{1}{3}`` as
     ``1 3``): two numbers in a row, the first the smaller, are a fraction; a whole number before one
-    ("3 1 2", "1 and a 1 2") adds to it; "a third" is one third."""
-    out = []
+    ("3 1 2", "1 and a 1 2") adds to it; "a third" is one third. Also read: a rate ("0.7 miles per
+    minute" is 42 miles per hour), an amount in two units ("27 dollars and 47 cents", "5 feet 3
+    inches"), and a number right after "dollars" (``\\$27.47`` reads as "dollars 27.47")."""
+    out: list[Quantity] = []
+    last = (-1, 0)  # the position of the unit of the last amount read before its unit, and its size
     for k, token in enumerate(tokens):
         if token not in _UNIT:
             continue
+        kind, _, size = _UNIT[token]
         at = k
         while at > 0 and at > k - 3 and tokens[at - 1] in _BETWEEN:
             at -= 1
         found = _amount_before(tokens, at)
-        if found is not None:
-            run, amount = found
-            kind, _, size = _UNIT[token]
-            out.append((run, kind, amount * size))
+        before = found is not None
+        if found is None and kind == "money" and k + 1 < len(tokens) and _number(tokens[k + 1]):
+            found = (tokens[k + 1],), _value(tokens[k + 1]) or Fraction(0)  # "$27.47"
+        if found is None:
+            continue
+        run, amount = found
+        amount *= size
+        start = at - len(run)
+        if k + 2 < len(tokens) and tokens[k + 1] in _PER and tokens[k + 2] in _UNIT:
+            per_kind, _, per_size = _UNIT[tokens[k + 2]]
+            kind, amount = f"{kind}/{per_kind}", amount / per_size
+        elif before and out and out[-1][1] == kind and size < last[1] and _follows(tokens, start, last[0]):
+            last_run, _, last_amount = out.pop()  # "27 dollars and 47 cents": one amount
+            run, amount = (*last_run, *run), last_amount + amount
+        if before:
+            last = (k, size)
+        out.append((run, kind, amount))
     return tuple(out)
+
+
+def _follows(tokens: Sequence[str], start: int, unit: int) -> bool:
+    """The amount that starts at ``tokens[start]`` comes right after the unit at ``unit`` ("and" aside)."""
+    return start - 1 == unit or (start - 2 == unit and tokens[start - 1] == "and")
+
+
+def _number(token: str) -> bool:
+    return token[0].isdigit() and _value(token) is not None
 
 
 def _amount_before(tokens: Sequence[str], end: int) -> tuple[tuple[str, ...], Fraction] | None:
@@ -108,6 +137,8 @@ def _amount_before(tokens: Sequence[str], end: int) -> tuple[tuple[str, ...], Fr
         return tuple(numbers), values[0]  # type: ignore[return-value]
     *whole, top, bottom = values
     assert top is not None and bottom is not None
+    if whole == [1] and top == 1:  # "one half" arrives as "1 1 2"
+        whole, numbers = [], numbers[1:]
     if not 0 < top < bottom or (whole and whole[0] != int(whole[0] or 0)):
         return None  # "1, 2, 3 hours" is no fraction
     amount = top / bottom + (whole[0] or 0 if whole else 0)
@@ -120,26 +151,33 @@ def _amount_before(tokens: Sequence[str], end: int) -> tuple[tuple[str, ...], Fr
 
 
 def restated(
-    numbers: Counter[str], mine: Sequence[Quantity], theirs: Sequence[Quantity]
+    numbers: Counter[str], mine: Sequence[Quantity], theirs: Sequence[Quantity], item_numbers: Counter[str]
 ) -> tuple[Counter[str], dict[str, str]]:
     """The text's ``numbers`` with each quantity it states as one of the item's, with other numbers
     (the same amount of the same kind: "a quarter of an hour" / "15 minutes", "120 minutes" / "2
-    hours"), counted as the item's number; and the numbers so replaced that were written alone, each
-    with the item's (for the LaTeX: ``$120$`` minutes is ``2`` hours). The same Counter when none is."""
+    hours"), counted as the item's number, while the text has that number fewer times than the item
+    (``item_numbers``: "half a year" is the "six months" a text has already said); and the numbers so
+    replaced that were written alone, each with the item's (for the LaTeX: ``$120$`` minutes is ``2``
+    hours). The same Counter when none is."""
     out: Counter[str] | None = None
     renamed: dict[str, str] = {}
-    for run, kind, amount in mine:
-        same = next((r for r, k, a in theirs if k == kind and a == amount and len(r) == 1), None)
-        if same is None or same == run:
-            continue
-        if out is None:
-            out = Counter(numbers)
-        if any(out[n] <= 0 for n in run):
-            continue
-        out.subtract(run)  # ("a third" states no number)
-        out[same[0]] += 1
-        if len(run) == 1:
-            renamed[run[0]] = same[0]
+    todo = list(mine)
+    while todo:  # again while one is restated: its numbers may have been what held another back
+        held = []
+        for run, kind, amount in todo:
+            same = next((r for r, k, a in theirs if k == kind and a == amount and len(r) == 1), None)
+            if same is None or same == run:
+                continue
+            if out is None:
+                out = Counter(numbers)
+            if any(out[n] <= 0 for n in run) or out[same[0]] >= item_numbers[same[0]]:
+                held.append((run, kind, amount))
+                continue
+            out.subtract(run)  # ("a third" states no number)
+            out[same[0]] += 1
+            if len(run) == 1:
+                renamed[run[0]] = same[0]
+        todo = held if len(held) < len(todo) else []
     if out is None:
         return numbers, renamed
     return +out, renamed
