@@ -28,6 +28,7 @@ __all__ = ["RayExecutor"]
 TASK_RETRIES = 100  # a task is run again after its worker or node died, up to this many times
 FORWARDED_PREFIXES = ("AWS_", "GOOGLE_", "AZURE_", "FSSPEC_", "HF_", "SYNTHMATH_")
 CANCEL_GRACE_S = 15.0  # after Ctrl-C: how long cancelled tasks get to write their partial summaries
+CANCEL_AGAIN_S = 4.0  # after Ctrl-C: how long a task has to end before its cancel is sent again
 
 
 class Board:
@@ -150,15 +151,22 @@ def _get(ray: Any, ref: Any) -> str:
 
 def _cancel(ray: Any, refs: list[Any]) -> None:
     """Cancel running tasks (each gets a KeyboardInterrupt and writes its partial summary and cache),
-    waiting a little for them to finish doing so."""
-    for ref in refs:
-        with contextlib.suppress(Exception):
-            ray.cancel(ref, force=False)
+    waiting a little for them to finish doing so. The cancel is sent again to a task that goes on
+    running: one that lands as the task starts can be lost, and the task would run on (and send
+    requests) until Ray kills it with the driver. One still running at the end is stopped outright."""
     deadline = time.monotonic() + CANCEL_GRACE_S
     pending = list(refs)
     while pending and time.monotonic() < deadline:
+        for ref in pending:
+            with contextlib.suppress(Exception):
+                ray.cancel(ref, force=False)
+        waited = time.monotonic() + CANCEL_AGAIN_S  # a cancelled task writes its summary in well under this
+        while pending and time.monotonic() < min(waited, deadline):
+            with contextlib.suppress(Exception):
+                _, pending = ray.wait(pending, num_returns=len(pending), timeout=0.5)
+    for ref in pending:
         with contextlib.suppress(Exception):
-            _, pending = ray.wait(pending, num_returns=len(pending), timeout=0.5)
+            ray.cancel(ref, force=True)
 
 
 def unwrap(e: BaseException) -> BaseException:
