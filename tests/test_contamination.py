@@ -787,6 +787,29 @@ def test_rewordings_of_math_items_are_caught_and_siblings_kept(
     assert len(siblings) >= 30 and len(dropped) <= 0.05 * len(siblings)
 
 
+def test_the_judge_sees_a_story_that_keeps_the_math_however_far_in_words(
+    small_math: Path, math_items: dict[str, str], tmp_path: Path
+) -> None:
+    """A rewording into a new setting sits far from its item in words (under ``judge_min``) but keeps
+    its math: when the stages cannot decide (here the item is in the benchmark twice, so neither copy
+    stands out), the judge is asked about it all the same. A sibling with another number is not."""
+    if not HAS_EMBED:
+        pytest.skip("needs synthmath[embed]")
+    item = math_items["test/algebra/2357"]  # Alan and David lay 30 bricks an hour each ... 600 bricks
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(small_math.read_text() + json.dumps({"id": "copy", "problem": item}) + "\n")
+    checker = ContaminationChecker.from_spec(
+        CheckerSpec((f"math_test={bench}",), cache_dir=tmp_path / "index", judge=True)
+    )
+    story = "Ruth jars 30 per hour, as does Omar. Ruth's time is triple Omar's. The jars total 600. Omar's?"
+    got, other = checker.screen([("story", story), ("sibling", story.replace("600", "480"))])
+    assert not any(m.level == "same_problem" for m in got.matches)
+    asked = {c.benchmark_id: c.cosine for c in got.judge}
+    assert {"test/algebra/2357", "copy"} <= set(asked)
+    assert max(asked["copy"], asked["test/algebra/2357"]) < checker.t.judge_min
+    assert not {"test/algebra/2357", "copy"} & {c.benchmark_id for c in other.judge}
+
+
 def test_a_rewording_is_caught_beside_template_twins_of_its_item(small_math: Path, tmp_path: Path) -> None:
     """An item with template twins in the benchmark (the same words, another operator or ask): a
     rewording that keeps the item's formula stands out over the twins, whose math it contradicts, even

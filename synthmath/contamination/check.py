@@ -21,7 +21,8 @@ a pair's level are in :mod:`synthmath.contamination.decide`.
   numbers in too many ways for the number comparison to decide. Both thresholds calibrate themselves
   on the benchmark (:mod:`~synthmath.contamination.calibrate`);
 - ``judge``: an LLM says same problem / same template / different, asked in both orders, about the
-  candidates above ``judge_min`` cosine that did not reach ``same_problem``.
+  candidates above ``judge_min`` cosine (or with the text's mathematics, however far in words) that did
+  not reach ``same_problem``; and it confirms the ``same_problem`` pairs.
 
 Two phases, for pipelines that run the CPU part in worker processes and the judge on their engine
 (building the checker from a warm index cache takes seconds; see docs/contamination.md):

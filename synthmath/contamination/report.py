@@ -171,7 +171,7 @@ class ContaminationReport(BaseModel):
             rules.append(rule)
         if "judge" in self.stages:
             rules.append(f"judge asked about the top {t.get('top_k')} candidates above cosine "
-                         f"{t.get('judge_min')}, both orders")  # fmt: skip
+                         f"{t.get('judge_min')} or with the text's math, both orders")  # fmt: skip
         return rules
 
 

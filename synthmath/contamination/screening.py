@@ -59,6 +59,14 @@ class PairDecisions:
             out[b] = mine
         return out
 
+    def _for_judge(self, profile: TextProfile, j: int, cos: float, agreement: MathAgreement | None) -> bool:
+        """Item ``j`` is put to the judge (unless better ones fill its ``top_k``): near in words
+        (``judge_min``), or, however far in words, with the text's mathematics (a story that renames
+        everything, found by its numbers, formula or figure)."""
+        if cos >= self.t.judge_min:
+            return True
+        return (agreement or compare(profile.math, self.profiles[j].math)).same_math
+
     def _decide(
         self,
         s: Screening,
@@ -82,8 +90,8 @@ class PairDecisions:
           others the ``_RANKED`` best in MATH-style benchmarks (the places :func:`.decide.nearest`
           reads on its usual paths), in word-problem ones the best when it can score over the
           nearest item of the benchmarks before (only :attr:`Screening.nearest` reads it there). With
-          judge candidates to list, every pair (they are the best over ``judge_min`` cosine, of any
-          score);
+          judge candidates to list, every pair (they are the best over ``judge_min`` cosine or with
+          the text's mathematics, of any score: :meth:`_for_judge`);
         - the math compared (:func:`.mathsig.compare`, else None) for lexical pairs and pairs at
           ``least``, and for the places the nearest rule asks about (``agreement_at``);
         - the pairs never scored are not lexical, under ``least`` and never read: their level is
@@ -154,7 +162,7 @@ class PairDecisions:
                     s.nearest = Match(found.benchmark, found.id, "embedding", score, level or "same_template")
                 if level is not None and (j not in lexical or level == "same_problem"):
                     self._add(s, j, "embedding", score, level)
-                if level != "same_problem" and cos >= t.judge_min:
+                if level != "same_problem" and self.ask_judge and self._for_judge(profile, j, cos, agreement):
                     asks.append((score, j))
         if not self.ask_judge:
             return
