@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from pathlib import Path
@@ -142,6 +143,9 @@ def check_contamination_command(
             thresholds=thresholds,
             cache_dir=cache_dir or cfg.contamination_cache,
         )
+        # the index (a million objects) lives as long as this command: out of the collector's passes,
+        # which would walk it again and again while the texts are screened (as a build's workers do)
+        gc.freeze()
         if executor == "ray":
             from ..executors.ray_contamination import check_files_ray
 
