@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..engine.base import ChatRequest, ChatResult, request_seed
 from ..records import Reject, SeedProblem
@@ -31,17 +31,39 @@ from .jobs import AnswerOutcome, QuestionOutcome, SolveOutcome, answer_timeout, 
 from .work import SeedWork, Track
 
 if TYPE_CHECKING:
-    from .pipeline import Pipeline
+    from ..config import BuildConfig
+    from ..engine.base import Engine
+    from ..prompts import PromptSet
+    from ..steps import RephraseQuestion
+    from ..steps.solve_check import SolveCheck
+    from .stats import BuildStats
 
-__all__ = ["BACKWARD", "KindStages"]
+
+__all__ = ["BACKWARD", "KindStages", "Stages"]
 
 BACKWARD = ("fobar", "sv")
+
+
+class Stages(Protocol):
+    """What the kinds' stages use of their pipeline (:class:`~synthmath.pipeline.pipeline.Pipeline`):
+    its config, engine, prompts, statistics and steps, the solve check, and its worker pool."""
+
+    config: BuildConfig
+    engine: Engine
+    prompts: PromptSet
+    stats: BuildStats
+    question_step: RephraseQuestion
+    answer_step: RephraseAnswer
+
+    def solve_check_step(self) -> SolveCheck: ...
+
+    async def _cpu(self, job: tuple[Any, ...], on_timeout: Any = None, cost: int = 1) -> Any: ...
 
 
 class KindStages:
     """The per-kind stages of one pipeline (its config, engine and worker pool)."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Stages) -> None:
         self.p = pipeline
         c = pipeline.config
         self.kinds = list(c.augment)
