@@ -493,6 +493,19 @@ def test_one_notation_for_one_thing(one: str, other: str, sibling: str) -> None:
         (r"If $a+b+c=10$ and $a-b=2$, find $c$.", r"If $a+b+c=10$ and $a-b=2$, find $b$.", False),
         # renamed, and a number changed: still another problem
         (r"Let $f(x)=x^2+3x-5$. Find $f(2)$.", r"Let $g(t)=t^2+3t-5$. Find $g(4)$.", False),
+        # renamed, with a little of the LaTeX said otherwise: a condition in symbols for words, the
+        # terms of the asked sum in another order, a count said in words
+        (r"Let $k=\frac{3}{2+5x}$, where $x$ is an integer greater than $1$. Find $k$ when $x=3$.",
+         r"Let $m=\frac{3}{2+5n}$ for an integer $n>1$. Find $m$ when $n=3$.", True),
+        (r"Find $p+q$, given that $(q+6)(p+2)-(q+1)(p+5)=35$.",
+         r"Given that $(a+6)(b+2)-(a+1)(b+5)=35$, find $a+b$.", True),
+        (r"Two reals $x$ and $y$ satisfy $x+y=9$ and $x^3+y^3=243$. Compute $xy$.",
+         r"Real numbers $p$ and $q$ satisfy $p+q=9$ and $p^3+q^3=243$. Find $pq$.", True),
+        # renamed, and an operator or a number changed: another problem
+        (r"Find $p+q$, given that $(q+6)(p+2)-(q+1)(p+5)=35$.",
+         r"Given that $(a+6)(b+2)+(a+1)(b+5)=35$, find $a+b$.", False),
+        (r"Two reals $x$ and $y$ satisfy $x+y=9$ and $x^3+y^3=243$. Compute $xy$.",
+         r"Real numbers $p$ and $q$ satisfy $p+q=9$ and $p^3+q^3=189$. Find $pq$.", False),
     ],
 )  # fmt: skip
 def test_letters_renamed_one_for_one_keep_the_math(item: str, text: str, same: bool) -> None:

@@ -88,6 +88,7 @@ class MathAgreement:
 _NO_ATOMS: Counter[str] = Counter()  # compare's atom counts when they are not read
 _TRIVIAL_MISSING = frozenset({"0", "1"})  # "= 0" / "a root", "one day" / "each day"
 _TRIVIAL_EXTRA = frozenset({"1", "2"})
+_RENAMED_LATEX = 0.7  # share of the item's LaTeX, in order, a text with its letters renamed keeps
 _ATOM_PRECISION = 0.3  # at least this share of a rewording's LaTeX is found in the item
 _OPERATOR_LIST = r"+ - = ^ _ / * < > \times \div \dots \pm"
 _CHANGED_LATEX = 0.5  # expressions share from which a replaced atom counts as a changed expression
@@ -121,9 +122,13 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     if other is None:
         return agreement
     again = _compare(other, item)
-    # renamed, the LaTeX must be the item's own, number for number: letters alone carry too much of a
-    # problem's identity to take a looser match ("$x$ doubled, then divided by 5" / "$A$ doubled")
-    kept = again.same_math and again.same_latex and not (again.missing or again.extra)
+    # renamed, the text keeps the item's numbers with none of its own, and its LaTeX: all of it, or most
+    # of it in order when that is much (a condition said in symbols for words, the terms of the asked sum
+    # swapped): letters alone carry too much of a problem's identity to take a looser match ("$x$
+    # doubled, then divided by 5" / "$A$ doubled")
+    longer = max(len(other.atoms), len(item.atoms))
+    most = again.expressions >= _RENAMED_LATEX and again.expressions * longer >= RARE_ATOMS
+    kept = again.same_math and (again.same_latex or most) and not again.extra
     return again if kept else agreement
 
 
