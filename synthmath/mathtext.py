@@ -51,6 +51,7 @@ _TOKEN = re.compile(r"[a-z]+|\d+(?:\.\d+)?|\.\d+")
 _SMALL = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
 _SMALL += " sixteen seventeen eighteen nineteen"
 _UNITS = {w: i for i, w in enumerate(_SMALL.split())}
+_DIGIT_WORDS = frozenset(_SMALL.split()[:10])  # the digits of a decimal said in words
 _TENS = {w: 10 * i for i, w in enumerate(["twenty", "thirty", "forty", "fifty"], 2)}
 _TENS |= {w: 10 * i for i, w in enumerate(["sixty", "seventy", "eighty", "ninety"], 6)}
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
@@ -193,8 +194,22 @@ def spell_number_words(
                 current = 0
             last = kind
             i += 1
-        out.append(str(total + current))
+        i, decimals = _decimals(tokens, i)  # "ten point three" is 10.3
+        out.append(
+            f"{total + current}.{decimals}".rstrip(".") if decimals.strip("0") else str(total + current)
+        )
     return out
+
+
+def _decimals(tokens: list[str], i: int) -> tuple[int, str]:
+    """The digits a number says after "point" from ``tokens[i]`` on, one word each ("point three two":
+    "32"), and where they end; ``(i, "")`` when no "point" and digit follow."""
+    if i + 1 >= len(tokens) or tokens[i] != "point" or tokens[i + 1] not in _DIGIT_WORDS:
+        return i, ""
+    end = i + 1
+    while end < len(tokens) and tokens[end] in _DIGIT_WORDS:
+        end += 1
+    return end, "".join(str(_UNITS[t]) for t in tokens[i + 1 : end])
 
 
 _BEFORE_ORDINAL = ("power", "root", "roots")

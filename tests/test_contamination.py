@@ -72,6 +72,18 @@ def test_number_words_and_markup_normalise_alike() -> None:
         "power",
     ]
     assert normalize_tokens("one third on the third day") == ["1", "3", "on", "the", "third", "day"]
+    # decimals said in words, one digit a word after "point"; a point of a figure stays a word
+    assert normalize_tokens("ten point three cubed") == normalize_tokens("$10.3$ cubed") == ["10.3", "3"]
+    assert normalize_tokens("zero point zero five and two point zero") == ["0.05", "and", "2"]
+    assert normalize_tokens("the point one unit from point $P$") == [
+        "the",
+        "point",
+        "1",
+        "unit",
+        "from",
+        "point",
+        "p",
+    ]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
