@@ -764,6 +764,55 @@ def test_markup_never_changes_the_math(math_items: dict[str, str], data: st.Data
     assert compare(math_profile(text), math_profile(text)).same_math
 
 
+_RESTATED = [  # (item, the item's words with a quantity or the letters written otherwise, a sibling)
+    (
+        "A rectangular garden measures 36 by 20 feet. If each side of the garden is lengthened by 25$\\%$, "
+        "by what percent does the area of the garden grow?",
+        "A rectangular garden measures 12 yards by 20 feet. If each side of the garden is lengthened by "
+        "25$\\%$, by what percent does the area of the garden grow?",
+        "A rectangular garden measures 36 by 20 yards. If each side of the garden is lengthened by 25$\\%$, "
+        "by what percent does the area of the garden grow?",
+    ),
+    (
+        "In triangle $ABC$ the angle $\\angle A = 60^\\circ$, the side $AB = 8$ and the side $AC = 5$. "
+        "Find the length of the third side $BC$ of the triangle.",
+        "In triangle $ABC$ the angle $\\angle A = \\frac{\\pi}{3}$, the side $AB = 8$ and the side $AC = 5$. "
+        "Find the length of the third side $BC$ of the triangle.",
+        "In triangle $ABC$ the angle $\\angle A = \\frac{\\pi}{2}$, the side $AB = 8$ and the side $AC = 5$. "
+        "Find the length of the third side $BC$ of the triangle.",
+    ),
+    (
+        "Three points in the coordinate plane are the vertices of a triangle, and we want to know how much "
+        "room it covers. Let $P$ be the point $(1,7)$, let $Q$ be the point $(4,3)$ and let $R$ be the "
+        "point $(9,3)$. What is the area of the triangle $PQR$? Express your answer as a decimal.",
+        "Three points in the coordinate plane are the vertices of a triangle, and we want to know how much "
+        "room it covers. Let $A$ be the point $(1,7)$, let $B$ be the point $(4,3)$ and let $C$ be the "
+        "point $(9,3)$. What is the area of the triangle $ABC$? Express your answer as a decimal.",
+        "Three points in the coordinate plane are the vertices of a triangle, and we want to know how much "
+        "room it covers. Let $P$ be the point $(1,7)$, let $Q$ be the point $(4,3)$ and let $R$ be the "
+        "point $(9,5)$. What is the area of the triangle $PQR$? Express your answer as a decimal.",
+    ),
+]
+
+
+def test_a_copy_with_a_quantity_in_other_units_or_letters_renamed_is_the_same_problem(tmp_path: Path) -> None:
+    """The item's words with a length in yards for feet, an angle in radians for degrees, or every
+    point renamed: the same problem, though numbers and letters changed in the words. The same words
+    with the unit or a coordinate changed is another problem."""
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(
+        "".join(json.dumps({"id": f"b{k}", "problem": r[0]}) + "\n" for k, r in enumerate(_RESTATED))
+    )
+    checker = ContaminationChecker(load_benchmarks([f"mine={bench}"]), cache_dir=tmp_path / "index")
+    texts = [(f"same{k}", r[1]) for k, r in enumerate(_RESTATED)] + [
+        (f"sib{k}", r[2]) for k, r in enumerate(_RESTATED)
+    ]
+    got = {r.id: r for r in checker.check(texts)}
+    for k in range(len(_RESTATED)):
+        assert got[f"same{k}"].level == "same_problem", k
+        assert got[f"sib{k}"].matches and got[f"sib{k}"].level == "same_template", k
+
+
 def test_lexical_matches_get_levels(small_math: Path, math_items: dict[str, str], tmp_path: Path) -> None:
     """Copies of MATH test items are dropped; the same wording with other numbers is reported and kept,
     unless ``drop`` lists same_template too."""

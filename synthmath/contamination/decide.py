@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .mathsig import RARE_ATOMS, MathAgreement, formulas_differ, signs_changed
+from .mathsig import RARE_ATOMS, MathAgreement, formulas_differ, signs_changed, written_as_item
 from .results import Level
 from .scoring import BenchmarkStats, TextProfile
 from .settings import Thresholds
@@ -68,11 +68,15 @@ def _changes_problem(text: TextProfile, item: TextProfile) -> bool:
     or operations the item's lacks (:func:`formulas_differ`)."""
     if list(text.tokens) == list(item.tokens):
         return signs_changed(text.math, item.math)
-    if wording_changed(text.tokens, item.tokens):
+    # as the item writes it: a quantity in other units, an angle in radians or letters renamed one for
+    # one change words and numbers, not the problem (``$\frac{\pi}{2}$`` / ``$90^\circ$``, "2 feet" /
+    # "24 inches", triangle ``ABC`` / ``PQR``)
+    math = written_as_item(text.math, item.math)
+    if wording_changed(text.tokens, item.tokens, numbers=math.numbers == text.math.numbers):
         return True
     # the item's words with math of its own added (``x^2+y^2`` asked for ``xy``); math said in words,
     # or a "$" left open, only takes some away
-    return formulas_differ(text.math, item.math) and near_copy(text.tokens, item.tokens)
+    return formulas_differ(math, item.math) and near_copy(text.tokens, item.tokens)
 
 
 def nearest(

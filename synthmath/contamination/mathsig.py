@@ -34,6 +34,7 @@ __all__ = [
     "math_profile",
     "signs_changed",
     "surely_replaced",
+    "written_as_item",
 ]
 
 
@@ -132,13 +133,26 @@ def compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     return again if kept else agreement
 
 
-def _compare(text: MathProfile, item: MathProfile) -> MathAgreement:
+def written_as_item(text: MathProfile, item: MathProfile) -> MathProfile:
+    """``text`` written the way ``item`` writes the same things, as :func:`compare` reads it: angles in
+    degrees, quantities in the item's units, and letters renamed one for one (:func:`renamed`). What
+    changed in the words with them (a number converted, a letter renamed) does not change the problem."""
+    text = _in_item_units(text, item)
+    return renamed(text, item) or text
+
+
+def _in_item_units(text: MathProfile, item: MathProfile) -> MathProfile:
     text = in_degrees(text, item)  # an angle in radians keeps its number in degrees
     text = in_item_quantities(text, item)  # "a quarter of an hour" is "15 minutes"
     if text.units != item.units:  # a quantity stated in other units keeps its number, converted
         numbers = in_item_units(text.numbers, text.units, item.numbers, item.units)
         if numbers is not text.numbers:
             text = replace(text, numbers=numbers)
+    return text
+
+
+def _compare(text: MathProfile, item: MathProfile) -> MathAgreement:
+    text = _in_item_units(text, item)
     mine, theirs = set(text.numbers), set(item.numbers)
     extra = frozenset(mine - theirs - _TRIVIAL_EXTRA)
     # a "1" may go missing in a rewording ("one day" / "each day"), not when another number came in
@@ -183,7 +197,7 @@ def _compare(text: MathProfile, item: MathProfile) -> MathAgreement:
         missing, extra, fewer or recounted, expressions, conflict, size, recounted or swapped or redrawn,
         precision, frozenset(text.symbols - item.symbols - _OPERATORS - _WRITING),
         not (text.atoms and item.atoms) or _bare(text) == _bare(item), changed,
-        conflict or changed or exchanged or redrawn or _renumbered(text, item),
+        conflict or changed or exchanged or redrawn or _renumbered(text, item) or _unit_changed(text, item),
     )  # fmt: skip
 
 
@@ -228,6 +242,20 @@ def _restates(text: MathProfile, item: MathProfile) -> bool:
 REPLACED = MathAgreement(frozenset(), frozenset(), False, 0.0, False, 0, replaced=True)
 """What :func:`surely_replaced` knows of a pair, as an agreement: only ``replaced`` (and so
 ``same_math``) is meant to be read."""
+
+
+def _unit_changed(text: MathProfile, item: MathProfile) -> bool:
+    """The text states a quantity of the item's with the same numbers in another unit: an amount the
+    item has nowhere ("20 yards" / "20 feet"). (One restated in other units is an amount of the item's:
+    "12 yards" / "36 feet", "100 mm" and "10 mm" / "10 cm" and "1 cm".)"""
+    if not text.quantities or not item.quantities:
+        return False
+    theirs = {(run, kind): amount for run, kind, amount in item.quantities}
+    amounts = {(kind, amount) for _, kind, amount in item.quantities}
+    return any(
+        (kind, amount) not in amounts and theirs.get((run, kind), amount) != amount
+        for run, kind, amount in text.quantities
+    )
 
 
 def _renumbered(text: MathProfile, item: MathProfile) -> bool:

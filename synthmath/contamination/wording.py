@@ -78,7 +78,7 @@ _NEGATIONS = frozenset(["not", "non", "no", "never", "neither", "nor", "without"
 _NON_WORD = re.compile(r"^non(?=[a-z0-9])")  # "nonzero", "nonnegative": a negation and a word
 
 
-def wording_changed(text: Sequence[str], item: Sequence[str]) -> bool:
+def wording_changed(text: Sequence[str], item: Sequence[str], numbers: bool = True) -> bool:
     """``text`` is ``item``'s wording (normalised tokens) with a few words changed, and one of the
     changes changed what the problem is about. That is a template sibling:
 
@@ -90,9 +90,10 @@ def wording_changed(text: Sequence[str], item: Sequence[str]) -> bool:
 
     A near-copy that replaces plain words ("find" / "determine", "property" / "condition"), or numbers
     (which :func:`compare` judges), keeps the problem, and so does one that changes many words: a
-    rewording."""
+    rewording. Without ``numbers``, numbers are not compared (the text states a quantity of the item's
+    in other units: its numbers differ, and :func:`compare` has judged them)."""
     item, text = list(item), list(text)
-    if _numbers_exchanged(text, item):
+    if numbers and _numbers_exchanged(text, item):
         return True
     matcher = _aligned(item, text)
     if matcher is None:
@@ -117,7 +118,7 @@ def wording_changed(text: Sequence[str], item: Sequence[str]) -> bool:
     # a number more or fewer: a near-copy keeps every number it keeps the words of ("the side lengths 2,
     # 3, 5, 7 and 11" / "2, 3, 5 and 7", ``x^3-4x`` / ``x^3-x``); 0, 1 and 2 aside, which a rewording
     # states or leaves implied ("the two numbers" / "the numbers", "a quadratic equation", "non-zero")
-    if _numbers(gone) != _numbers(came):
+    if numbers and _numbers(gone) != _numbers(came):
         return True
     # letters moved or changed in place, none of them new (``p(q(4))`` / ``q(p(4))``)
     was, now = letters
