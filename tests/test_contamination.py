@@ -630,6 +630,34 @@ def test_a_quantity_in_other_units_keeps_the_math(item: str, text: str, same: bo
     assert agreement.same_math is same and agreement.replaced is not same
 
 
+_CHOICES = (
+    r"Let $m$ and $n$ be odd integers with $n<m$. The largest integer that divides every number of the "
+    r"form $m^2-n^2$ is $\textbf{(A)}\ 2\qquad\textbf{(B)}\ 4\qquad\textbf{(C)}\ 6\qquad\textbf{(D)}\ 8"
+    r"\qquad\textbf{(E)}\ 16$"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "same"),
+    [
+        # the answer choices dropped whole: the candidate answers, not the problem's data
+        (
+            r"For odd integers $m$ and $n$ with $n<m$, find the largest integer dividing every $m^2-n^2$.",
+            True,
+        ),
+        (_CHOICES.replace(r"(D)}\ 8", r"(D)}\ 12"), False),  # a choice changed, the list kept
+        (
+            r"For odd integers $m$ and $n$ with $n<m$, find the largest integer dividing every $m^2-n^3$.",
+            False,
+        ),
+    ],
+)
+def test_answer_choices_dropped_whole_keep_the_math(text: str, same: bool) -> None:
+    item = math_profile(_CHOICES)
+    assert item.choices is not None and (math_profile(text).choices is None) is ("(C)" not in text)
+    assert compare(math_profile(text), item).same_math is same
+
+
 def test_powers_said_in_words_are_numbers() -> None:
     """ "five to the fifth" is 5^5; "to the third floor" keeps its ordinal as a word."""
     said = compare(

@@ -62,6 +62,8 @@ _SYNONYMS = {
     r"\pmod": r"\bmod", r"\mod": r"\bmod", r"\imath": "i", r"\jmath": "j", r"\div": "/",
     r"\geqq": r"\geq", r"\leqq": r"\leq", r"\leqslant": r"\leq", r"\geqslant": r"\geq",
 }  # fmt: skip
+# a multiple-choice list: "(A)", "(B)" and "(C)" in order, to the end of the problem
+_CHOICES = re.compile(r"\(A\)(?=.*?\(B\).*?\(C\))", re.DOTALL)
 _MIRROR = {"=": "=", r"\neq": r"\neq", "<": ">", ">": "<", r"\leq": r"\geq", r"\geq": r"\leq"}
 _ATOM = re.compile(r"\\[a-zA-Z]+|\d+(?:\.\d+)?|[a-zA-Z]|[^\s{}]")
 # words written inside the math are prose, not mathematics ("3-x & \\text{ if } x \\leq 3"); a function
@@ -132,6 +134,7 @@ class MathProfile:
     lengths: tuple[int, ...] = ()  # the atoms of each expression, in order (``atoms`` is their concatenation)
     shapes: frozenset[str] = frozenset()
     quantities: tuple[Quantity, ...] = ()  # the numbers written before a unit, as amounts
+    choices: Counter[str] | None = None  # the numbers of its answer choices, "(A) 30 (B) 31 ..." (None: none)
 
 
 def normalize_expression(expr: str) -> list[str]:
@@ -207,6 +210,9 @@ def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
     text = drop_diagrams(text).replace("\\$", " dollars ")
     tokens = normalize_tokens(text) if tokens is None else tokens
     numbers = Counter(t for t in tokens if t[0].isdigit())
+    choices = None
+    if "(C)" in text and (listed := _CHOICES.search(text)) is not None:
+        choices = Counter(t for t in normalize_tokens(text[listed.start() :]) if t[0].isdigit()) & numbers
     parts: list[list[str]] = []  # the atoms of each expression
     spans = []
     at = 0
@@ -226,7 +232,7 @@ def math_profile(text: str, tokens: list[str] | None = None) -> MathProfile:
     units = units_in(tokens) | ({"dollar"} if money else set())
     return MathProfile(
         numbers=numbers, asks=_asks(prose), diagram=diagram, units=units, quantities=quantities(tokens),
-        **_latex(parts),
+        choices=choices, **_latex(parts),
     )  # fmt: skip
 
 

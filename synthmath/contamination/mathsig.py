@@ -151,8 +151,18 @@ def _in_item_units(text: MathProfile, item: MathProfile) -> MathProfile:
     return text
 
 
+def _as_asked(text: MathProfile, item: MathProfile) -> MathProfile:
+    """``item`` without the numbers of its answer choices when the text has none: a rewording may drop
+    a multiple-choice list whole ("$\\textbf{(A)}\\ 2 \\qquad \\textbf{(B)}\\ 4 \\dots$"), which
+    holds the candidate answers, not the problem's data. (A text that keeps a list compares it.)"""
+    if item.choices is None or text.choices is not None:
+        return item
+    return replace(item, numbers=item.numbers - item.choices)
+
+
 def _compare(text: MathProfile, item: MathProfile) -> MathAgreement:
     text = _in_item_units(text, item)
+    item = _as_asked(text, item)
     mine, theirs = set(text.numbers), set(item.numbers)
     extra = frozenset(mine - theirs - _TRIVIAL_EXTRA)
     # a "1" may go missing in a rewording ("one day" / "each day"), not when another number came in
@@ -228,7 +238,7 @@ def surely_replaced(text: MathProfile, item: MathProfile) -> bool:
     and a number of the item went (or occurs less often) while another came (or occurs more often).
     False says nothing: the whole comparison decides then. (A quantity of the item stated with other
     numbers, "a quarter of an hour" / "15 minutes", leaves it to the whole comparison.)"""
-    return text.units == item.units and _renumbered(text, item) and not _restates(text, item)
+    return text.units == item.units and _renumbered(text, _as_asked(text, item)) and not _restates(text, item)
 
 
 def _restates(text: MathProfile, item: MathProfile) -> bool:
