@@ -794,12 +794,12 @@ def test_markup_never_changes_the_math(math_items: dict[str, str], data: st.Data
 
 _RESTATED = [  # (item, the item's words with a quantity or the letters written otherwise, a sibling)
     (
-        "A rectangular garden measures 36 by 20 feet. If each side of the garden is lengthened by 25$\\%$, "
-        "by what percent does the area of the garden grow?",
+        "A rectangular garden measures 36 feet by 20 feet. If each side of the garden is lengthened by "
+        "25$\\%$, by what percent does the area of the garden grow?",
         "A rectangular garden measures 12 yards by 20 feet. If each side of the garden is lengthened by "
         "25$\\%$, by what percent does the area of the garden grow?",
-        "A rectangular garden measures 36 by 20 yards. If each side of the garden is lengthened by 25$\\%$, "
-        "by what percent does the area of the garden grow?",
+        "A rectangular garden measures 36 feet by 20 yards. If each side of the garden is lengthened by "
+        "25$\\%$, by what percent does the area of the garden grow?",
     ),
     (
         "In triangle $ABC$ the angle $\\angle A = 60^\\circ$, the side $AB = 8$ and the side $AC = 5$. "
@@ -826,7 +826,7 @@ _RESTATED = [  # (item, the item's words with a quantity or the letters written 
 def test_a_copy_with_a_quantity_in_other_units_or_letters_renamed_is_the_same_problem(tmp_path: Path) -> None:
     """The item's words with a length in yards for feet, an angle in radians for degrees, or every
     point renamed: the same problem, though numbers and letters changed in the words. The same words
-    with the unit or a coordinate changed is another problem."""
+    with one of two lengths in another unit, or a coordinate changed, is another problem."""
     bench = tmp_path / "bench.jsonl"
     bench.write_text(
         "".join(json.dumps({"id": f"b{k}", "problem": r[0]}) + "\n" for k, r in enumerate(_RESTATED))

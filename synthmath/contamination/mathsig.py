@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 from rapidfuzz.distance import LCSseq
 
@@ -255,17 +256,20 @@ REPLACED = MathAgreement(frozenset(), frozenset(), False, 0.0, False, 0, replace
 
 
 def _unit_changed(text: MathProfile, item: MathProfile) -> bool:
-    """The text states a quantity of the item's with the same numbers in another unit: an amount the
-    item has nowhere ("20 yards" / "20 feet"). (One restated in other units is an amount of the item's:
-    "12 yards" / "36 feet", "100 mm" and "10 mm" / "10 cm" and "1 cm".)"""
+    """Of the item's quantities of one kind that the text states with the same numbers, some in
+    another unit and some not, or in units of another ratio ("36 feet by 20 yards" / "36 feet by 20
+    feet"): the problem changed. All of them in one other unit ("200 yards of fencing" / "200 feet")
+    is the same problem in other units; one restated in other numbers is an amount of the item's
+    ("12 yards" / "36 feet", "100 mm" and "10 mm" / "10 cm" and "1 cm") and no change."""
     if not text.quantities or not item.quantities:
         return False
     theirs = {(run, kind): amount for run, kind, amount in item.quantities}
     amounts = {(kind, amount) for _, kind, amount in item.quantities}
-    return any(
-        (kind, amount) not in amounts and theirs.get((run, kind), amount) != amount
-        for run, kind, amount in text.quantities
-    )
+    ratios: dict[str, set[Fraction]] = {}
+    for run, kind, amount in text.quantities:
+        if theirs.get((run, kind)) and (kind, amount) not in amounts - {(kind, theirs[run, kind])}:
+            ratios.setdefault(kind, set()).add(amount / theirs[run, kind])
+    return any(len(r) > 1 for r in ratios.values())
 
 
 def _renumbered(text: MathProfile, item: MathProfile) -> bool:
