@@ -22,7 +22,8 @@ The machine's load average is printed with each figure: other jobs share the cor
 runs the warm pairs of another checkout of synthmath too, each of its pairs right after this one's,
 so that a change is measured side by side with what it changes, and its check-contamination too.
 ``--gate-runs`` first times the gate alone as a worker runs it (the checker built, then the build's
-seeds and two rewordings of each screened), in turns, without the noise of a whole build.
+seeds and two rewordings of each checked, with their rows for contamination.jsonl), in turns, without
+the noise of a whole build.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def build(
 
 
 # the gate's own work in a build's worker, in a process of its own: the checker built (warm index) and
-# frozen as prepare_gate does, then the build's texts screened in batches
+# frozen as prepare_gate does, then the build's texts checked in batches and their rows made, as the
+# worker's gate does
 GATE_CPU = r"""
 import json, sys, time
 from synthmath.contamination.benchmarks import load_benchmarks
@@ -107,8 +109,8 @@ started = time.process_time()
 prepare_gate(gate)
 built = time.process_time()
 checker = gate_checker(gate)
-for i in range(0, len(texts), 64):
-    checker.screen(texts[i : i + 64])
+for i in range(0, len(texts), 64):  # as a worker's gate: the results, and their rows for contamination.jsonl
+    rows = [r.to_json_dict() for r in checker.check(texts[i : i + 64])]
 print(json.dumps([built - started, time.process_time() - built]))
 """
 
