@@ -741,6 +741,21 @@ def test_a_sign_or_division_taken_away_is_another_problem(item: str, text: str, 
         ("Two fair dice are rolled. What is the chance that the sum of the two numbers showing is 9?",
          "Two fair dice are rolled. What is the chance that the sum of the numbers showing is 9?",
          False),  # a count left implied
+        # one word for another and the rest kept word for word: what the problem is about changed ...
+        ("A bag holds 4 green and 5 yellow beads. Two are drawn. What is the probability both are green?",
+         "A bag holds 4 green and 5 yellow beads. Two are drawn. What is the probability both are yellow?",
+         True),
+        ("A mother is three times as old as her daughter. In 12 years she will be twice as old. How old "
+         "is the daughter now?",
+         "A mother is three times as old as her daughter. In 12 years she will be twice as old. How old "
+         "is the mother now?", True),
+        # ... unless the word is one of how the problem is put
+        ("A bag holds 4 green and 5 yellow beads. Two are drawn. Find the probability both are green.",
+         "A bag holds 4 green and 5 yellow beads. Two are drawn. Determine the probability both are green.",
+         False),
+        ("A bag holds 4 green and 5 yellow beads. If two are drawn, what is the probability both are green?",
+         "A bag holds 4 green and 5 yellow beads. Given two are drawn, what is the probability both are "
+         "green?", False),
     ],
 )  # fmt: skip
 def test_a_sibling_swaps_a_mathematical_word(item: str, text: str, sibling: bool) -> None:

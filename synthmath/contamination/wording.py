@@ -28,6 +28,14 @@ _NAME = 4  # letters of a point's or an angle's name
 _STYLES = frozenset(
     ["mathbf", "mathrm", "mathit", "mathcal", "boldsymbol", "bm", "vec", "hat", "bar", "overline"]
 )
+# words of how a problem is put, which a rewording swaps freely: what to do, how to answer, how a
+# condition is introduced (a swap among them never makes a sibling)
+_PLAIN = frozenset([
+    "find", "determine", "compute", "calculate", "evaluate", "express", "write", "give", "enter", "state",
+    "solve", "simplify", "expand", "show", "what", "which", "how", "if", "given", "let", "with", "suppose",
+    "assume", "when", "where", "such", "that", "value", "result", "answer", "number", "quantity",
+    "expression", "times", "cdot", "multiplied",
+])  # fmt: skip
 _COUNTS = frozenset({"0", "1", "2"})  # numbers a rewording states or drops: "the two dice", "nonzero"
 
 # one line per group of words that mean the same thing in a problem (plural "s" is stripped first)
@@ -125,9 +133,26 @@ def wording_changed(text: Sequence[str], item: Sequence[str], numbers: bool = Tr
     exchanged = bool(was and now) and set(was) <= set(text) and set(now) <= set(item)
     if _negations(gone) != _negations(came) or exchanged or renamed:
         return True
+    if _one_word_swapped(gone, came):
+        return True
     old, new = _groups(gone) - _groups(came), _groups(came) - _groups(gone)
     # a mathematical word replaced by another that means something else, or a condition added or dropped
     return (bool(old) and bool(new)) or bool((old | new) & _CONDITION_GROUPS)
+
+
+def _one_word_swapped(gone: list[str], came: list[str]) -> bool:
+    """The only change is one word for another, and not a word of how a problem is put ("find" /
+    "determine", "if" / "given"): the rest kept word for word, that one word says what the problem is
+    about ("the son" / "the father", "white" / "black", "incircle" / "circumcircle"). Real rewordings
+    change several words, or only such plain ones."""
+    if len(gone) != 1 or len(came) != 1:
+        return False
+    was, now = gone[0], came[0]
+    if not (was.isalpha() and now.isalpha()) or min(len(was), len(now)) < 2:
+        return False
+    if was in _PLAIN or now in _PLAIN or was.rstrip("s") == now.rstrip("s"):
+        return False
+    return _groups([was]) == _groups([now]) == set()  # words of the lexicon: the groups decide
 
 
 def near_copy(text: Sequence[str], item: Sequence[str]) -> bool:
