@@ -741,6 +741,9 @@ def test_a_sign_or_division_taken_away_is_another_problem(item: str, text: str, 
         ("Two fair dice are rolled. What is the chance that the sum of the two numbers showing is 9?",
          "Two fair dice are rolled. What is the chance that the sum of the numbers showing is 9?",
          False),  # a count left implied
+        ("A dart hits a random point of the board. What is the probability that it lands in a shaded square?",
+         "A dart hits a random point of the board. What is the probability that it lands in an unshaded "
+         "square?", True),  # a negation by "un"
         # one word for another and the rest kept word for word: what the problem is about changed ...
         ("A bag holds 4 green and 5 yellow beads. Two are drawn. What is the probability both are green?",
          "A bag holds 4 green and 5 yellow beads. Two are drawn. What is the probability both are yellow?",

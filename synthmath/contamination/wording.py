@@ -131,7 +131,7 @@ def wording_changed(text: Sequence[str], item: Sequence[str], numbers: bool = Tr
     # letters moved or changed in place, none of them new (``p(q(4))`` / ``q(p(4))``)
     was, now = letters
     exchanged = bool(was and now) and set(was) <= set(text) and set(now) <= set(item)
-    if _negations(gone) != _negations(came) or exchanged or renamed:
+    if _negations(gone) != _negations(came) or _undone(gone, came) or exchanged or renamed:
         return True
     if _one_word_swapped(gone, came):
         return True
@@ -203,6 +203,14 @@ def _slots(tokens: list[str]) -> list[str]:
 def _anagram(old: str, new: str) -> bool:
     """The letters of one short name in another order: angle ``bae`` / ``abe``."""
     return old != new and len(old) <= _NAME and old.isalpha() and sorted(old) == sorted(new)
+
+
+def _undone(gone: Sequence[str], came: Sequence[str]) -> bool:
+    """A word swapped for itself with "un" ("shaded" / "unshaded", "unfair" / "fair"): a negation."""
+    was, now = set(gone), set(came)
+    return any(w.startswith("un") and w[2:] in now for w in was) or any(
+        w.startswith("un") and w[2:] in was for w in now
+    )
 
 
 def _negations(words: Sequence[str]) -> int:
