@@ -178,7 +178,9 @@ def suites(part: str) -> dict[str, Suite]:
             + labelled(sets / "math_test_reworded9.jsonl")
             + labelled(sets / "math_test_siblings8.jsonl")
             + labelled(sets / "math_test_reworded10.jsonl")
-            + labelled(sets / "math_test_siblings9.jsonl"),
+            + labelled(sets / "math_test_siblings9.jsonl")
+            + labelled(sets / "math_test_reworded11.jsonl")
+            + labelled(sets / "math_test_siblings10.jsonl"),
             [x for x in math_train if train_in(x[0])],
         ),
         "real": real_suite(split, part, math_train),

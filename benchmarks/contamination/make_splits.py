@@ -9,8 +9,9 @@ problem land on the same side, and the rule needs no state. The hand-written MAT
 ``math_test_siblings2``, the final ``math_test_reworded4``, ``math_test_siblings3``, and the fresh
 ``math_test_reworded5``, ``math_test_siblings4``, ``math_test_reworded6``, ``math_test_siblings5``,
 ``math_test_reworded7``, ``math_test_siblings6``, ``math_test_reworded8``, ``math_test_siblings7``,
-``math_test_reworded9``, ``math_test_siblings8``, ``math_test_reworded10``, ``math_test_siblings9``:
-the same SHA-256 rule on the source id) carry their own ``split`` field, chosen while writing them.
+``math_test_reworded9``, ``math_test_siblings8``, ``math_test_reworded10``, ``math_test_siblings9``,
+``math_test_reworded11``, ``math_test_siblings10``: the same SHA-256 rule on the source id) carry their
+own ``split`` field, chosen while writing them.
 Tune only on the ``tune`` parts; report ``heldout`` figures.
 """
 
