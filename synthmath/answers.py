@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from fractions import Fraction
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -182,6 +183,44 @@ def answers_equivalent(candidate: str, gold: str, *, timeout: float | None = Non
             return False
 
 
+_PLAIN_NUMBER = re.compile(r"(-?)(?:(\d+(?:\.\d+)?)|(\d+)/(\d+)|\\[dt]?frac\{(\d+)\}\{(\d+)\})")
+
+
+def _plain(answer: str) -> tuple[Fraction, ...] | None:
+    """A bare answer that is a number, or a tuple of numbers, written plainly (``12``, ``-0.5``,
+    ``16/5``, ``\\dfrac{1}{6}``, ``(-2, 18)``), read exactly; None for anything else."""
+    s = answer.replace(" ", "").replace("$", "")
+    if s.startswith("(") and s.endswith(")"):
+        s = s[1:-1]
+    values = []
+    for part in s.split(","):
+        m = _PLAIN_NUMBER.fullmatch(part)
+        if m is None:
+            return None
+        sign, number, top, bottom, ftop, fbottom = m.groups()
+        if number is not None:
+            value = Fraction(number)
+        else:
+            den = int(bottom or fbottom)
+            if den == 0:
+                return None
+            value = Fraction(int(top or ftop), den)
+        values.append(-value if sign else value)
+    return tuple(values)
+
+
+def _same_box(a: str, b: str) -> bool:
+    """Whether two boxes of one solution hold the same answer: read exactly when both are plain
+    numbers (most are, and the seeds are read in the main process, which need not load sympy for
+    them), else by :func:`answers_equivalent`."""
+    if a == b:
+        return True
+    plain_a, plain_b = _plain(a), _plain(b)
+    if plain_a is not None and plain_b is not None:
+        return plain_a == plain_b
+    return answers_equivalent(a, b, timeout=None)
+
+
 @dataclass(frozen=True)
 class GoldAnswer:
     """A seed solution's gold answer, or why it has none a check can trust.
@@ -207,7 +246,7 @@ def gold_answer(solution: str) -> GoldAnswer:
         return GoldAnswer(None, "no_answer", detail, boxes)
     distinct: list[str] = []
     for b in boxes:
-        if b and not any(answers_equivalent(b, d, timeout=None) for d in distinct):
+        if b and not any(_same_box(b, d) for d in distinct):
             distinct.append(b)
     if len(distinct) > 1:
         shown = ", ".join(repr(d) for d in distinct[:5])

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import importlib.util
 import random
+import subprocess
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
@@ -266,6 +268,21 @@ def test_gold_answer_rule() -> None:
     assert two.answer is None and two.reason == "ambiguous_gold" and "'-2'" in two.detail
     assert gold_answer("no box").reason == "no_answer"
     assert gold_answer(r"there are $\boxed{}$ primes").reason == "no_answer"
+
+
+def test_plain_numbers_in_boxes_are_compared_without_sympy() -> None:
+    """Boxes that hold plain numbers, or tuples of them, are compared exactly, in a process that never
+    loads sympy (the seeds are read in a build's main process); the same rule as the full comparison."""
+    code = (
+        "import sys\n"
+        "from synthmath.answers import gold_answer\n"
+        "same = gold_answer(r'$\\boxed{\\dfrac{1}{6}}$ or $\\boxed{1/6}$, or $\\boxed{\\frac{1}{6}}$')\n"
+        "two = gold_answer(r'$\\boxed{(-2, 18)}$ and $\\boxed{(8,38)}$')\n"
+        "assert same.answer == r'\\frac{1}{6}' and two.reason == 'ambiguous_gold', (same, two)\n"
+        "assert 'sympy' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert gold_answer(r"$\boxed{2x+1}$ or $\boxed{1+2x}$").reason is None  # not plain: the full comparison
 
 
 def test_ambiguous_golds_in_math_are_rare() -> None:
