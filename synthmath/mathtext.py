@@ -195,9 +195,7 @@ def spell_number_words(
             last = kind
             i += 1
         i, decimals = _decimals(tokens, i)  # "ten point three" is 10.3
-        out.append(
-            f"{total + current}.{decimals}".rstrip(".") if decimals.strip("0") else str(total + current)
-        )
+        out.append(normalize_number(f"{total + current}.{decimals}"))
     return out
 
 

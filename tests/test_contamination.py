@@ -75,6 +75,7 @@ def test_number_words_and_markup_normalise_alike() -> None:
     # decimals said in words, one digit a word after "point"; a point of a figure stays a word
     assert normalize_tokens("ten point three cubed") == normalize_tokens("$10.3$ cubed") == ["10.3", "3"]
     assert normalize_tokens("zero point zero five and two point zero") == ["0.05", "and", "2"]
+    assert normalize_tokens("ten point three zero") == normalize_tokens("$10.30$") == ["10.3"]
     assert normalize_tokens("the point one unit from point $P$") == [
         "the",
         "point",

@@ -32,7 +32,7 @@ from .scoring import match_score
 
 __all__ = ["calibrate", "calibrated"]
 
-_VERSION = 15  # bump when the match score or the math comparison changes: cached thresholds go stale
+_VERSION = 17  # bump when the match score or the math comparison changes: cached thresholds go stale
 log = logging.getLogger("synthmath")
 
 

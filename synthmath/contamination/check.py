@@ -72,7 +72,7 @@ __all__ = [
 
 
 log = logging.getLogger("synthmath")
-_PROFILE_VERSION = 18  # bump when TextProfile, BenchmarkStats, the math profile or the bounds' arrays change
+_PROFILE_VERSION = 21  # bump when TextProfile, BenchmarkStats, the math profile or the bounds' arrays change
 
 Judge = Any
 """Called with chat requests (:func:`~synthmath.contamination.judge.judge_requests`), returns the

@@ -179,7 +179,7 @@ class NGramIndex:
         """The index, read from ``cache_dir`` when one was built for the same content and settings."""
         from .cache import build_once, load_pickle
 
-        key = "-".join(b.content_hash for b in benchmarks) + f"-{tuple(sizes)}-{max_df}-v6"
+        key = "-".join(b.content_hash for b in benchmarks) + f"-{tuple(sizes)}-{max_df}-v7"
         path = cache_dir / f"ngrams-{xxhash.xxh64_hexdigest(key.encode())}.pkl" if cache_dir else None
 
         def load(p: Path) -> NGramIndex:
